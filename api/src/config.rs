@@ -1,0 +1,147 @@
+//! Settings: built-in defaults < `gridhub.toml` < environment (`GRIDHUB_*`) < command-line
+//! flags. `gridhub serve --help` lists every one with its variable and default.
+//!
+//! | setting | variable | default |
+//! |---|---|---|
+//! | bind | `GRIDHUB_BIND` | `127.0.0.1:8080` |
+//! | database_url | `GRIDHUB_DATABASE_URL` | `sqlite://gridhub.db` |
+//! | data_dir | `GRIDHUB_DATA_DIR` | `data` |
+//! | jwt_secret | `GRIDHUB_JWT_SECRET` | generated once, kept in `data_dir/jwt-secret` |
+//! | jwt_issuer / jwt_audience | `GRIDHUB_JWT_ISSUER` / `GRIDHUB_JWT_AUDIENCE` | `gridhub` / `gridhub-api` |
+//! | access_token_ttl_secs | `GRIDHUB_ACCESS_TOKEN_TTL_SECS` | `900` |
+//! | refresh_token_ttl_secs | `GRIDHUB_REFRESH_TOKEN_TTL_SECS` | `2592000` (30 days) |
+//! | max_body_bytes | `GRIDHUB_MAX_BODY_BYTES` | `1048576` |
+//! | db_pool_size | `GRIDHUB_DB_POOL_SIZE` | `10` |
+//! | workers | `GRIDHUB_WORKERS` | number of cores |
+//! | log | `GRIDHUB_LOG` | `info` |
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// One layer of settings, every value optional: the command line (with its environment
+/// variables) is one layer, `gridhub.toml` another.
+#[derive(Debug, Default, Clone, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsLayer {
+    /// Address and port to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "GRIDHUB_BIND", global = true)]
+    pub bind: Option<String>,
+    /// Database: sqlite://PATH or a file path (embedded SQLite), or postgres://USER@HOST/DB
+    /// [default: sqlite://gridhub.db]
+    #[arg(long, env = "GRIDHUB_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Directory for files the service keeps (the generated signing key) [default: data]
+    #[arg(long, env = "GRIDHUB_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// HS256 secret for access tokens (at least 32 bytes); generated and kept in the data
+    /// directory when unset
+    #[arg(long, env = "GRIDHUB_JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// `iss` of access tokens [default: gridhub]
+    #[arg(long, env = "GRIDHUB_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+    /// `aud` of access tokens [default: gridhub-api]
+    #[arg(long, env = "GRIDHUB_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+    /// Lifetime of an access token, seconds [default: 900]
+    #[arg(long, env = "GRIDHUB_ACCESS_TOKEN_TTL_SECS", global = true)]
+    pub access_token_ttl_secs: Option<u64>,
+    /// Lifetime of a refresh token, seconds [default: 2592000]
+    #[arg(long, env = "GRIDHUB_REFRESH_TOKEN_TTL_SECS", global = true)]
+    pub refresh_token_ttl_secs: Option<u64>,
+    /// Largest accepted request body, bytes [default: 1048576]
+    #[arg(long, env = "GRIDHUB_MAX_BODY_BYTES", global = true)]
+    pub max_body_bytes: Option<usize>,
+    /// Database connections in the pool [default: 10]
+    #[arg(long, env = "GRIDHUB_DB_POOL_SIZE", global = true)]
+    pub db_pool_size: Option<u32>,
+    /// HTTP worker threads [default: number of cores]
+    #[arg(long, env = "GRIDHUB_WORKERS", global = true)]
+    pub workers: Option<usize>,
+    /// Log filter, e.g. `info` or `gridhub=debug,info` [default: info]
+    #[arg(long, env = "GRIDHUB_LOG", global = true)]
+    pub log: Option<String>,
+}
+
+/// The resolved settings the service runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: String,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub jwt_secret: Option<String>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub max_body_bytes: usize,
+    pub db_pool_size: u32,
+    pub workers: usize,
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::resolve(SettingsLayer::default(), SettingsLayer::default())
+    }
+}
+
+impl Settings {
+    /// `over` wins where it has a value, then `under`, then the default.
+    pub fn resolve(over: SettingsLayer, under: SettingsLayer) -> Self {
+        macro_rules! pick {
+            ($f:ident, $default:expr) => {
+                over.$f.clone().or(under.$f.clone()).unwrap_or_else(|| $default)
+            };
+        }
+        Settings {
+            bind: pick!(bind, "127.0.0.1:8080".into()),
+            database_url: pick!(database_url, "sqlite://gridhub.db".into()),
+            data_dir: pick!(data_dir, PathBuf::from("data")),
+            jwt_secret: over.jwt_secret.clone().or(under.jwt_secret.clone()),
+            jwt_issuer: pick!(jwt_issuer, "gridhub".into()),
+            jwt_audience: pick!(jwt_audience, "gridhub-api".into()),
+            access_token_ttl_secs: pick!(access_token_ttl_secs, 900),
+            refresh_token_ttl_secs: pick!(refresh_token_ttl_secs, 30 * 24 * 3600),
+            max_body_bytes: pick!(max_body_bytes, 1024 * 1024),
+            db_pool_size: pick!(db_pool_size, 10),
+            workers: pick!(workers, std::thread::available_parallelism().map_or(2, |n| n.get())),
+            log: pick!(log, "info".into()),
+        }
+    }
+
+    /// Reads `path` (or `gridhub.toml` if present, when `path` is `None`) under `cli`.
+    pub fn load(cli: SettingsLayer, path: Option<&Path>) -> Result<Self, String> {
+        let default = Path::new("gridhub.toml");
+        let file = match path {
+            Some(p) => Some(p),
+            None if default.exists() => Some(default),
+            None => None,
+        };
+        let under = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?
+            }
+            None => SettingsLayer::default(),
+        };
+        Ok(Self::resolve(cli, under))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order() {
+        let file: SettingsLayer = toml::from_str("bind = \"0.0.0.0:9000\"\ndb_pool_size = 3\n").unwrap();
+        let cli = SettingsLayer { bind: Some("127.0.0.1:1".into()), ..Default::default() };
+        let s = Settings::resolve(cli, file);
+        assert_eq!(s.bind, "127.0.0.1:1");
+        assert_eq!(s.db_pool_size, 3);
+        assert_eq!(s.database_url, "sqlite://gridhub.db");
+        assert!(toml::from_str::<SettingsLayer>("bnd = 1").is_err(), "typos in gridhub.toml are refused");
+    }
+}

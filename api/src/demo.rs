@@ -1,0 +1,160 @@
+//! The demo data set: 东湖区 (Donghu District, Nanchang, county code 360102) with two streets,
+//! six communities whose boundaries lie where those neighbourhoods are (WGS-84, drawn by hand
+//! to share edges), four departments, and one account of every role.
+
+use gridhub_geo::{Boundary, DivisionCode};
+use gridhub_store::user::{self, NewUser};
+use gridhub_store::{Caller, DbConn, Role, StoreResult, community, department, district, street};
+use serde_json::json;
+
+use crate::auth::hash_password;
+
+/// The password of every demo account.
+pub const PASSWORD: &str = "gridhub-demo";
+
+type Ring = &'static [[f64; 2]];
+
+struct DemoStreet {
+    code: &'static str,
+    name: &'static str,
+    outline: Ring,
+    communities: &'static [(&'static str, &'static str, Ring)],
+}
+
+const STREETS: &[DemoStreet] = &[
+    DemoStreet {
+        code: "360102001",
+        name: "公园街道",
+        outline: &[[115.890, 28.676], [115.905, 28.676], [115.905, 28.686], [115.890, 28.686], [115.890, 28.676]],
+        communities: &[
+            (
+                "360102001001",
+                "孺子亭社区",
+                &[
+                    [115.890, 28.676],
+                    [115.8965, 28.676],
+                    [115.8968, 28.6812],
+                    [115.8962, 28.686],
+                    [115.890, 28.686],
+                    [115.890, 28.676],
+                ],
+            ),
+            (
+                "360102001002",
+                "公园社区",
+                &[[115.8965, 28.676], [115.905, 28.676], [115.905, 28.6812], [115.8968, 28.6812], [115.8965, 28.676]],
+            ),
+            (
+                "360102001003",
+                "铁街社区",
+                &[[115.8968, 28.6812], [115.905, 28.6812], [115.905, 28.686], [115.8962, 28.686], [115.8968, 28.6812]],
+            ),
+        ],
+    },
+    DemoStreet {
+        code: "360102004",
+        name: "百花洲街道",
+        outline: &[[115.905, 28.676], [115.918, 28.676], [115.918, 28.690], [115.905, 28.690], [115.905, 28.676]],
+        communities: &[
+            (
+                "360102004001",
+                "百花洲社区",
+                &[[115.905, 28.676], [115.912, 28.676], [115.9125, 28.683], [115.905, 28.683], [115.905, 28.676]],
+            ),
+            (
+                "360102004002",
+                "八一桥社区",
+                &[
+                    [115.912, 28.676],
+                    [115.918, 28.676],
+                    [115.918, 28.690],
+                    [115.9105, 28.690],
+                    [115.9125, 28.683],
+                    [115.912, 28.676],
+                ],
+            ),
+            (
+                "360102004003",
+                "豫章社区",
+                &[[115.905, 28.683], [115.9125, 28.683], [115.9105, 28.690], [115.905, 28.690], [115.905, 28.683]],
+            ),
+        ],
+    },
+];
+
+const DEPARTMENTS: &[(&str, &str)] = &[
+    ("chengguan", "东湖区城市管理局"),
+    ("gongan", "南昌市公安局东湖分局"),
+    ("xiaofang", "东湖区消防救援大队"),
+    ("shichang", "东湖区市场监督管理局"),
+];
+
+fn polygon(ring: Ring) -> Boundary {
+    Boundary::from_geojson(&json!({"type": "Polygon", "coordinates": [ring]})).expect("demo boundaries are valid")
+}
+
+fn code<const N: usize>(s: &str) -> DivisionCode<N> {
+    DivisionCode::parse(s).expect("demo codes are valid")
+}
+
+/// Loads the demo data into an empty database in one transaction and returns the accounts
+/// made (username, role); `None` when the database already holds data.
+pub fn load(conn: &mut DbConn) -> StoreResult<Option<Vec<(String, String)>>> {
+    gridhub_store::write(conn, |conn| {
+        if user::count(conn)? > 0 || !district::list(conn, &gridhub_store::Page::first(1))?.items.is_empty() {
+            return Ok(None);
+        }
+        let system = Caller::system();
+        let d = district::create(conn, &system, district::NewDistrict { code: code("360102"), name: "东湖区".into() })?;
+        let mut streets = Vec::new();
+        let mut communities = Vec::new();
+        for s in STREETS {
+            let new = street::NewStreet {
+                district_id: d.id.clone(),
+                code: code(s.code),
+                name: s.name.into(),
+                boundary: Some(polygon(s.outline)),
+            };
+            let row = street::create(conn, &system, new)?;
+            for (c_code, c_name, ring) in s.communities {
+                let new = community::NewCommunity {
+                    street_id: row.id.clone(),
+                    code: code(c_code),
+                    name: (*c_name).into(),
+                    boundary: polygon(ring),
+                };
+                communities.push(community::create(conn, &system, new)?);
+            }
+            streets.push(row);
+        }
+        let mut departments = Vec::new();
+        for (dept_code, name) in DEPARTMENTS {
+            departments.push(department::create(conn, &system, &d.id, dept_code, name)?);
+        }
+        let hash = hash_password(PASSWORD);
+        let accounts: [(&str, &str, Role, Option<&str>, Option<&str>); 8] = [
+            ("admin", "系统管理员", Role::SystemAdmin, None, None),
+            ("donghu.admin", "东湖区网格中心 刘洋", Role::DistrictAdmin, Some(&d.id), Some("13907910001")),
+            ("gongyuan.office", "公园街道办 王芳", Role::StreetAdmin, Some(&streets[0].id), Some("13907910002")),
+            ("ruziting.admin", "孺子亭社区 赵敏", Role::CommunityAdmin, Some(&communities[0].id), Some("13907910003")),
+            ("worker.li", "李强 (专职网格员)", Role::GridWorker, Some(&communities[0].id), Some("13807910004")),
+            ("volunteer.wang", "王秀英 (志愿者)", Role::Volunteer, Some(&communities[1].id), Some("13807910005")),
+            ("chengguan.zhang", "城管局 张伟", Role::DeptStaff, Some(&departments[0].id), Some("13907910006")),
+            ("resident.chen", "陈静", Role::Resident, None, Some("13607910007")),
+        ];
+        let mut made = Vec::new();
+        for (username, display_name, role, scope, phone) in accounts {
+            let new = NewUser {
+                username: username.into(),
+                password_hash: Some(hash.clone()),
+                display_name: display_name.into(),
+                phone: phone.map(Into::into),
+                role,
+                scope_id: scope.map(Into::into),
+            };
+            user::create(conn, &system, new)?;
+            made.push((username.to_owned(), role.as_str().to_owned()));
+        }
+        Ok(Some(made))
+    })
+}

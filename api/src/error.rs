@@ -1,0 +1,136 @@
+//! One place maps every failure to HTTP: an `application/problem+json` body (RFC 9457) with
+//! `type`, `title`, `status`, `detail` and `errors` (one entry per bad field). Internal errors
+//! are logged with their cause and answered without it.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use gridhub_store::{FieldProblem, StoreError};
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// The problem type's last segment: `validation`, `not-found`, …
+    pub kind: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldProblem>,
+    pub retry_after: Option<u64>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, kind, detail: detail.into(), errors: Vec::new(), retry_after: None }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", detail)
+    }
+
+    /// 400 for a malformed part of the request that is not the JSON body (query, header).
+    pub fn bad_field(field: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let mut e = Self::new(StatusCode::BAD_REQUEST, "bad-request", format!("{field}: {detail}"));
+        e.errors.push(FieldProblem::new(field, detail));
+        e
+    }
+
+    pub fn validation(errors: Vec<FieldProblem>) -> Self {
+        let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.detail)).collect::<Vec<_>>().join("; ");
+        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail) }
+    }
+
+    pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
+        Self::validation(vec![FieldProblem::new(field, detail)])
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", detail)
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred; it has been logged")
+    }
+
+    fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.kind, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        res.content_type("application/problem+json");
+        if let Some(secs) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"gridhub\""));
+        }
+        res.body(
+            json!({
+                "type": format!("/problems/{}", self.kind),
+                "title": self.title(),
+                "status": self.status.as_u16(),
+                "detail": self.detail,
+                "errors": self.errors,
+            })
+            .to_string(),
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { entity, id } => Self::not_found(format!("no {entity} has the id {id}")),
+            StoreError::Invalid(errors) => Self::validation(errors),
+            StoreError::Conflict { field, detail } => Self {
+                errors: vec![FieldProblem::new(field, detail.clone())],
+                ..Self::new(StatusCode::CONFLICT, "conflict", detail)
+            },
+            StoreError::VersionMismatch { .. } => {
+                Self::new(StatusCode::PRECONDITION_FAILED, "stale-version", format!("{e}; fetch it again and retry"))
+            }
+            StoreError::Forbidden(detail) => Self::new(StatusCode::FORBIDDEN, "forbidden", detail),
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable");
+                Self {
+                    retry_after: Some(5),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "the database is unavailable; retry shortly",
+                    )
+                }
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+/// Answers requests for paths that no route serves.
+pub async fn no_route() -> ApiResult<HttpResponse> {
+    Err(ApiError::new(StatusCode::NOT_FOUND, "no-route", "no such route; see openapi.yaml"))
+}
+
+/// Answers a known path asked with a method it does not take.
+pub async fn method_not_allowed() -> ApiResult<HttpResponse> {
+    Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this route does not take that method"))
+}

@@ -1,0 +1,188 @@
+//! Request input: a JSON body whose errors name the field, list paging, and `If-Match`.
+//! Query strings are read as text and parsed here, so every bad value is named.
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::future::LocalBoxFuture;
+use gridhub_store::{FieldProblem, Page};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use crate::error::ApiError;
+
+/// A JSON request body. Malformed JSON answers 400; a value of the wrong shape answers 422
+/// naming its path (`boundary.coordinates[0]`); a body over the limit answers 413.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        let media_ok = match &json_type {
+            None => true,
+            Some(t) => t == "application/json" || t.ends_with("+json"),
+        };
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !media_ok {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-media-type",
+                    "send the body as application/json",
+                ));
+            }
+            let body = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload-too-large",
+                        "the request body is larger than this server accepts",
+                    )
+                } else {
+                    ApiError::bad_request(format!("could not read the request body: {e}"))
+                }
+            })?;
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if !inner.is_data() {
+            return ApiError::bad_request(format!("malformed JSON: {inner}"));
+        }
+        let message = strip_position(&inner.to_string());
+        // serde names a missing or unknown field only in its message, at the path of the object
+        let named = message.strip_prefix("missing field `").or_else(|| message.strip_prefix("unknown field `"));
+        let field = match named.and_then(|m| m.split('`').next()) {
+            Some(name) if path == "." => name.to_owned(),
+            Some(name) => format!("{path}.{name}"),
+            None if path == "." => "body".to_owned(),
+            None => path,
+        };
+        ApiError::validation(vec![FieldProblem::new(field, message)])
+    })?;
+    de.end().map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// For PATCH fields that may be set to null: absent → `None`, null → `Some(None)`.
+pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+/// `limit` and `cursor` of a list request, as text.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<Page, ApiError> {
+        let limit = match &self.limit {
+            None => Page::DEFAULT_LIMIT,
+            Some(text) => match text.parse::<i64>() {
+                Ok(n) if (1..=Page::MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::bad_field(
+                        "limit",
+                        format!("must be a whole number from 1 to {}", Page::MAX_LIMIT),
+                    ));
+                }
+            },
+        };
+        let after = match &self.cursor {
+            None => None,
+            Some(c) => Some(
+                URL_SAFE_NO_PAD
+                    .decode(c)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| ApiError::bad_field("cursor", "is not a cursor this server gave out"))?,
+            ),
+        };
+        Ok(Page { limit, after })
+    }
+}
+
+/// The JSON of one page of a list: `{"items": [...], "next_cursor": "..." | null}`.
+pub fn page_json<T: serde::Serialize>(paged: gridhub_store::Paged<T>) -> serde_json::Value {
+    serde_json::json!({
+        "items": paged.items,
+        "next_cursor": paged.next_after.map(|id| URL_SAFE_NO_PAD.encode(id)),
+    })
+}
+
+/// The version named by `If-Match: "<version>"`, if the header is there (`*` names none).
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
+    let text = value.to_str().unwrap_or("").trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| ApiError::bad_field("If-Match", "must be an ETag this server gave out, like \"3\""))
+}
+
+/// The `ETag` of a record at `version`.
+pub fn etag(version: i64) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{version}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        code: String,
+        inner: Option<Inner>,
+    }
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: u32,
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = parse_json::<Body>(br#"{"inner": {"n": 1}}"#).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.errors[0].field.as_str()), (422, "code"));
+        let e = parse_json::<Body>(br#"{"code": "1", "inner": {"n": "x"}}"#).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.errors[0].field.as_str()), (422, "inner.n"));
+        let e = parse_json::<Body>(br#"{"code": "1", "inner": {}}"#).unwrap_err();
+        assert_eq!(e.errors[0].field, "inner.n");
+        let e = parse_json::<Body>(br#"{"code": 1"#).unwrap_err();
+        assert_eq!(e.status.as_u16(), 400);
+        let e = parse_json::<Body>(br#"{"code": "1"} x"#).unwrap_err();
+        assert_eq!(e.status.as_u16(), 400);
+        let e = parse_json::<Body>(br#"{"code": "1", "cdoe": 2}"#).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.errors[0].field.as_str()), (422, "cdoe"));
+    }
+}

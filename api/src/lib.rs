@@ -1,0 +1,19 @@
+//! gridhub: the HTTP service of grid management — routes, authentication, configuration,
+//! start-up, and the command line. Handlers are thin: extract, check input, call the store.
+//!
+//! The rules of the domain live in gridhub-store; nothing here decides them twice.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::Application;

@@ -1,0 +1,284 @@
+//! The administrative hierarchy: districts (区), streets (街道), communities (社区). Writes need
+//! a system admin or the district's admin (decided in the store); every record carries an
+//! `ETag`, and a PATCH with a stale `If-Match` answers 412.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gridhub_geo::{Boundary, DivisionCode};
+use gridhub_store::{FieldProblem, community, district, street};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, PageQuery, etag, if_match, nullable, page_json};
+use crate::state::AppState;
+
+/// Collects every problem with a request body before answering, so one 422 names them all.
+#[derive(Default)]
+struct Check(Vec<FieldProblem>);
+
+impl Check {
+    fn name(&mut self, field: &str, value: &str) -> String {
+        let v = value.trim();
+        if v.is_empty() || v.chars().count() > 100 {
+            self.0.push(FieldProblem::new(field, "must be 1 to 100 characters"));
+        }
+        v.to_owned()
+    }
+
+    fn code<const N: usize>(&mut self, field: &str, value: &str) -> Option<DivisionCode<N>> {
+        DivisionCode::<N>::parse(value.trim()).map_err(|e| self.0.push(FieldProblem::new(field, e.to_string()))).ok()
+    }
+
+    fn boundary(&mut self, field: &str, value: &Value) -> Option<Boundary> {
+        Boundary::from_geojson(value)
+            .map_err(|problems| {
+                for p in problems {
+                    let at = if p.path.is_empty() { field.to_owned() } else { format!("{field}.{}", p.path) };
+                    self.0.push(FieldProblem::new(at, p.message));
+                }
+            })
+            .ok()
+    }
+
+    fn done(self) -> ApiResult<()> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
+    }
+}
+
+fn created<T: serde::Serialize>(path: &str, id: &str, version: i64, body: &T) -> HttpResponse {
+    HttpResponse::Created().insert_header(("Location", format!("{path}/{id}"))).insert_header(etag(version)).json(body)
+}
+
+fn found<T: serde::Serialize>(version: i64, body: &T) -> HttpResponse {
+    HttpResponse::Ok().insert_header(etag(version)).json(body)
+}
+
+// ---- districts ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDistrict {
+    code: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistrictPatch {
+    name: Option<String>,
+}
+
+pub async fn create_district(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    Json(body): Json<NewDistrict>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    let code = check.code("code", &body.code);
+    let name = check.name("name", &body.name);
+    check.done()?;
+    let new = district::NewDistrict { code: code.expect("checked"), name };
+    let d = state.db(move |conn| district::create(conn, &caller, new)).await?;
+    Ok(created("/api/v1/districts", &d.id, d.version, &d))
+}
+
+pub async fn list_districts(
+    state: web::Data<AppState>,
+    _: Authenticated,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = query.page()?;
+    let rows = state.db(move |conn| district::list(conn, &page)).await?;
+    Ok(HttpResponse::Ok().json(page_json(rows)))
+}
+
+pub async fn get_district(
+    state: web::Data<AppState>,
+    _: Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let d = state.db(move |conn| district::get(conn, &id)).await?;
+    Ok(found(d.version, &d))
+}
+
+pub async fn update_district(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+    Json(body): Json<DistrictPatch>,
+) -> ApiResult<HttpResponse> {
+    let expected = if_match(&req)?;
+    let mut check = Check::default();
+    let name = body.name.map(|n| check.name("name", &n));
+    check.done()?;
+    let patch = district::DistrictPatch { name };
+    let d = state.db(move |conn| district::update(conn, &caller, &id, patch, expected)).await?;
+    Ok(found(d.version, &d))
+}
+
+// ---- streets ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewStreet {
+    district_id: String,
+    code: String,
+    name: String,
+    boundary: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreetPatch {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    boundary: Option<Option<Value>>,
+}
+
+#[derive(Deserialize)]
+pub struct StreetQuery {
+    district_id: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+pub async fn create_street(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    Json(body): Json<NewStreet>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    let code = check.code("code", &body.code);
+    let name = check.name("name", &body.name);
+    let boundary = body.boundary.as_ref().map(|b| check.boundary("boundary", b));
+    check.done()?;
+    let new = street::NewStreet {
+        district_id: body.district_id,
+        code: code.expect("checked"),
+        name,
+        boundary: boundary.flatten(),
+    };
+    let s = state.db(move |conn| street::create(conn, &caller, new)).await?;
+    Ok(created("/api/v1/streets", &s.id, s.version, &s))
+}
+
+pub async fn list_streets(
+    state: web::Data<AppState>,
+    _: Authenticated,
+    query: web::Query<StreetQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = query.page.page()?;
+    let district_id = query.into_inner().district_id;
+    let rows = state.db(move |conn| street::list(conn, district_id.as_deref(), &page)).await?;
+    Ok(HttpResponse::Ok().json(page_json(rows)))
+}
+
+pub async fn get_street(
+    state: web::Data<AppState>,
+    _: Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let s = state.db(move |conn| street::get(conn, &id)).await?;
+    Ok(found(s.version, &s))
+}
+
+pub async fn update_street(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+    Json(body): Json<StreetPatch>,
+) -> ApiResult<HttpResponse> {
+    let expected = if_match(&req)?;
+    let mut check = Check::default();
+    let name = body.name.map(|n| check.name("name", &n));
+    let boundary = body.boundary.map(|b| b.and_then(|b| check.boundary("boundary", &b)));
+    check.done()?;
+    let patch = street::StreetPatch { name, boundary };
+    let s = state.db(move |conn| street::update(conn, &caller, &id, patch, expected)).await?;
+    Ok(found(s.version, &s))
+}
+
+// ---- communities ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCommunity {
+    street_id: String,
+    code: String,
+    name: String,
+    boundary: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityPatch {
+    name: Option<String>,
+    boundary: Option<Value>,
+}
+
+#[derive(Deserialize)]
+pub struct CommunityQuery {
+    street_id: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+pub async fn create_community(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    Json(body): Json<NewCommunity>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    let code = check.code("code", &body.code);
+    let name = check.name("name", &body.name);
+    let boundary = check.boundary("boundary", &body.boundary);
+    check.done()?;
+    let new = community::NewCommunity {
+        street_id: body.street_id,
+        code: code.expect("checked"),
+        name,
+        boundary: boundary.expect("checked"),
+    };
+    let c = state.db(move |conn| community::create(conn, &caller, new)).await?;
+    Ok(created("/api/v1/communities", &c.id, c.version, &c))
+}
+
+pub async fn list_communities(
+    state: web::Data<AppState>,
+    _: Authenticated,
+    query: web::Query<CommunityQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = query.page.page()?;
+    let street_id = query.into_inner().street_id;
+    let rows = state.db(move |conn| community::list(conn, street_id.as_deref(), &page)).await?;
+    Ok(HttpResponse::Ok().json(page_json(rows)))
+}
+
+pub async fn get_community(
+    state: web::Data<AppState>,
+    _: Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let c = state.db(move |conn| community::get(conn, &id)).await?;
+    Ok(found(c.version, &c))
+}
+
+pub async fn update_community(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+    Json(body): Json<CommunityPatch>,
+) -> ApiResult<HttpResponse> {
+    let expected = if_match(&req)?;
+    let mut check = Check::default();
+    let name = body.name.map(|n| check.name("name", &n));
+    let boundary = body.boundary.map(|b| check.boundary("boundary", &b));
+    check.done()?;
+    let patch = community::CommunityPatch { name, boundary: boundary.flatten() };
+    let c = state.db(move |conn| community::update(conn, &caller, &id, patch, expected)).await?;
+    Ok(found(c.version, &c))
+}

@@ -1,0 +1,91 @@
+//! Start-up: open the pool and migrate, bind the listener (port 0 in tests), wire the shared
+//! state into actix-web, and hand back a server to await and a handle to stop it.
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use gridhub_store::{Pool, StoreResult};
+
+use crate::auth::TokenService;
+use crate::config::Settings;
+use crate::error::{ApiError, no_route};
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::{routes, telemetry};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: Pool,
+}
+
+/// Opens the database named by `url` and brings its schema up to date.
+pub fn open_database(url: &str, pool_size: u32) -> StoreResult<Pool> {
+    let pool = gridhub_store::connect(url, pool_size)?;
+    let ran = gridhub_store::migrate(&mut *gridhub_store::db::get(&pool)?)?;
+    if ran > 0 {
+        tracing::info!(migrations = ran, "database migrated");
+    }
+    Ok(pool)
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, String> {
+        let (url, size) = (settings.database_url.clone(), settings.db_pool_size);
+        let pool = web::block(move || open_database(&url, size))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        Self::with_pool(settings, pool)
+    }
+
+    pub fn with_pool(settings: Settings, pool: Pool) -> Result<Self, String> {
+        let tokens = TokenService::new(&settings)?;
+        let listener =
+            TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let (max_body, workers) = (settings.max_body_bytes, settings.workers.max(1));
+        let state = web::Data::new(AppState { pool: pool.clone(), tokens, settings, metrics: Metrics::default() });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(max_body))
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|e, _| ApiError::bad_request(format!("query string: {e}")).into()),
+                )
+                .app_data(
+                    web::PathConfig::default().error_handler(|e, _| ApiError::bad_request(format!("path: {e}")).into()),
+                )
+                .configure(routes::configure)
+                .default_service(web::to(no_route))
+                .wrap(from_fn(telemetry::observe))
+        })
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(10)
+        .listen(listener)
+        .map_err(|e| e.to_string())?
+        .run();
+        Ok(Self { port, server, pool })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Stops the server: `handle().stop(true)` finishes the requests in flight first.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

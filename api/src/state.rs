@@ -1,0 +1,34 @@
+//! What every handler shares: the database pool, the token service, the settings, the metrics.
+
+use actix_web::web;
+use gridhub_store::{DbConn, Pool, StoreResult};
+
+use crate::auth::TokenService;
+use crate::config::Settings;
+use crate::error::{ApiError, ApiResult};
+use crate::metrics::Metrics;
+
+pub struct AppState {
+    pub pool: Pool,
+    pub tokens: TokenService,
+    pub settings: Settings,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// Runs blocking store code on the blocking thread pool with a pooled connection.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = gridhub_store::db::get(&pool)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
+    }
+}

@@ -1,0 +1,70 @@
+//! What can go wrong in the store, in the terms of the domain. The API maps each kind to one
+//! HTTP status in one place.
+
+/// One field of the input and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub detail: String,
+}
+
+impl FieldProblem {
+    pub fn new(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { field: field.into(), detail: detail.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    #[error("invalid input")]
+    Invalid(Vec<FieldProblem>),
+    #[error("{detail}")]
+    Conflict { field: &'static str, detail: String },
+    #[error("{entity} {id} has changed: it is at version {current}")]
+    VersionMismatch { entity: &'static str, id: String, current: i64 },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+impl StoreError {
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldProblem::new(field, detail)])
+    }
+
+    pub fn not_found(entity: &'static str, id: &str) -> Self {
+        Self::NotFound { entity, id: id.to_owned() }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Maps a unique-constraint violation to a 409 on `field`; other errors pass through.
+pub(crate) fn unique_as_conflict(
+    field: &'static str,
+    detail: String,
+) -> impl FnOnce(diesel::result::Error) -> StoreError {
+    move |e| match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+            StoreError::Conflict { field, detail }
+        }
+        other => StoreError::Database(other),
+    }
+}
+
+/// Optimistic concurrency: a write that names the version it saw fails if the record moved on.
+pub(crate) fn expect_version(entity: &'static str, id: &str, current: i64, expected: Option<i64>) -> StoreResult<()> {
+    match expected {
+        Some(v) if v != current => Err(StoreError::VersionMismatch { entity, id: id.to_owned(), current }),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,116 @@
+//! The tables, as diesel sees them. Written by hand to match both dialects in migrations/;
+//! only types that both backends share (Text, BigInt, Double, Bool, Timestamp).
+
+diesel::table! {
+    districts (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    streets (id) {
+        id -> Text,
+        district_id -> Text,
+        code -> Text,
+        name -> Text,
+        boundary -> Nullable<Text>,
+        min_lng -> Nullable<Double>,
+        min_lat -> Nullable<Double>,
+        max_lng -> Nullable<Double>,
+        max_lat -> Nullable<Double>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    communities (id) {
+        id -> Text,
+        street_id -> Text,
+        code -> Text,
+        name -> Text,
+        boundary -> Text,
+        min_lng -> Double,
+        min_lat -> Double,
+        max_lng -> Double,
+        max_lat -> Double,
+        area_m2 -> Double,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    departments (id) {
+        id -> Text,
+        district_id -> Text,
+        code -> Text,
+        name -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        password_hash -> Nullable<Text>,
+        display_name -> Text,
+        phone -> Nullable<Text>,
+        role -> Text,
+        scope_id -> Nullable<Text>,
+        disabled -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        changes -> Text,
+    }
+}
+
+diesel::joinable!(streets -> districts (district_id));
+diesel::joinable!(communities -> streets (street_id));
+diesel::joinable!(departments -> districts (district_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    districts,
+    streets,
+    communities,
+    departments,
+    users,
+    refresh_tokens,
+    audit_log,
+);
