@@ -1,1 +1,8 @@
+//! The end-to-end suite: one test binary, every test on both backends (see support/).
 
+mod auth;
+mod conventions;
+mod demo;
+mod openapi;
+mod persistence;
+mod regions;

@@ -65,9 +65,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             return ApiError::bad_request(format!("malformed JSON: {inner}"));
         }
         let message = strip_position(&inner.to_string());
-        // serde names a missing or unknown field only in its message, at the path of the object
-        let named = message.strip_prefix("missing field `").or_else(|| message.strip_prefix("unknown field `"));
-        let field = match named.and_then(|m| m.split('`').next()) {
+        // serde names a missing field only in its message, at the path of the object
+        let missing = message.strip_prefix("missing field `").and_then(|m| m.split('`').next());
+        let field = match missing {
             Some(name) if path == "." => name.to_owned(),
             Some(name) => format!("{path}.{name}"),
             None if path == "." => "body".to_owned(),
@@ -178,7 +178,7 @@ mod tests {
         assert_eq!((e.status.as_u16(), e.errors[0].field.as_str()), (422, "inner.n"));
         let e = parse_json::<Body>(br#"{"code": "1", "inner": {}}"#).unwrap_err();
         assert_eq!(e.errors[0].field, "inner.n");
-        let e = parse_json::<Body>(br#"{"code": 1"#).unwrap_err();
+        let e = parse_json::<Body>(br#"{"code": "1""#).unwrap_err();
         assert_eq!(e.status.as_u16(), 400);
         let e = parse_json::<Body>(br#"{"code": "1"} x"#).unwrap_err();
         assert_eq!(e.status.as_u16(), 400);

@@ -66,10 +66,11 @@ impl DatabaseUrl {
     }
 }
 
-/// SQLite settings for every new connection: WAL so readers never block the writer, foreign
-/// keys enforced, and a writer that finds the lock taken waits instead of failing.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;";
+/// SQLite settings for every new connection: a writer that finds the lock taken waits instead
+/// of failing (set first: switching to WAL itself may meet the checkpoint of a closing
+/// connection), WAL so readers never block the writer, and foreign keys enforced.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {

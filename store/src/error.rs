@@ -33,7 +33,7 @@ pub enum StoreError {
     #[error("migration failed: {0}")]
     Migration(String),
     #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
 }
 
 impl StoreError {
@@ -43,6 +43,21 @@ impl StoreError {
 
     pub fn not_found(entity: &'static str, id: &str) -> Self {
         Self::NotFound { entity, id: id.to_owned() }
+    }
+}
+
+impl From<diesel::result::Error> for StoreError {
+    /// A database too busy to take the write (SQLite's lock wait ran out, PostgreSQL gave up
+    /// on a serialization or a lock) is a temporary condition, not a fault.
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &e {
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::Unavailable(e.to_string()),
+            Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
+                Self::Unavailable(e.to_string())
+            }
+            _ => Self::Database(e),
+        }
     }
 }
 

@@ -1,1 +1,269 @@
+//! Test support: every end-to-end test starts the real gridhub server on a free port, against
+//! its own fresh database, and talks HTTP to it — once on SQLite, once on PostgreSQL.
+//!
+//! PostgreSQL comes from `GRIDHUB_TEST_POSTGRES_URL` (an admin URL such as
+//! `postgres://postgres@127.0.0.1:5432/postgres`); each test creates its own database there and
+//! drops it afterwards. Without the variable the PostgreSQL half of each test says loudly that
+//! it was skipped — unless `GRIDHUB_REQUIRE_POSTGRES=1`, when it fails instead (CI sets both).
 
+use std::path::PathBuf;
+
+use actix_web::dev::ServerHandle;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use gridhub::{Application, Settings};
+use gridhub_store::user::{self, NewUser};
+use gridhub_store::{Caller, Role};
+use serde_json::Value;
+
+pub use reqwest::{Response, StatusCode};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates, for each named `async fn test(backend: Backend)`, a module with one test per
+/// backend: `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+pub const ADMIN: &str = "root";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A fresh database of one backend, removed when dropped.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pub dir: PathBuf,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// `None` (after saying so) when the backend is PostgreSQL and no server is configured.
+    pub fn new(backend: Backend) -> Option<Self> {
+        let dir = std::env::temp_dir().join(format!("gridhub-test-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).expect("creating a temporary directory");
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", dir.join("gridhub.db").display());
+                Some(Self { backend, url, dir, postgres: None })
+            }
+            Backend::Postgres => {
+                let Ok(admin) = std::env::var("GRIDHUB_TEST_POSTGRES_URL") else {
+                    if std::env::var("GRIDHUB_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                        panic!("GRIDHUB_REQUIRE_POSTGRES=1 but GRIDHUB_TEST_POSTGRES_URL is not set");
+                    }
+                    eprintln!(
+                        "\n*** SKIPPED on PostgreSQL: GRIDHUB_TEST_POSTGRES_URL is not set, so this test ran on SQLite only ***\n"
+                    );
+                    return None;
+                };
+                let name = format!("gridhub_test_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = PgConnection::establish(&admin).expect("connecting to GRIDHUB_TEST_POSTGRES_URL");
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).expect("creating a test database");
+                let url = with_database(&admin, &name);
+                Some(Self { backend, url, dir, postgres: Some((admin, name)) })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some((admin, name)) = &self.postgres
+            && let Ok(mut conn) = PgConnection::establish(admin)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn);
+        }
+    }
+}
+
+/// `postgres://u@h:p/old?x` with the database `name` instead of `old`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_end..].find('/').map_or(base.len(), |i| authority_end + i);
+    let mut out = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        out = format!("{out}?{q}");
+    }
+    out
+}
+
+pub fn settings(db: &TestDb) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: db.url.clone(),
+        data_dir: db.dir.join("data"),
+        jwt_secret: Some("test-secret-that-is-at-least-32-bytes-long".into()),
+        workers: 1,
+        db_pool_size: 4,
+        log: "warn".into(),
+        ..Settings::default()
+    }
+}
+
+/// A running server and an HTTP client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub settings: Settings,
+    pool: gridhub_store::Pool,
+    handle: ServerHandle,
+}
+
+/// A fresh database with a server on it and a system admin (`ADMIN`/`PASSWORD`) logged in.
+pub struct World {
+    pub app: TestApp,
+    pub admin: String,
+    pub db: TestDb,
+}
+
+impl World {
+    pub async fn new(backend: Backend) -> Option<Self> {
+        let db = TestDb::new(backend)?;
+        let app = TestApp::start(settings(&db)).await;
+        app.create_user(ADMIN, Role::SystemAdmin, None);
+        let admin = app.login(ADMIN, PASSWORD).await;
+        Some(Self { app, admin, db })
+    }
+}
+
+impl TestApp {
+    pub async fn start(settings: Settings) -> Self {
+        if std::env::var("TEST_LOG").is_ok() {
+            gridhub::telemetry::init("info");
+        }
+        let app = Application::build(settings.clone()).await.unwrap_or_else(|e| panic!("the server does not start: {e}"));
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let (pool, handle) = (app.pool().clone(), app.handle());
+        tokio::spawn(app.run_until_stopped());
+        Self { base, client: reqwest::Client::new(), settings, pool, handle }
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Makes a user directly in the store, as `gridhub user create` does.
+    pub fn create_user(&self, username: &str, role: Role, scope_id: Option<&str>) -> String {
+        let mut conn = gridhub_store::db::get(&self.pool).expect("a connection");
+        let new = NewUser {
+            username: username.into(),
+            password_hash: Some(gridhub::auth::hash_password(PASSWORD)),
+            display_name: username.into(),
+            phone: None,
+            role,
+            scope_id: scope_id.map(Into::into),
+        };
+        user::create(&mut conn, &Caller::system(), new).expect("creating a test user").id
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let res = self.post(None, "/api/v1/auth/login", &serde_json::json!({"username": username, "password": password})).await;
+        assert_eq!(res.status(), 200, "login as {username}");
+        json(res).await["access_token"].as_str().expect("an access token").to_owned()
+    }
+
+    pub async fn get(&self, token: Option<&str>, path: &str) -> Response {
+        with_token(self.client.get(self.url(path)), token).send().await.expect("the server answers")
+    }
+
+    pub async fn post(&self, token: Option<&str>, path: &str, body: &Value) -> Response {
+        with_token(self.client.post(self.url(path)), token).json(body).send().await.expect("the server answers")
+    }
+
+    pub async fn patch(&self, token: Option<&str>, path: &str, if_match: Option<&str>, body: &Value) -> Response {
+        let mut req = with_token(self.client.patch(self.url(path)), token).json(body);
+        if let Some(tag) = if_match {
+            req = req.header("if-match", tag);
+        }
+        req.send().await.expect("the server answers")
+    }
+
+    /// POSTs `body` and expects 201; returns the created record.
+    pub async fn create(&self, token: &str, path: &str, body: &Value) -> Value {
+        let res = self.post(Some(token), path, body).await;
+        let status = res.status();
+        let value = json(res).await;
+        assert_eq!(status, 201, "POST {path}: {value}");
+        value
+    }
+}
+
+fn with_token(req: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+    match token {
+        Some(t) => req.bearer_auth(t),
+        None => req,
+    }
+}
+
+pub async fn json(res: Response) -> Value {
+    let text = res.text().await.expect("a body");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// Expects a problem+json answer with `status`; returns it.
+pub async fn problem(res: Response, status: u16) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let body = json(res).await;
+    assert_eq!(content_type, "application/problem+json", "content type of {body}");
+    assert_eq!(body["status"], status, "{body}");
+    for key in ["type", "title", "detail", "errors"] {
+        assert!(body.get(key).is_some(), "problem lacks {key}: {body}");
+    }
+    body
+}
+
+/// The fields named in a problem's `errors`.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"].as_array().map_or(vec![], |e| e.iter().filter_map(|x| x["field"].as_str().map(Into::into)).collect())
+}
+
+/// A small square ring at (`lng`, `lat`) with sides of `d` degrees, as GeoJSON.
+pub fn square(lng: f64, lat: f64, d: f64) -> Value {
+    serde_json::json!({"type": "Polygon", "coordinates": [[[lng, lat], [lng + d, lat], [lng + d, lat + d], [lng, lat + d], [lng, lat]]]})
+}
+
+/// A district (360102), one street under it (360102001) and one community (360102001001).
+pub struct Regions {
+    pub district: String,
+    pub street: String,
+    pub community: String,
+}
+
+pub async fn regions(app: &TestApp, token: &str) -> Regions {
+    let d = app.create(token, "/api/v1/districts", &serde_json::json!({"code": "360102", "name": "东湖区"})).await;
+    let s = app
+        .create(token, "/api/v1/streets", &serde_json::json!({"district_id": d["id"], "code": "360102001", "name": "公园街道"}))
+        .await;
+    let c = app
+        .create(
+            token,
+            "/api/v1/communities",
+            &serde_json::json!({"street_id": s["id"], "code": "360102001001", "name": "孺子亭社区", "boundary": square(115.89, 28.676, 0.005)}),
+        )
+        .await;
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    Regions { district: id(&d), street: id(&s), community: id(&c) }
+}

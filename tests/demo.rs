@@ -1,0 +1,40 @@
+//! The demo data set: a real district with nested codes, communities with valid boundaries
+//! near Nanchang, and one account of every role that can log in.
+
+use gridhub_e2e::*;
+use gridhub_store::Role;
+
+on_both_backends!(the_demo_data_set_loads_once_and_every_account_logs_in);
+
+async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else { return };
+    let app = TestApp::start(settings(&db)).await;
+    let pool = gridhub_store::connect(&db.url, 1).unwrap();
+    let mut conn = gridhub_store::db::get(&pool).unwrap();
+    let accounts = gridhub::demo::load(&mut conn).unwrap().expect("an empty database takes the demo");
+    assert!(gridhub::demo::load(&mut conn).unwrap().is_none(), "never loaded twice");
+    let roles: Vec<&str> = accounts.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(roles, Role::ALL.map(Role::as_str), "one account of every role");
+    for (username, role) in &accounts {
+        let token = app.login(username, gridhub::demo::PASSWORD).await;
+        let me = json(app.get(Some(&token), "/api/v1/auth/me").await).await;
+        assert_eq!(me["role"], role.as_str());
+    }
+    let token = app.login("admin", gridhub::demo::PASSWORD).await;
+    let districts = json(app.get(Some(&token), "/api/v1/districts").await).await;
+    assert_eq!(districts["items"][0]["code"], "360102");
+    let streets = json(app.get(Some(&token), "/api/v1/streets").await).await["items"].as_array().unwrap().clone();
+    assert_eq!(streets.len(), 2);
+    let communities = json(app.get(Some(&token), "/api/v1/communities").await).await["items"].as_array().unwrap().clone();
+    assert!(communities.len() >= 5);
+    for c in &communities {
+        let street = streets.iter().find(|s| s["id"] == c["street_id"]).expect("its street exists");
+        assert!(c["code"].as_str().unwrap().starts_with(street["code"].as_str().unwrap()));
+        let area = c["area_m2"].as_f64().unwrap();
+        assert!((100_000.0..2_000_000.0).contains(&area), "{} is {area} m²", c["name"]);
+        let lng = c["boundary"]["coordinates"][0][0][0].as_f64().unwrap();
+        let lat = c["boundary"]["coordinates"][0][0][1].as_f64().unwrap();
+        assert!((115.85..115.95).contains(&lng) && (28.65..28.72).contains(&lat), "in 东湖区, Nanchang");
+    }
+    app.stop().await;
+}

@@ -1,0 +1,96 @@
+//! `openapi.yaml` is the contract: it must name exactly the routes the server has, every
+//! reference in it must resolve, and every route it marks as needing a login must refuse a
+//! request without one.
+
+use std::collections::BTreeSet;
+
+use gridhub_e2e::*;
+use yaml_rust2::{Yaml, YamlLoader};
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+fn spec() -> Yaml {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml");
+    let text = std::fs::read_to_string(path).expect("openapi.yaml is at the repository root");
+    YamlLoader::load_from_str(&text).expect("openapi.yaml is valid YAML").remove(0)
+}
+
+/// (METHOD, path, needs a login) for every operation in the spec.
+fn operations(doc: &Yaml) -> Vec<(String, String, bool)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_hash().expect("paths") {
+        for method in METHODS {
+            let op = &item[method];
+            if op.is_badvalue() {
+                continue;
+            }
+            let public = op["security"].as_vec().is_some_and(Vec::is_empty);
+            ops.push((method.to_uppercase(), path.as_str().unwrap().to_owned(), !public));
+        }
+    }
+    ops
+}
+
+fn check_refs(doc: &Yaml, node: &Yaml, at: &str, broken: &mut Vec<String>) {
+    match node {
+        Yaml::Hash(h) => {
+            for (k, v) in h {
+                let key = k.as_str().unwrap_or("?");
+                if key == "$ref" {
+                    let target = v.as_str().unwrap_or("");
+                    let resolved = target
+                        .strip_prefix("#/")
+                        .map(|p| p.split('/').fold(doc, |n, part| &n[part]))
+                        .is_some_and(|n| !n.is_badvalue());
+                    if !resolved {
+                        broken.push(format!("{at}: {target}"));
+                    }
+                } else {
+                    check_refs(doc, v, &format!("{at}/{key}"), broken);
+                }
+            }
+        }
+        Yaml::Array(items) => items.iter().enumerate().for_each(|(i, v)| check_refs(doc, v, &format!("{at}/{i}"), broken)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_spec_names_exactly_the_routes_the_server_has() {
+    let doc = spec();
+    assert_eq!(doc["openapi"].as_str().map(|v| &v[..2]), Some("3."), "an OpenAPI 3 document");
+    let in_spec: BTreeSet<(String, String)> = operations(&doc).into_iter().map(|(m, p, _)| (m, p)).collect();
+    let in_server: BTreeSet<(String, String)> =
+        gridhub::routes::table().into_iter().map(|(m, p)| (m.to_string(), p.to_owned())).collect();
+    let missing: Vec<_> = in_server.difference(&in_spec).collect();
+    let extra: Vec<_> = in_spec.difference(&in_server).collect();
+    assert!(missing.is_empty(), "routes the server has but openapi.yaml lacks: {missing:?}");
+    assert!(extra.is_empty(), "routes openapi.yaml names but the server lacks: {extra:?}");
+
+    let mut broken = Vec::new();
+    check_refs(&doc, &doc, "", &mut broken);
+    assert!(broken.is_empty(), "unresolved $refs: {broken:?}");
+    for (method, path, login) in operations(&doc) {
+        let responses = &doc["paths"][path.as_str()][method.to_lowercase().as_str()]["responses"];
+        assert!(responses.as_hash().is_some_and(|r| !r.is_empty()), "{method} {path} documents no responses");
+        if login {
+            assert!(!responses["401"].is_badvalue(), "{method} {path} needs a login but documents no 401");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_route_that_needs_a_login_refuses_a_request_without_one() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let app = TestApp::start(settings(&db)).await;
+    for (method, path, login) in operations(&spec()) {
+        let url = app.url(&path.replace("{id}", "01000000-0000-7000-8000-000000000000"));
+        let res = app.client.request(method.parse().unwrap(), url).json(&serde_json::json!({})).send().await.unwrap();
+        if login {
+            assert_eq!(res.status(), 401, "{method} {path} without a token");
+        } else {
+            assert_ne!(res.status(), 401, "{method} {path} is public");
+        }
+    }
+    app.stop().await;
+}
