@@ -6,7 +6,13 @@ use gridhub_e2e::*;
 use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::json;
 
-on_both_backends!(login_issues_a_working_token_pair, bad_logins_are_refused, forged_and_expired_tokens_are_refused, refresh_rotates_and_reuse_revokes_the_family, logout_ends_the_session);
+on_both_backends!(
+    login_issues_a_working_token_pair,
+    bad_logins_are_refused,
+    forged_and_expired_tokens_are_refused,
+    refresh_rotates_and_reuse_revokes_the_family,
+    logout_ends_the_session
+);
 
 async fn login_issues_a_working_token_pair(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
@@ -34,9 +40,23 @@ async fn bad_logins_are_refused(backend: Backend) {
     assert_eq!(fields(&problem(missing, 422).await), ["password"]);
     let typed = app.post(None, "/api/v1/auth/login", &json!({"username": 42, "password": "x"})).await;
     assert_eq!(fields(&problem(typed, 422).await), ["username"]);
-    let malformed = app.client.post(app.url("/api/v1/auth/login")).header("content-type", "application/json").body("{\"username\":").send().await.unwrap();
+    let malformed = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body("{\"username\":")
+        .send()
+        .await
+        .unwrap();
     problem(malformed, 400).await;
-    let form = app.client.post(app.url("/api/v1/auth/login")).header("content-type", "application/x-www-form-urlencoded").body("username=root").send().await.unwrap();
+    let form = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=root")
+        .send()
+        .await
+        .unwrap();
     problem(form, 415).await;
 }
 
@@ -67,7 +87,9 @@ async fn forged_and_expired_tokens_are_refused(backend: Backend) {
     let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = URL_SAFE_NO_PAD.encode(good.to_string());
     cases.push(("alg none", format!("{none_header}.{payload}.")));
-    let hs512 = encode(&Header::new(jsonwebtoken::Algorithm::HS512), &good, &EncodingKey::from_secret(secret.as_bytes())).unwrap();
+    let hs512 =
+        encode(&Header::new(jsonwebtoken::Algorithm::HS512), &good, &EncodingKey::from_secret(secret.as_bytes()))
+            .unwrap();
     cases.push(("HS512", hs512));
     for (what, token) in cases {
         let res = app.get(Some(&token), "/api/v1/auth/me").await;
@@ -75,7 +97,13 @@ async fn forged_and_expired_tokens_are_refused(backend: Backend) {
         assert!(res.headers().contains_key("www-authenticate"), "{what}");
     }
     problem(app.get(None, "/api/v1/districts").await, 401).await;
-    let basic = app.client.get(app.url("/api/v1/districts")).header("authorization", "Basic cm9vdDpyb290").send().await.unwrap();
+    let basic = app
+        .client
+        .get(app.url("/api/v1/districts"))
+        .header("authorization", "Basic cm9vdDpyb290")
+        .send()
+        .await
+        .unwrap();
     problem(basic, 401).await;
 }
 

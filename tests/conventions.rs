@@ -2,7 +2,11 @@
 
 use gridhub_e2e::*;
 
-on_both_backends!(health_readiness_and_metrics, request_ids_are_returned_and_kept, unknown_routes_and_methods_get_problems);
+on_both_backends!(
+    health_readiness_and_metrics,
+    request_ids_are_returned_and_kept,
+    unknown_routes_and_methods_get_problems
+);
 
 async fn health_readiness_and_metrics(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
@@ -15,7 +19,11 @@ async fn health_readiness_and_metrics(backend: Backend) {
     let text = res.text().await.unwrap();
     let line = text
         .lines()
-        .find(|l| l.starts_with("gridhub_http_requests_total{") && l.contains("route=\"/api/v1/districts\"") && l.contains("status=\"200\""))
+        .find(|l| {
+            l.starts_with("gridhub_http_requests_total{")
+                && l.contains("route=\"/api/v1/districts\"")
+                && l.contains("status=\"200\"")
+        })
         .unwrap_or_else(|| panic!("no request count for the districts list in:\n{text}"));
     assert!(line.ends_with(" 1"), "{line}");
     assert!(text.contains("gridhub_http_request_duration_seconds_bucket{"), "latency histogram");
@@ -28,7 +36,8 @@ async fn request_ids_are_returned_and_kept(backend: Backend) {
     let res = app.get(None, "/healthz").await;
     let id = res.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");
-    let mine = app.client.get(app.url("/api/v1/districts")).header("x-request-id", "phone-42.abc").send().await.unwrap();
+    let mine =
+        app.client.get(app.url("/api/v1/districts")).header("x-request-id", "phone-42.abc").send().await.unwrap();
     assert_eq!(mine.headers()["x-request-id"], "phone-42.abc", "kept, even on a 401");
     let hostile = app.client.get(app.url("/healthz")).header("x-request-id", "a b\tc").send().await.unwrap();
     assert_ne!(hostile.headers()["x-request-id"], "a b\tc");

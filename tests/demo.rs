@@ -25,7 +25,8 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     assert_eq!(districts["items"][0]["code"], "360102");
     let streets = json(app.get(Some(&token), "/api/v1/streets").await).await["items"].as_array().unwrap().clone();
     assert_eq!(streets.len(), 2);
-    let communities = json(app.get(Some(&token), "/api/v1/communities").await).await["items"].as_array().unwrap().clone();
+    let communities =
+        json(app.get(Some(&token), "/api/v1/communities").await).await["items"].as_array().unwrap().clone();
     assert!(communities.len() >= 5);
     for c in &communities {
         let street = streets.iter().find(|s| s["id"] == c["street_id"]).expect("its street exists");

@@ -50,7 +50,9 @@ fn check_refs(doc: &Yaml, node: &Yaml, at: &str, broken: &mut Vec<String>) {
                 }
             }
         }
-        Yaml::Array(items) => items.iter().enumerate().for_each(|(i, v)| check_refs(doc, v, &format!("{at}/{i}"), broken)),
+        Yaml::Array(items) => {
+            items.iter().enumerate().for_each(|(i, v)| check_refs(doc, v, &format!("{at}/{i}"), broken))
+        }
         _ => {}
     }
 }

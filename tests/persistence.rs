@@ -4,7 +4,11 @@
 use gridhub_e2e::*;
 use serde_json::json;
 
-on_both_backends!(data_survives_a_restart, two_servers_on_one_database_see_each_others_writes, concurrent_writers_all_succeed);
+on_both_backends!(
+    data_survives_a_restart,
+    two_servers_on_one_database_see_each_others_writes,
+    concurrent_writers_all_succeed
+);
 
 async fn data_survives_a_restart(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
@@ -28,8 +32,11 @@ async fn two_servers_on_one_database_see_each_others_writes(backend: Backend) {
     let token_b = b.login(ADMIN, PASSWORD).await;
     let seen = json(b.get(Some(&token_b), &format!("/api/v1/districts/{}", d["id"].as_str().unwrap())).await).await;
     assert_eq!(seen, d);
-    let s = b.create(&token_b, "/api/v1/streets", &json!({"district_id": d["id"], "code": "360102001", "name": "公园街道"})).await;
-    let list = json(a.get(Some(admin), &format!("/api/v1/streets?district_id={}", d["id"].as_str().unwrap())).await).await;
+    let s = b
+        .create(&token_b, "/api/v1/streets", &json!({"district_id": d["id"], "code": "360102001", "name": "公园街道"}))
+        .await;
+    let list =
+        json(a.get(Some(admin), &format!("/api/v1/streets?district_id={}", d["id"].as_str().unwrap())).await).await;
     assert_eq!(list["items"], json!([s]));
     // the token from one server works on the other: they share the signing key
     assert_eq!(a.get(Some(&token_b), "/api/v1/auth/me").await.status(), 200);

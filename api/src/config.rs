@@ -14,6 +14,11 @@
 //! | db_pool_size | `GRIDHUB_DB_POOL_SIZE` | `10` |
 //! | workers | `GRIDHUB_WORKERS` | number of cores |
 //! | log | `GRIDHUB_LOG` | `info` |
+//! | jwt_private_key_file / jwt_public_key_file | `GRIDHUB_JWT_PRIVATE_KEY_FILE` / `…PUBLIC…` | unset (HS256) |
+//! | wechat_api_base | `GRIDHUB_WECHAT_API_BASE` | `https://api.weixin.qq.com` |
+//! | wechat_app_id / wechat_app_secret | `GRIDHUB_WECHAT_APP_ID` / `GRIDHUB_WECHAT_APP_SECRET` | unset (WeChat login off) |
+//! | wechat_timeout_ms | `GRIDHUB_WECHAT_TIMEOUT_MS` | `5000` |
+//! | login_per_minute_per_address / …_per_username | `GRIDHUB_LOGIN_PER_MINUTE_PER_ADDRESS` / `…_PER_USERNAME` | `30` / `10` |
 
 use std::path::{Path, PathBuf};
 
@@ -62,6 +67,32 @@ pub struct SettingsLayer {
     /// Log filter, e.g. `info` or `gridhub=debug,info` [default: info]
     #[arg(long, env = "GRIDHUB_LOG", global = true)]
     pub log: Option<String>,
+    /// Ed25519 private key (PKCS#8 PEM) to sign access tokens with EdDSA instead of HS256;
+    /// needs the public key too
+    #[arg(long, env = "GRIDHUB_JWT_PRIVATE_KEY_FILE", global = true)]
+    pub jwt_private_key_file: Option<PathBuf>,
+    /// Ed25519 public key (PEM) to verify EdDSA access tokens; a node with only this key
+    /// verifies tokens but does not issue them
+    #[arg(long, env = "GRIDHUB_JWT_PUBLIC_KEY_FILE", global = true)]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// Base URL of the WeChat API [default: https://api.weixin.qq.com]
+    #[arg(long, env = "GRIDHUB_WECHAT_API_BASE", global = true)]
+    pub wechat_api_base: Option<String>,
+    /// The mini-program's AppID; WeChat login is off without it
+    #[arg(long, env = "GRIDHUB_WECHAT_APP_ID", global = true)]
+    pub wechat_app_id: Option<String>,
+    /// The mini-program's AppSecret
+    #[arg(long, env = "GRIDHUB_WECHAT_APP_SECRET", global = true, hide_env_values = true)]
+    pub wechat_app_secret: Option<String>,
+    /// Time limit for a call to WeChat, milliseconds [default: 5000]
+    #[arg(long, env = "GRIDHUB_WECHAT_TIMEOUT_MS", global = true)]
+    pub wechat_timeout_ms: Option<u64>,
+    /// Login attempts allowed per minute from one client address [default: 30]
+    #[arg(long, env = "GRIDHUB_LOGIN_PER_MINUTE_PER_ADDRESS", global = true)]
+    pub login_per_minute_per_address: Option<u32>,
+    /// Login attempts allowed per minute for one username [default: 10]
+    #[arg(long, env = "GRIDHUB_LOGIN_PER_MINUTE_PER_USERNAME", global = true)]
+    pub login_per_minute_per_username: Option<u32>,
 }
 
 /// The resolved settings the service runs with.
@@ -79,6 +110,14 @@ pub struct Settings {
     pub db_pool_size: u32,
     pub workers: usize,
     pub log: String,
+    pub jwt_private_key_file: Option<PathBuf>,
+    pub jwt_public_key_file: Option<PathBuf>,
+    pub wechat_api_base: String,
+    pub wechat_app_id: Option<String>,
+    pub wechat_app_secret: Option<String>,
+    pub wechat_timeout_ms: u64,
+    pub login_per_minute_per_address: u32,
+    pub login_per_minute_per_username: u32,
 }
 
 impl Default for Settings {
@@ -108,6 +147,14 @@ impl Settings {
             db_pool_size: pick!(db_pool_size, 10),
             workers: pick!(workers, std::thread::available_parallelism().map_or(2, |n| n.get())),
             log: pick!(log, "info".into()),
+            jwt_private_key_file: over.jwt_private_key_file.clone().or(under.jwt_private_key_file.clone()),
+            jwt_public_key_file: over.jwt_public_key_file.clone().or(under.jwt_public_key_file.clone()),
+            wechat_api_base: pick!(wechat_api_base, "https://api.weixin.qq.com".into()),
+            wechat_app_id: over.wechat_app_id.clone().or(under.wechat_app_id.clone()),
+            wechat_app_secret: over.wechat_app_secret.clone().or(under.wechat_app_secret.clone()),
+            wechat_timeout_ms: pick!(wechat_timeout_ms, 5000),
+            login_per_minute_per_address: pick!(login_per_minute_per_address, 30).max(1),
+            login_per_minute_per_username: pick!(login_per_minute_per_username, 10).max(1),
         }
     }
 

@@ -101,7 +101,9 @@ fn code<const N: usize>(s: &str) -> DivisionCode<N> {
 /// made (username, role); `None` when the database already holds data.
 pub fn load(conn: &mut DbConn) -> StoreResult<Option<Vec<(String, String)>>> {
     gridhub_store::write(conn, |conn| {
-        if user::count(conn)? > 0 || !district::list(conn, &gridhub_store::Page::first(1))?.items.is_empty() {
+        if user::count(conn)? > 0
+            || !district::list(conn, &Caller::system(), &gridhub_store::Page::first(1))?.items.is_empty()
+        {
             return Ok(None);
         }
         let system = Caller::system();

@@ -8,7 +8,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use gridhub_store::{Pool, StoreResult};
 
-use crate::auth::TokenService;
+use crate::auth::wechat::WechatClient;
+use crate::auth::{LoginLimits, TokenService, UserStatusCache};
 use crate::config::Settings;
 use crate::error::{ApiError, no_route};
 use crate::metrics::Metrics;
@@ -19,6 +20,12 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: Pool,
+}
+
+/// Chooses the TLS cryptography for outgoing HTTPS (WeChat, department webhooks): rustls with
+/// ring, once per process.
+pub fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Opens the database named by `url` and brings its schema up to date.
@@ -42,12 +49,24 @@ impl Application {
     }
 
     pub fn with_pool(settings: Settings, pool: Pool) -> Result<Self, String> {
+        install_tls();
         let tokens = TokenService::new(&settings)?;
         let listener =
             TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let (max_body, workers) = (settings.max_body_bytes, settings.workers.max(1));
-        let state = web::Data::new(AppState { pool: pool.clone(), tokens, settings, metrics: Metrics::default() });
+        let wechat = WechatClient::from_settings(&settings)?;
+        let login_limits =
+            LoginLimits::new(settings.login_per_minute_per_address, settings.login_per_minute_per_username);
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            tokens,
+            user_status: UserStatusCache::default(),
+            login_limits,
+            wechat,
+            settings,
+            metrics: Metrics::default(),
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

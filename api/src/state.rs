@@ -3,7 +3,8 @@
 use actix_web::web;
 use gridhub_store::{DbConn, Pool, StoreResult};
 
-use crate::auth::TokenService;
+use crate::auth::wechat::WechatClient;
+use crate::auth::{LoginLimits, TokenService, UserStatusCache};
 use crate::config::Settings;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
@@ -11,6 +12,10 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub pool: Pool,
     pub tokens: TokenService,
+    pub user_status: UserStatusCache,
+    pub login_limits: LoginLimits,
+    /// `None` when WeChat login is not configured.
+    pub wechat: Option<WechatClient>,
     pub settings: Settings,
     pub metrics: Metrics,
 }

@@ -1,24 +1,30 @@
-//! The audit log: every privileged write records who did what to which record, and what
-//! changed, in the same transaction as the write itself.
+//! The audit log: every privileged write records who did what to which record, where, and
+//! what changed — in the same transaction as the write itself. Admins read the rows of their
+//! own area.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::Value;
 
+use crate::access::{Place, Reach};
 use crate::schema::audit_log;
-use crate::{Caller, DbConn, StoreResult, now};
+use crate::{Caller, DbConn, Page, Paged, StoreResult, now};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
     pub id: String,
     #[serde(serialize_with = "crate::time::serialize")]
-    pub at: chrono::NaiveDateTime,
+    pub at: NaiveDateTime,
     pub actor_id: Option<String>,
     pub action: String,
     pub target_type: String,
     pub target_id: String,
     #[serde(serialize_with = "crate::time::json_text")]
     pub changes: String,
+    pub district_id: Option<String>,
+    pub street_id: Option<String>,
+    pub community_id: Option<String>,
 }
 
 /// Writes one audit row. Call it inside the transaction of the write it describes.
@@ -26,8 +32,8 @@ pub fn record(
     conn: &mut DbConn,
     actor: &Caller,
     action: &str,
-    target_type: &str,
-    target_id: &str,
+    (target_type, target_id): (&str, &str),
+    place: &Place,
     changes: Value,
 ) -> StoreResult<()> {
     let entry = AuditEntry {
@@ -38,19 +44,46 @@ pub fn record(
         target_type: target_type.to_owned(),
         target_id: target_id.to_owned(),
         changes: changes.to_string(),
+        district_id: place.district.clone(),
+        street_id: place.street.clone(),
+        community_id: place.community.clone(),
     };
     diesel::insert_into(audit_log::table).values(&entry).execute(conn)?;
     Ok(())
 }
 
-/// The audit rows about one record, oldest first.
-pub fn for_target(conn: &mut DbConn, target_type: &str, target_id: &str) -> StoreResult<Vec<AuditEntry>> {
-    Ok(audit_log::table
-        .filter(audit_log::target_type.eq(target_type))
-        .filter(audit_log::target_id.eq(target_id))
-        .order(audit_log::id.asc())
-        .select(AuditEntry::as_select())
-        .load(conn)?)
+/// What to read of the log.
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    pub target_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub since: Option<NaiveDateTime>,
+}
+
+/// The rows inside `reach` that match `filter`, oldest first.
+pub fn list(conn: &mut DbConn, reach: &Reach, filter: &AuditFilter, page: &Page) -> StoreResult<Paged<AuditEntry>> {
+    let mut q = audit_log::table.select(AuditEntry::as_select()).order(audit_log::id.asc()).into_boxed();
+    q = match reach {
+        Reach::Everywhere => q,
+        Reach::District { district } => q.filter(audit_log::district_id.eq(district.clone())),
+        Reach::Street { street, .. } => q.filter(audit_log::street_id.eq(street.clone())),
+        Reach::Community { community, .. } => q.filter(audit_log::community_id.eq(community.clone())),
+        Reach::Nothing => return Ok(Paged::from_rows(Vec::new(), page, |e: &AuditEntry| &e.id)),
+    };
+    if let Some(t) = &filter.target_id {
+        q = q.filter(audit_log::target_id.eq(t.clone()));
+    }
+    if let Some(a) = &filter.actor_id {
+        q = q.filter(audit_log::actor_id.eq(a.clone()));
+    }
+    if let Some(since) = filter.since {
+        q = q.filter(audit_log::at.ge(since));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(audit_log::id.gt(after.clone()));
+    }
+    let rows = q.limit(page.fetch()).load(conn)?;
+    Ok(Paged::from_rows(rows, page, |e| &e.id))
 }
 
 /// `{"field": {"from": old, "to": new}}` for the fields that differ.

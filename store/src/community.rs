@@ -5,8 +5,9 @@ use diesel::prelude::*;
 use gridhub_geo::{Boundary, CommunityCode};
 use serde_json::json;
 
+use crate::access::{Place, Reach};
 use crate::error::{expect_version, unique_as_conflict};
-use crate::schema::communities;
+use crate::schema::{communities, streets};
 use crate::{Caller, DbConn, Page, Paged, StoreError, StoreResult, audit, now, street};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
@@ -59,7 +60,7 @@ pub struct CommunityPatch {
 
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewCommunity) -> StoreResult<Community> {
     crate::write(conn, |conn| {
-        let parent = street::get(conn, &new.street_id)
+        let parent = street::find(conn, caller, &new.street_id)
             .map_err(|_| StoreError::invalid("street_id", format!("no street has the id {}", new.street_id)))?;
         caller.require_region_admin(Some(&parent.district_id))?;
         if !new.code.as_str().starts_with(&parent.code) {
@@ -90,8 +91,8 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewCommunity) -> StoreRes
             conn,
             caller,
             "community.create",
-            "community",
-            &row.id,
+            ("community", &row.id),
+            &Place::community(&parent.district_id, &row.street_id, &row.id),
             json!({"code": row.code, "name": row.name, "street_id": row.street_id}),
         )?;
         Ok(row)
@@ -107,8 +108,32 @@ pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<Community> {
         .ok_or_else(|| StoreError::not_found("community", id))
 }
 
-pub fn list(conn: &mut DbConn, street_id: Option<&str>, page: &Page) -> StoreResult<Paged<Community>> {
+/// A community the caller may see; 404 for one outside their reach.
+pub fn find(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Community> {
+    let reach = Reach::of(conn, caller)?;
+    let c = get(conn, id)?;
+    let district = street::get(conn, &c.street_id)?.district_id;
+    if reach.sees(&Place::community(&district, &c.street_id, &c.id)) {
+        Ok(c)
+    } else {
+        Err(StoreError::not_found("community", id))
+    }
+}
+
+/// The communities the caller may see, of one street if `street_id` is given.
+pub fn list(conn: &mut DbConn, caller: &Caller, street_id: Option<&str>, page: &Page) -> StoreResult<Paged<Community>> {
+    let reach = Reach::of(conn, caller)?;
     let mut q = communities::table.select(Community::as_select()).order(communities::id.asc()).into_boxed();
+    match &reach {
+        Reach::Everywhere => {}
+        Reach::District { district } => {
+            let in_district = streets::table.filter(streets::district_id.eq(district.clone())).select(streets::id);
+            q = q.filter(communities::street_id.eq_any(in_district));
+        }
+        Reach::Street { street, .. } => q = q.filter(communities::street_id.eq(street.clone())),
+        Reach::Community { community, .. } => q = q.filter(communities::id.eq(community.clone())),
+        Reach::Nothing => return Ok(Paged::from_rows(Vec::new(), page, |c: &Community| &c.id)),
+    }
     if let Some(s) = street_id {
         q = q.filter(communities::street_id.eq(s));
     }
@@ -127,7 +152,7 @@ pub fn update(
     expected_version: Option<i64>,
 ) -> StoreResult<Community> {
     crate::write(conn, |conn| {
-        let old = get(conn, id)?;
+        let old = find(conn, caller, id)?;
         let parent = street::get(conn, &old.street_id)?;
         caller.require_region_admin(Some(&parent.district_id))?;
         expect_version("community", id, old.version, expected_version)?;
@@ -143,8 +168,8 @@ pub fn update(
             conn,
             caller,
             "community.update",
-            "community",
-            id,
+            ("community", id),
+            &Place::community(&parent.district_id, &parent.id, id),
             audit::diff(&[
                 ("name", json!(old.name), json!(new.name)),
                 ("boundary", json!(old.boundary), json!(new.boundary)),

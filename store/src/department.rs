@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::access::Place;
 use crate::error::unique_as_conflict;
 use crate::schema::departments;
 use crate::{Caller, DbConn, StoreError, StoreResult, audit, district, now};
@@ -47,7 +48,14 @@ pub fn create(
             .values(&row)
             .execute(conn)
             .map_err(unique_as_conflict("code", format!("the district already has a department with code {code}")))?;
-        audit::record(conn, caller, "department.create", "department", &row.id, json!({"code": code, "name": name}))?;
+        audit::record(
+            conn,
+            caller,
+            "department.create",
+            ("department", &row.id),
+            &Place::district(district_id),
+            json!({"code": code, "name": name}),
+        )?;
         Ok(row)
     })
 }

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use gridhub_geo::DistrictCode;
 use serde_json::json;
 
+use crate::access::{Place, Reach};
 use crate::error::{expect_version, unique_as_conflict};
 use crate::schema::districts;
 use crate::{Caller, DbConn, Page, Paged, StoreError, StoreResult, audit, now};
@@ -51,8 +52,8 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewDistrict) -> StoreResu
             conn,
             caller,
             "district.create",
-            "district",
-            &row.id,
+            ("district", &row.id),
+            &Place::district(&row.id),
             json!({"code": row.code, "name": row.name}),
         )?;
         Ok(row)
@@ -68,8 +69,23 @@ pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<District> {
         .ok_or_else(|| StoreError::not_found("district", id))
 }
 
-pub fn list(conn: &mut DbConn, page: &Page) -> StoreResult<Paged<District>> {
+/// A district the caller may see; 404 for one outside their reach.
+pub fn find(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<District> {
+    let reach = Reach::of(conn, caller)?;
+    get(conn, id).and_then(|d| {
+        if reach.sees(&Place::district(&d.id)) { Ok(d) } else { Err(StoreError::not_found("district", id)) }
+    })
+}
+
+/// The districts the caller may see.
+pub fn list(conn: &mut DbConn, caller: &Caller, page: &Page) -> StoreResult<Paged<District>> {
+    let reach = Reach::of(conn, caller)?;
     let mut q = districts::table.select(District::as_select()).order(districts::id.asc()).into_boxed();
+    match &reach {
+        Reach::Everywhere => {}
+        Reach::Nothing => return Ok(Paged::from_rows(Vec::new(), page, |d: &District| &d.id)),
+        other => q = q.filter(districts::id.eq(other.district().unwrap_or_default().to_owned())),
+    }
     if let Some(after) = &page.after {
         q = q.filter(districts::id.gt(after));
     }
@@ -85,7 +101,7 @@ pub fn update(
     expected_version: Option<i64>,
 ) -> StoreResult<District> {
     crate::write(conn, |conn| {
-        let old = get(conn, id)?;
+        let old = find(conn, caller, id)?;
         caller.require_region_admin(Some(&old.id))?;
         expect_version("district", id, old.version, expected_version)?;
         let new = District {
@@ -105,8 +121,8 @@ pub fn update(
             conn,
             caller,
             "district.update",
-            "district",
-            id,
+            ("district", id),
+            &Place::district(id),
             audit::diff(&[("name", json!(old.name), json!(new.name))]),
         )?;
         Ok(new)

@@ -111,3 +111,12 @@ fn revoke_family(conn: &mut DbConn, family_id: &str) -> StoreResult<()> {
         .execute(conn)?;
     Ok(())
 }
+
+/// Revokes every refresh token of a user (disabled, password or role changed).
+pub fn revoke_user(conn: &mut DbConn, user_id: &str) -> StoreResult<()> {
+    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(now()))
+        .execute(conn)?;
+    Ok(())
+}

@@ -72,6 +72,11 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        wechat_openid -> Nullable<Text>,
+        wechat_unionid -> Nullable<Text>,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        token_epoch -> BigInt,
     }
 }
 
@@ -97,6 +102,9 @@ diesel::table! {
         target_type -> Text,
         target_id -> Text,
         changes -> Text,
+        district_id -> Nullable<Text>,
+        street_id -> Nullable<Text>,
+        community_id -> Nullable<Text>,
     }
 }
 

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use gridhub_geo::{Boundary, StreetCode};
 use serde_json::json;
 
+use crate::access::{Place, Reach};
 use crate::error::{expect_version, unique_as_conflict};
 use crate::schema::streets;
 use crate::{Caller, DbConn, Page, Paged, StoreError, StoreResult, audit, district, now};
@@ -59,7 +60,7 @@ pub struct StreetPatch {
 
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewStreet) -> StoreResult<Street> {
     crate::write(conn, |conn| {
-        let parent = district::get(conn, &new.district_id)
+        let parent = district::find(conn, caller, &new.district_id)
             .map_err(|_| StoreError::invalid("district_id", format!("no district has the id {}", new.district_id)))?;
         caller.require_region_admin(Some(&parent.id))?;
         if !new.code.as_str().starts_with(&parent.code) {
@@ -89,8 +90,8 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewStreet) -> StoreResult
             conn,
             caller,
             "street.create",
-            "street",
-            &row.id,
+            ("street", &row.id),
+            &Place::street(&row.district_id, &row.id),
             json!({"code": row.code, "name": row.name, "district_id": row.district_id}),
         )?;
         Ok(row)
@@ -106,8 +107,28 @@ pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<Street> {
         .ok_or_else(|| StoreError::not_found("street", id))
 }
 
-pub fn list(conn: &mut DbConn, district_id: Option<&str>, page: &Page) -> StoreResult<Paged<Street>> {
+impl Street {
+    pub fn place(&self) -> Place {
+        Place::street(&self.district_id, &self.id)
+    }
+}
+
+/// A street the caller may see; 404 for one outside their reach.
+pub fn find(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Street> {
+    let reach = Reach::of(conn, caller)?;
+    get(conn, id).and_then(|s| if reach.sees(&s.place()) { Ok(s) } else { Err(StoreError::not_found("street", id)) })
+}
+
+/// The streets the caller may see, of one district if `district_id` is given.
+pub fn list(conn: &mut DbConn, caller: &Caller, district_id: Option<&str>, page: &Page) -> StoreResult<Paged<Street>> {
+    let reach = Reach::of(conn, caller)?;
     let mut q = streets::table.select(Street::as_select()).order(streets::id.asc()).into_boxed();
+    match &reach {
+        Reach::Everywhere => {}
+        Reach::District { district } => q = q.filter(streets::district_id.eq(district.clone())),
+        Reach::Street { street, .. } | Reach::Community { street, .. } => q = q.filter(streets::id.eq(street.clone())),
+        Reach::Nothing => return Ok(Paged::from_rows(Vec::new(), page, |s: &Street| &s.id)),
+    }
     if let Some(d) = district_id {
         q = q.filter(streets::district_id.eq(d));
     }
@@ -126,7 +147,7 @@ pub fn update(
     expected_version: Option<i64>,
 ) -> StoreResult<Street> {
     crate::write(conn, |conn| {
-        let old = get(conn, id)?;
+        let old = find(conn, caller, id)?;
         caller.require_region_admin(Some(&old.district_id))?;
         expect_version("street", id, old.version, expected_version)?;
         let mut new = Street { version: old.version + 1, updated_at: now(), ..old.clone() };
@@ -141,8 +162,8 @@ pub fn update(
             conn,
             caller,
             "street.update",
-            "street",
-            id,
+            ("street", id),
+            &Place::street(&old.district_id, id),
             audit::diff(&[
                 ("name", json!(old.name), json!(new.name)),
                 ("boundary", json!(old.boundary), json!(new.boundary)),

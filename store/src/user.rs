@@ -1,17 +1,22 @@
 //! Users: staff, grid workers, volunteers and residents. Each has one role and, for most
 //! roles, a scope (the district, street, community or department they answer for). A user
-//! without a password cannot log in but can still be named (a volunteer on a cell).
+//! without a password cannot log in but can still be named (a volunteer on a cell). Residents
+//! come from the WeChat mini-program, found by their `openid`.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::access::ScopeLevel;
-use crate::error::unique_as_conflict;
-use crate::schema::users;
-use crate::{Caller, DbConn, Role, StoreError, StoreResult, audit, community, department, district, now, street};
+use crate::access::{Place, Reach, ScopeLevel};
+use crate::error::{expect_version, unique_as_conflict};
+use crate::schema::{communities, departments, streets, users};
+use crate::{
+    Caller, DbConn, Page, Paged, Role, StoreError, StoreResult, audit, community, department, district, now,
+    refresh_token, street,
+};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
-#[diesel(table_name = users)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
+#[diesel(table_name = users, treat_none_as_null = true)]
 pub struct User {
     pub id: String,
     pub username: String,
@@ -24,20 +29,40 @@ pub struct User {
     pub disabled: bool,
     pub version: i64,
     #[serde(serialize_with = "crate::time::serialize")]
-    pub created_at: chrono::NaiveDateTime,
+    pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::time::serialize")]
-    pub updated_at: chrono::NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    #[serde(skip)]
+    pub wechat_openid: Option<String>,
+    #[serde(skip)]
+    pub wechat_unionid: Option<String>,
+    #[serde(skip)]
+    pub failed_logins: i32,
+    #[serde(skip)]
+    pub locked_until: Option<NaiveDateTime>,
+    #[serde(skip)]
+    pub token_epoch: i64,
 }
 
 impl User {
     /// The caller this user acts as. A role the code no longer knows acts as a resident,
     /// the least privileged.
     pub fn caller(&self) -> Caller {
-        Caller {
-            user_id: self.id.clone(),
-            role: Role::parse(&self.role).unwrap_or(Role::Resident),
-            scope_id: self.scope_id.clone(),
-        }
+        Caller { user_id: self.id.clone(), role: self.role(), scope_id: self.scope_id.clone() }
+    }
+
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Resident)
+    }
+
+    pub fn place(&self, conn: &mut DbConn) -> StoreResult<Place> {
+        Place::of_scope(conn, self.role().scope_level(), self.scope_id.as_deref())
+    }
+
+    /// Whether a login is refused until some time: `Some(seconds left)`.
+    pub fn locked_for(&self) -> Option<i64> {
+        let left = (self.locked_until? - now()).num_seconds();
+        (left > 0).then_some(left)
     }
 }
 
@@ -50,11 +75,41 @@ pub struct NewUser {
     pub scope_id: Option<String>,
 }
 
+/// Changes to a user; `None` leaves a field as it is (`phone: Some(None)` removes the phone).
+#[derive(Debug, Default)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub role: Option<Role>,
+    pub scope_id: Option<Option<String>>,
+    pub disabled: Option<bool>,
+}
+
 /// A username: 2 to 64 characters, letters (any script), digits, `_ . @ -`.
 pub fn check_username(username: &str) -> StoreResult<()> {
     let n = username.chars().count();
     let ok = (2..=64).contains(&n) && username.chars().all(|c| c.is_alphanumeric() || "_.@-".contains(c));
     if ok { Ok(()) } else { Err(StoreError::invalid("username", "must be 2-64 letters, digits or _ . @ -")) }
+}
+
+/// A mainland mobile number: 11 digits starting with 1 (an optional +86 is dropped).
+pub fn check_phone(phone: &str) -> StoreResult<String> {
+    let p = phone.trim().trim_start_matches("+86").trim();
+    if p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(p.to_owned())
+    } else {
+        Err(StoreError::invalid("phone", "must be an 11-digit mobile number such as 13800001234"))
+    }
+}
+
+/// `138****5678`: what people who do not manage a user see of their phone.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    let (head, tail) = (&chars[..3], &chars[chars.len() - 4..]);
+    format!("{}****{}", head.iter().collect::<String>(), tail.iter().collect::<String>())
 }
 
 /// Checks that `scope_id` names a record of the level the role answers for.
@@ -82,38 +137,37 @@ fn check_scope(conn: &mut DbConn, role: Role, scope_id: Option<&str>) -> StoreRe
 }
 
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewUser) -> StoreResult<User> {
-    if caller.role != Role::SystemAdmin {
-        return Err(StoreError::Forbidden("only a system admin may create users".into()));
-    }
     check_username(&new.username)?;
+    let phone = new.phone.as_deref().map(check_phone).transpose()?;
     crate::write(conn, |conn| {
         check_scope(conn, new.role, new.scope_id.as_deref())?;
+        let place = Place::of_scope(conn, new.role.scope_level(), new.scope_id.as_deref())?;
+        caller.require_manage(&Reach::of(conn, caller)?, new.role, &place)?;
         let t = now();
         let row = User {
             id: uuid::Uuid::now_v7().to_string(),
             username: new.username,
             password_hash: new.password_hash,
             display_name: new.display_name,
-            phone: new.phone,
+            phone,
             role: new.role.as_str().to_owned(),
             scope_id: new.scope_id,
             disabled: false,
             version: 1,
             created_at: t,
             updated_at: t,
+            wechat_openid: None,
+            wechat_unionid: None,
+            failed_logins: 0,
+            locked_until: None,
+            token_epoch: 0,
         };
         diesel::insert_into(users::table)
             .values(&row)
             .execute(conn)
             .map_err(unique_as_conflict("username", format!("the username {} is taken", row.username)))?;
-        audit::record(
-            conn,
-            caller,
-            "user.create",
-            "user",
-            &row.id,
-            json!({"username": row.username, "role": row.role, "scope_id": row.scope_id}),
-        )?;
+        let changes = json!({"username": row.username, "role": row.role, "scope_id": row.scope_id});
+        audit::record(conn, caller, "user.create", ("user", &row.id), &place, changes)?;
         Ok(row)
     })
 }
@@ -127,10 +181,264 @@ pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<User> {
         .ok_or_else(|| StoreError::not_found("user", id))
 }
 
+/// Whether `caller` may see `user`: themselves, or an admin whose reach covers the user.
+fn sees(conn: &mut DbConn, caller: &Caller, reach: &Reach, user: &User) -> StoreResult<bool> {
+    if caller.user_id == user.id || caller.role == Role::SystemAdmin {
+        return Ok(true);
+    }
+    Ok(caller.role.is_admin() && user.scope_id.is_some() && reach.covers(&user.place(conn)?))
+}
+
+/// A user as the caller may see them: 404 outside their reach. The second value says whether
+/// the caller manages this user (and so sees their phone number whole).
+pub fn find(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<(User, bool)> {
+    let reach = Reach::of(conn, caller)?;
+    let user = get(conn, id)?;
+    if !sees(conn, caller, &reach, &user)? {
+        return Err(StoreError::not_found("user", id));
+    }
+    let manages = caller.user_id == user.id || caller.may_manage(&reach, user.role(), &user.place(conn)?);
+    Ok((user, manages))
+}
+
+/// The users the caller may see (admins: everyone scoped inside their reach; others: themselves),
+/// optionally of one role. Each comes with whether the caller manages them.
+pub fn list(conn: &mut DbConn, caller: &Caller, role: Option<Role>, page: &Page) -> StoreResult<Paged<(User, bool)>> {
+    let reach = Reach::of(conn, caller)?;
+    let mut q = users::table.select(User::as_select()).order(users::id.asc()).into_boxed();
+    if !caller.role.is_admin() {
+        q = q.filter(users::id.eq(caller.user_id.clone()));
+    } else {
+        match &reach {
+            Reach::Everywhere => {}
+            Reach::District { district } => {
+                let d = district.clone();
+                let in_streets =
+                    streets::table.filter(streets::district_id.eq(d.clone())).select(streets::id.nullable());
+                let street_ids = streets::table.filter(streets::district_id.eq(d.clone())).select(streets::id);
+                let in_communities = communities::table
+                    .filter(communities::street_id.eq_any(street_ids))
+                    .select(communities::id.nullable());
+                let in_departments = departments::table
+                    .filter(departments::district_id.eq(d.clone()))
+                    .select(departments::id.nullable());
+                q = q.filter(
+                    users::scope_id
+                        .eq(d)
+                        .or(users::scope_id.eq_any(in_streets))
+                        .or(users::scope_id.eq_any(in_communities))
+                        .or(users::scope_id.eq_any(in_departments)),
+                );
+            }
+            Reach::Street { street, .. } => {
+                let in_communities = communities::table
+                    .filter(communities::street_id.eq(street.clone()))
+                    .select(communities::id.nullable());
+                q = q.filter(users::scope_id.eq(street.clone()).or(users::scope_id.eq_any(in_communities)));
+            }
+            Reach::Community { community, .. } => q = q.filter(users::scope_id.eq(community.clone())),
+            Reach::Nothing => q = q.filter(users::id.eq(caller.user_id.clone())),
+        }
+    }
+    if let Some(role) = role {
+        q = q.filter(users::role.eq(role.as_str()));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(users::id.gt(after.clone()));
+    }
+    let rows: Vec<User> = q.limit(page.fetch()).load(conn)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for u in rows {
+        let manages = caller.user_id == u.id || caller.may_manage(&reach, u.role(), &u.place(conn)?);
+        out.push((u, manages));
+    }
+    Ok(Paged::from_rows(out, page, |(u, _)| &u.id))
+}
+
+/// Changes a user. Managers change anything; users may change their own name and phone.
+/// A change of role, scope or a disabling signs the user out: their refresh tokens are
+/// revoked and their access tokens stop working (the token epoch moves on).
+pub fn update(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    patch: UserPatch,
+    expected_version: Option<i64>,
+) -> StoreResult<User> {
+    let phone = match &patch.phone {
+        Some(Some(p)) => Some(Some(check_phone(p)?)),
+        other => other.clone(),
+    };
+    crate::write(conn, |conn| {
+        let (old, manages) = find(conn, caller, id)?;
+        let privileged = patch.role.is_some() || patch.scope_id.is_some() || patch.disabled.is_some();
+        let reach = Reach::of(conn, caller)?;
+        let old_place = old.place(conn)?;
+        if !caller.may_manage(&reach, old.role(), &old_place) && (privileged || !manages) {
+            return Err(StoreError::Forbidden(
+                "only an admin above this user may change their role, scope or status".into(),
+            ));
+        }
+        expect_version("user", id, old.version, expected_version)?;
+        let mut new = User { version: old.version + 1, updated_at: now(), ..old.clone() };
+        if let Some(name) = patch.display_name {
+            new.display_name = name;
+        }
+        if let Some(phone) = phone {
+            new.phone = phone;
+        }
+        if let Some(role) = patch.role {
+            new.role = role.as_str().to_owned();
+        }
+        if let Some(scope) = patch.scope_id {
+            new.scope_id = scope;
+        }
+        if let Some(disabled) = patch.disabled {
+            new.disabled = disabled;
+        }
+        let new_place = if new.role != old.role || new.scope_id != old.scope_id {
+            check_scope(conn, new.role(), new.scope_id.as_deref())?;
+            let place = new.place(conn)?;
+            caller.require_manage(&reach, new.role(), &place)?;
+            place
+        } else {
+            old_place
+        };
+        let signs_out = new.role != old.role || new.scope_id != old.scope_id || (new.disabled && !old.disabled);
+        if signs_out {
+            new.token_epoch += 1;
+            refresh_token::revoke_user(conn, id)?;
+        }
+        diesel::update(users::table.find(id)).set(&new).execute(conn)?;
+        let changes = audit::diff(&[
+            ("display_name", json!(old.display_name), json!(new.display_name)),
+            ("phone", json!(old.phone.as_deref().map(mask_phone)), json!(new.phone.as_deref().map(mask_phone))),
+            ("role", json!(old.role), json!(new.role)),
+            ("scope_id", json!(old.scope_id), json!(new.scope_id)),
+            ("disabled", json!(old.disabled), json!(new.disabled)),
+        ]);
+        audit::record(conn, caller, "user.update", ("user", id), &new_place, changes)?;
+        Ok(new)
+    })
+}
+
+/// Sets a password (the API has checked the current one when users change their own). Signs
+/// the user out everywhere.
+pub fn set_password(conn: &mut DbConn, caller: &Caller, id: &str, password_hash: String) -> StoreResult<()> {
+    crate::write(conn, |conn| {
+        let (user, _) = find(conn, caller, id)?;
+        let place = user.place(conn)?;
+        if caller.user_id != user.id {
+            caller.require_manage(&Reach::of(conn, caller)?, user.role(), &place)?;
+        }
+        diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::token_epoch.eq(user.token_epoch + 1),
+                users::failed_logins.eq(0),
+                users::locked_until.eq(None::<NaiveDateTime>),
+                users::version.eq(user.version + 1),
+                users::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        refresh_token::revoke_user(conn, id)?;
+        audit::record(conn, caller, "user.password", ("user", id), &place, json!({"password": "changed"}))?;
+        Ok(())
+    })
+}
+
+/// Failed logins in a row before the account locks, and how the lock grows: one minute,
+/// doubling with each further failure, at most an hour.
+pub const LOCK_AFTER: i32 = 5;
+const LOCK_MAX_MINUTES: i64 = 60;
+
+/// Counts a failed password for the user; returns the lock it led to, in seconds.
+pub fn record_login_failure(conn: &mut DbConn, id: &str) -> StoreResult<Option<i64>> {
+    crate::write(conn, |conn| {
+        let user = get(conn, id)?;
+        let failures = user.failed_logins + 1;
+        let lock = (failures >= LOCK_AFTER).then(|| {
+            let doublings = (failures - LOCK_AFTER).min(10) as u32;
+            (1i64 << doublings).min(LOCK_MAX_MINUTES) * 60
+        });
+        let until = lock.map(|secs| now() + chrono::Duration::seconds(secs));
+        diesel::update(users::table.find(id))
+            .set((users::failed_logins.eq(failures), users::locked_until.eq(until)))
+            .execute(conn)?;
+        Ok(lock)
+    })
+}
+
+pub fn record_login_success(conn: &mut DbConn, id: &str) -> StoreResult<()> {
+    diesel::update(users::table.find(id).filter(users::failed_logins.gt(0).or(users::locked_until.is_not_null())))
+        .set((users::failed_logins.eq(0), users::locked_until.eq(None::<NaiveDateTime>)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The resident with this WeChat `openid`, made on their first login. The `unionid` is kept
+/// when WeChat gives one.
+pub fn find_or_create_wechat(conn: &mut DbConn, openid: &str, unionid: Option<&str>) -> StoreResult<User> {
+    crate::write(conn, |conn| {
+        let found =
+            users::table.filter(users::wechat_openid.eq(openid)).select(User::as_select()).first(conn).optional()?;
+        if let Some(mut user) = found {
+            if unionid.is_some() && user.wechat_unionid.as_deref() != unionid {
+                user.wechat_unionid = unionid.map(str::to_owned);
+                diesel::update(users::table.find(&user.id)).set(users::wechat_unionid.eq(unionid)).execute(conn)?;
+            }
+            return Ok(user);
+        }
+        let t = now();
+        let id = uuid::Uuid::now_v7();
+        let row = User {
+            id: id.to_string(),
+            username: format!("wx_{}", &id.simple().to_string()[20..]),
+            password_hash: None,
+            display_name: "微信用户".into(),
+            phone: None,
+            role: Role::Resident.as_str().into(),
+            scope_id: None,
+            disabled: false,
+            version: 1,
+            created_at: t,
+            updated_at: t,
+            wechat_openid: Some(openid.to_owned()),
+            wechat_unionid: unionid.map(str::to_owned),
+            failed_logins: 0,
+            locked_until: None,
+            token_epoch: 0,
+        };
+        diesel::insert_into(users::table).values(&row).execute(conn)?;
+        audit::record(
+            conn,
+            &Caller::system(),
+            "user.wechat_signup",
+            ("user", &row.id),
+            &Place::default(),
+            json!({"role": "resident"}),
+        )?;
+        Ok(row)
+    })
+}
+
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> StoreResult<Option<User>> {
     Ok(users::table.filter(users::username.eq(username)).select(User::as_select()).first(conn).optional()?)
 }
 
 pub fn count(conn: &mut DbConn) -> StoreResult<i64> {
     Ok(users::table.count().get_result(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_checked_and_masked() {
+        assert_eq!(check_phone("+86 13800001234").unwrap(), "13800001234");
+        assert!(check_phone("1380000123").is_err());
+        assert!(check_phone("23800001234").is_err());
+        assert_eq!(mask_phone("13800005678"), "138****5678");
+    }
 }

@@ -74,7 +74,9 @@ impl TestDb {
                 };
                 let name = format!("gridhub_test_{}", uuid::Uuid::now_v7().simple());
                 let mut conn = PgConnection::establish(&admin).expect("connecting to GRIDHUB_TEST_POSTGRES_URL");
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).expect("creating a test database");
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .expect("creating a test database");
                 let url = with_database(&admin, &name);
                 Some(Self { backend, url, dir, postgres: Some((admin, name)) })
             }
@@ -118,13 +120,16 @@ pub fn settings(db: &TestDb) -> Settings {
     }
 }
 
-/// A running server and an HTTP client for it.
+/// A running server and an HTTP client for it. The server runs on a thread of its own with its
+/// own actix runtime, as in a real process; dropping the `TestApp` stops it and waits until its
+/// threads and database connections are gone, so nothing outlives the test.
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub settings: Settings,
-    pool: gridhub_store::Pool,
+    pool: Option<gridhub_store::Pool>,
     handle: ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// A fresh database with a server on it and a system admin (`ADMIN`/`PASSWORD`) logged in.
@@ -149,15 +154,34 @@ impl TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             gridhub::telemetry::init("info");
         }
-        let app = Application::build(settings.clone()).await.unwrap_or_else(|e| panic!("the server does not start: {e}"));
-        let base = format!("http://127.0.0.1:{}", app.port());
-        let (pool, handle) = (app.pool().clone(), app.handle());
-        tokio::spawn(app.run_until_stopped());
-        Self { base, client: reqwest::Client::new(), settings, pool, handle }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let config = settings.clone();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                match Application::build(config).await {
+                    Ok(app) => {
+                        let _ = tx.send(Ok((app.port(), app.pool().clone(), app.handle())));
+                        let _ = app.run_until_stopped().await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            })
+        });
+        let (port, pool, handle) = match rx.await.expect("the server thread answers") {
+            Ok(started) => started,
+            Err(e) => panic!("the server does not start: {e}"),
+        };
+        let base = format!("http://127.0.0.1:{port}");
+        Self { base, client: reqwest::Client::new(), settings, pool: Some(pool), handle, thread: Some(thread) }
     }
 
-    pub async fn stop(self) {
-        self.handle.stop(true).await;
+    /// Stops the server, finishing requests in flight (dropping it does the same).
+    pub async fn stop(self) {}
+
+    fn pool(&self) -> &gridhub_store::Pool {
+        self.pool.as_ref().expect("the server is running")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -166,7 +190,7 @@ impl TestApp {
 
     /// Makes a user directly in the store, as `gridhub user create` does.
     pub fn create_user(&self, username: &str, role: Role, scope_id: Option<&str>) -> String {
-        let mut conn = gridhub_store::db::get(&self.pool).expect("a connection");
+        let mut conn = gridhub_store::db::get(self.pool()).expect("a connection");
         let new = NewUser {
             username: username.into(),
             password_hash: Some(gridhub::auth::hash_password(PASSWORD)),
@@ -179,7 +203,9 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let res = self.post(None, "/api/v1/auth/login", &serde_json::json!({"username": username, "password": password})).await;
+        let res = self
+            .post(None, "/api/v1/auth/login", &serde_json::json!({"username": username, "password": password}))
+            .await;
         assert_eq!(res.status(), 200, "login as {username}");
         json(res).await["access_token"].as_str().expect("an access token").to_owned()
     }
@@ -210,6 +236,17 @@ impl TestApp {
     }
 }
 
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // `stop` sends its command at once; the thread ends when the server has stopped
+        drop(self.handle.stop(true));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        self.pool.take();
+    }
+}
+
 fn with_token(req: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
     match token {
         Some(t) => req.bearer_auth(t),
@@ -237,7 +274,9 @@ pub async fn problem(res: Response, status: u16) -> Value {
 
 /// The fields named in a problem's `errors`.
 pub fn fields(problem: &Value) -> Vec<String> {
-    problem["errors"].as_array().map_or(vec![], |e| e.iter().filter_map(|x| x["field"].as_str().map(Into::into)).collect())
+    problem["errors"]
+        .as_array()
+        .map_or(vec![], |e| e.iter().filter_map(|x| x["field"].as_str().map(Into::into)).collect())
 }
 
 /// A small square ring at (`lng`, `lat`) with sides of `d` degrees, as GeoJSON.
@@ -255,7 +294,11 @@ pub struct Regions {
 pub async fn regions(app: &TestApp, token: &str) -> Regions {
     let d = app.create(token, "/api/v1/districts", &serde_json::json!({"code": "360102", "name": "东湖区"})).await;
     let s = app
-        .create(token, "/api/v1/streets", &serde_json::json!({"district_id": d["id"], "code": "360102001", "name": "公园街道"}))
+        .create(
+            token,
+            "/api/v1/streets",
+            &serde_json::json!({"district_id": d["id"], "code": "360102001", "name": "公园街道"}),
+        )
         .await;
     let c = app
         .create(

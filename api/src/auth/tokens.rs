@@ -1,7 +1,9 @@
 //! Access and refresh tokens. Access tokens are short-lived JWTs with `sub`, `role`, `scope`,
-//! `iss`, `aud`, `exp`, `iat`, `jti`, verified with the algorithm pinned (a token signed any
-//! other way, or `alg: none`, is refused) and 30 s of clock leeway. Refresh tokens are 256
-//! random bits, given out once and stored only as a SHA-256 hash.
+//! `iss`, `aud`, `exp`, `iat`, `jti` and `ver` (the user's token epoch), verified with the
+//! algorithm pinned (a token signed any other way, or `alg: none`, is refused) and 30 s of clock
+//! leeway. They are signed with HS256 and a shared secret, or with EdDSA (Ed25519) when key
+//! files are configured, so that several nodes can verify with one public key. Refresh tokens
+//! are 256 random bits, given out once and stored only as a SHA-256 hash.
 
 use std::path::Path;
 
@@ -24,6 +26,9 @@ pub struct Claims {
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
+    /// The user's token epoch when the token was issued; a newer epoch voids it.
+    #[serde(default)]
+    pub ver: i64,
 }
 
 /// What login and refresh answer.
@@ -36,7 +41,9 @@ pub struct TokenPair {
 }
 
 pub struct TokenService {
-    encoding: EncodingKey,
+    algorithm: Algorithm,
+    /// `None` on a node that only verifies (it has the public key but not the private one).
+    encoding: Option<EncodingKey>,
     decoding: DecodingKey,
     validation: Validation,
     issuer: String,
@@ -45,23 +52,47 @@ pub struct TokenService {
     pub refresh_ttl_secs: u64,
 }
 
+fn read_key(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read the key file {}: {e}", path.display()))
+}
+
 impl TokenService {
     pub fn new(settings: &Settings) -> Result<Self, String> {
-        let secret = match &settings.jwt_secret {
-            Some(s) => s.clone(),
-            None => load_or_create_secret(&settings.data_dir.join("jwt-secret"))?,
+        let (algorithm, encoding, decoding) = match (&settings.jwt_private_key_file, &settings.jwt_public_key_file) {
+            (private, Some(public)) => {
+                let decoding = DecodingKey::from_ed_pem(&read_key(public)?)
+                    .map_err(|e| format!("{}: not an Ed25519 public key in PEM: {e}", public.display()))?;
+                let encoding = match private {
+                    Some(p) => Some(
+                        EncodingKey::from_ed_pem(&read_key(p)?)
+                            .map_err(|e| format!("{}: not an Ed25519 private key in PEM: {e}", p.display()))?,
+                    ),
+                    None => None,
+                };
+                (Algorithm::EdDSA, encoding, decoding)
+            }
+            (Some(_), None) => return Err("jwt_private_key_file needs jwt_public_key_file too".into()),
+            (None, None) => {
+                let secret = match &settings.jwt_secret {
+                    Some(s) => s.clone(),
+                    None => load_or_create_secret(&settings.data_dir.join("jwt-secret"))?,
+                };
+                if secret.len() < 32 {
+                    return Err("the JWT secret must be at least 32 bytes".into());
+                }
+                let encoding = EncodingKey::from_secret(secret.as_bytes());
+                (Algorithm::HS256, Some(encoding), DecodingKey::from_secret(secret.as_bytes()))
+            }
         };
-        if secret.len() < 32 {
-            return Err("the JWT secret must be at least 32 bytes".into());
-        }
-        let mut validation = Validation::new(Algorithm::HS256);
+        let mut validation = Validation::new(algorithm);
         validation.set_issuer(&[&settings.jwt_issuer]);
         validation.set_audience(&[&settings.jwt_audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 30;
         Ok(Self {
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
-            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            algorithm,
+            encoding,
+            decoding,
             validation,
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
@@ -70,7 +101,14 @@ impl TokenService {
         })
     }
 
-    pub fn issue_access(&self, user_id: &str, role: &str, scope: Option<&str>) -> Result<String, ApiError> {
+    pub fn issue_access(&self, user_id: &str, role: &str, scope: Option<&str>, epoch: i64) -> Result<String, ApiError> {
+        let Some(key) = &self.encoding else {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "cannot-issue",
+                "this node verifies tokens but has no private key to issue them; log in on another node",
+            ));
+        };
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_owned(),
@@ -81,8 +119,9 @@ impl TokenService {
             exp: now + self.access_ttl_secs as i64,
             iat: now,
             jti: uuid::Uuid::now_v7().to_string(),
+            ver: epoch,
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+        encode(&Header::new(self.algorithm), &claims, key).map_err(ApiError::internal)
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {

@@ -1,6 +1,8 @@
-//! Login, token refresh (rotation with reuse detection), logout, and who am I.
+//! Login (password or WeChat), token refresh (rotation with reuse detection), logout, and
+//! who am I.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use gridhub_store::refresh_token::{self, Rotation};
 use gridhub_store::user::{self, User};
 use serde::Deserialize;
@@ -9,6 +11,7 @@ use serde_json::json;
 use crate::auth::{Authenticated, TokenPair, hash_refresh_token, new_refresh_token, verify_password};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::routes::users::user_json;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -20,8 +23,23 @@ pub struct Login {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct WechatLogin {
+    code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshBody {
     refresh_token: String,
+}
+
+/// Starts a session for `user`: a new refresh token family and an access token.
+async fn start_session(state: &AppState, user: &User) -> ApiResult<TokenPair> {
+    let refresh = new_refresh_token();
+    let (hash, user_id) = (hash_refresh_token(&refresh), user.id.clone());
+    let expires = refresh_expiry(state);
+    state.db(move |conn| refresh_token::issue(conn, &user_id, None, &hash, expires)).await?;
+    pair(state, user, refresh)
 }
 
 fn refresh_expiry(state: &AppState) -> chrono::NaiveDateTime {
@@ -30,7 +48,7 @@ fn refresh_expiry(state: &AppState) -> chrono::NaiveDateTime {
 
 fn pair(state: &AppState, user: &User, refresh_token: String) -> ApiResult<TokenPair> {
     Ok(TokenPair {
-        access_token: state.tokens.issue_access(&user.id, &user.role, user.scope_id.as_deref())?,
+        access_token: state.tokens.issue_access(&user.id, &user.role, user.scope_id.as_deref(), user.token_epoch)?,
         refresh_token,
         token_type: "Bearer",
         expires_in: state.tokens.access_ttl_secs,
@@ -38,21 +56,53 @@ fn pair(state: &AppState, user: &User, refresh_token: String) -> ApiResult<Token
 }
 
 /// `POST /api/v1/auth/login`
-pub async fn login(state: web::Data<AppState>, Json(body): Json<Login>) -> ApiResult<HttpResponse> {
-    let wrong = || ApiError::unauthorized("wrong username or password");
+pub async fn login(req: HttpRequest, state: web::Data<AppState>, Json(body): Json<Login>) -> ApiResult<HttpResponse> {
     let username = body.username.trim().to_owned();
+    state.login_limits.check(req.peer_addr().map(|a| a.ip()), &username)?;
     let found = state.db(move |conn| user::find_by_username(conn, &username)).await?;
+    if let Some(secs) = found.as_ref().and_then(User::locked_for) {
+        return Err(crate::auth::LoginLimits::locked(secs));
+    }
     let stored = found.as_ref().and_then(|u| u.password_hash.clone());
     let password = body.password;
     let ok = web::block(move || verify_password(&password, stored.as_deref())).await.map_err(ApiError::internal)?;
+    let wrong = || ApiError::unauthorized("wrong username or password");
     let user = match found {
         Some(u) if ok && !u.disabled => u,
+        Some(u) if !ok => {
+            let id = u.id.clone();
+            if let Some(secs) = state.db(move |conn| user::record_login_failure(conn, &id)).await? {
+                tracing::warn!(username = %u.username, lock_secs = secs, "account locked after repeated failures");
+            }
+            return Err(wrong());
+        }
         _ => return Err(wrong()),
     };
-    let refresh = new_refresh_token();
-    let (hash, expires, user_id) = (hash_refresh_token(&refresh), refresh_expiry(&state), user.id.clone());
-    state.db(move |conn| refresh_token::issue(conn, &user_id, None, &hash, expires)).await?;
-    Ok(HttpResponse::Ok().json(pair(&state, &user, refresh)?))
+    let id = user.id.clone();
+    state.db(move |conn| user::record_login_success(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(start_session(&state, &user).await?))
+}
+
+/// `POST /api/v1/auth/wechat`: a resident logs in from the mini-program with a `wx.login()` code.
+pub async fn wechat(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Json(body): Json<WechatLogin>,
+) -> ApiResult<HttpResponse> {
+    let code = body.code.trim().to_owned();
+    if code.is_empty() || code.len() > 128 {
+        return Err(ApiError::invalid("code", "must be the code from wx.login(), 1 to 128 characters"));
+    }
+    let client = state.wechat.as_ref().ok_or_else(|| {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "wechat-off", "WeChat login is not configured on this server")
+    })?;
+    state.login_limits.check(req.peer_addr().map(|a| a.ip()), "wechat")?;
+    let who = client.code_to_session(&code).await?;
+    let user = state.db(move |conn| user::find_or_create_wechat(conn, &who.openid, who.unionid.as_deref())).await?;
+    if user.disabled {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "disabled", "this account is disabled"));
+    }
+    Ok(HttpResponse::Ok().json(start_session(&state, &user).await?))
 }
 
 /// `POST /api/v1/auth/refresh`: a new pair for a current refresh token, which is used up.
@@ -79,12 +129,9 @@ pub async fn logout(state: web::Data<AppState>, Json(body): Json<RefreshBody>) -
 /// `GET /api/v1/auth/me`
 pub async fn me(state: web::Data<AppState>, Authenticated(caller): Authenticated) -> ApiResult<HttpResponse> {
     let id = caller.user_id.clone();
-    let user = state
-        .db(move |conn| user::get(conn, &id))
-        .await
-        .map_err(|_| ApiError::unauthorized("the user of this token no longer exists"))?;
+    let user = state.db(move |conn| user::get(conn, &id)).await?;
     Ok(HttpResponse::Ok().json(json!({
-        "user": user,
+        "user": user_json(&user, true),
         "role": caller.role,
         "scope_id": caller.scope_id,
     })))

@@ -1,9 +1,11 @@
 //! Every route of the service, in one table. The server is built from this table and the
 //! openapi test compares it with `openapi.yaml`, so the two cannot drift apart.
 
+mod audit;
 mod auth;
 mod health;
 mod regions;
+pub mod users;
 
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, web};
@@ -33,6 +35,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/readyz", health::readyz),
         ep(M::GET, "/metrics", health::metrics),
         ep(M::POST, "/api/v1/auth/login", auth::login),
+        ep(M::POST, "/api/v1/auth/wechat", auth::wechat),
         ep(M::POST, "/api/v1/auth/refresh", auth::refresh),
         ep(M::POST, "/api/v1/auth/logout", auth::logout),
         ep(M::GET, "/api/v1/auth/me", auth::me),
@@ -48,6 +51,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/communities", regions::list_communities),
         ep(M::GET, "/api/v1/communities/{id}", regions::get_community),
         ep(M::PATCH, "/api/v1/communities/{id}", regions::update_community),
+        ep(M::POST, "/api/v1/users", users::create),
+        ep(M::GET, "/api/v1/users", users::list),
+        ep(M::GET, "/api/v1/users/{id}", users::get),
+        ep(M::PATCH, "/api/v1/users/{id}", users::update),
+        ep(M::POST, "/api/v1/users/{id}/password", users::set_password),
+        ep(M::GET, "/api/v1/audit", audit::list),
     ]
 }
 

@@ -85,11 +85,11 @@ pub async fn create_district(
 
 pub async fn list_districts(
     state: web::Data<AppState>,
-    _: Authenticated,
+    Authenticated(caller): Authenticated,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page()?;
-    let rows = state.db(move |conn| district::list(conn, &page)).await?;
+    let rows = state.db(move |conn| district::list(conn, &caller, &page)).await?;
     Ok(HttpResponse::Ok().json(page_json(rows)))
 }
 
@@ -166,12 +166,12 @@ pub async fn create_street(
 
 pub async fn list_streets(
     state: web::Data<AppState>,
-    _: Authenticated,
+    Authenticated(caller): Authenticated,
     query: web::Query<StreetQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page.page()?;
     let district_id = query.into_inner().district_id;
-    let rows = state.db(move |conn| street::list(conn, district_id.as_deref(), &page)).await?;
+    let rows = state.db(move |conn| street::list(conn, &caller, district_id.as_deref(), &page)).await?;
     Ok(HttpResponse::Ok().json(page_json(rows)))
 }
 
@@ -248,12 +248,12 @@ pub async fn create_community(
 
 pub async fn list_communities(
     state: web::Data<AppState>,
-    _: Authenticated,
+    Authenticated(caller): Authenticated,
     query: web::Query<CommunityQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page.page()?;
     let street_id = query.into_inner().street_id;
-    let rows = state.db(move |conn| community::list(conn, street_id.as_deref(), &page)).await?;
+    let rows = state.db(move |conn| community::list(conn, &caller, street_id.as_deref(), &page)).await?;
     Ok(HttpResponse::Ok().json(page_json(rows)))
 }
 

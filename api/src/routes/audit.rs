@@ -1,0 +1,49 @@
+//! The audit log, for admins: the privileged writes in their own area, filtered by target,
+//! actor and time.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use gridhub_store::access::Reach;
+use gridhub_store::audit::{self, AuditFilter};
+use serde::Deserialize;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{PageQuery, page_json};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    target: Option<String>,
+    actor: Option<String>,
+    since: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    query: web::Query<AuditQuery>,
+) -> ApiResult<HttpResponse> {
+    if !caller.role.is_admin() {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "only admins read the audit log"));
+    }
+    let page = query.page.page()?;
+    let since = match &query.since {
+        Some(s) => Some(
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map_err(|_| ApiError::bad_field("since", "must be an RFC 3339 time such as 2026-01-31T08:00:00Z"))?
+                .naive_utc(),
+        ),
+        None => None,
+    };
+    let filter = AuditFilter { target_id: query.target.clone(), actor_id: query.actor.clone(), since };
+    let rows = state
+        .db(move |conn| {
+            let reach = Reach::of(conn, &caller)?;
+            audit::list(conn, &reach, &filter, &page)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page_json(rows)))
+}

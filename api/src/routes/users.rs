@@ -1,0 +1,183 @@
+//! User accounts: admins create and manage the accounts below them in their area; everyone
+//! may read and rename themselves and change their own password. Phone numbers are shown
+//! masked (`138****5678`) to anyone who does not manage the user.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gridhub_store::Role;
+use gridhub_store::user::{self, NewUser, User, UserPatch, mask_phone};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::{Authenticated, hash_password, verify_password};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, PageQuery, etag, if_match, nullable, page_json};
+use crate::state::AppState;
+
+/// A user as JSON, the phone masked unless `whole`.
+pub fn user_json(user: &User, whole: bool) -> Value {
+    let mut v = serde_json::to_value(user).expect("a user serializes");
+    if !whole && let Some(phone) = &user.phone {
+        v["phone"] = json!(mask_phone(phone));
+    }
+    v
+}
+
+fn role(field: &str, value: &str) -> ApiResult<Role> {
+    Role::parse(value)
+        .ok_or_else(|| ApiError::invalid(field, format!("must be one of {}", Role::ALL.map(Role::as_str).join(", "))))
+}
+
+fn password_ok(field: &str, password: &str) -> ApiResult<()> {
+    let n = password.chars().count();
+    if (8..=128).contains(&n) { Ok(()) } else { Err(ApiError::invalid(field, "must be 8 to 128 characters")) }
+}
+
+async fn hash(password: String) -> ApiResult<String> {
+    web::block(move || hash_password(&password)).await.map_err(ApiError::internal)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    username: String,
+    password: Option<String>,
+    display_name: String,
+    phone: Option<String>,
+    role: String,
+    scope_id: Option<String>,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    Json(body): Json<NewUserBody>,
+) -> ApiResult<HttpResponse> {
+    let role = role("role", &body.role)?;
+    let display_name = body.display_name.trim().to_owned();
+    if display_name.is_empty() || display_name.chars().count() > 100 {
+        return Err(ApiError::invalid("display_name", "must be 1 to 100 characters"));
+    }
+    let password_hash = match body.password {
+        Some(p) => {
+            password_ok("password", &p)?;
+            Some(hash(p).await?)
+        }
+        None => None,
+    };
+    let new = NewUser {
+        username: body.username.trim().to_owned(),
+        password_hash,
+        display_name,
+        phone: body.phone,
+        role,
+        scope_id: body.scope_id,
+    };
+    let u = state.db(move |conn| user::create(conn, &caller, new)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/users/{}", u.id)))
+        .insert_header(etag(u.version))
+        .json(user_json(&u, true)))
+}
+
+#[derive(Deserialize)]
+pub struct UserQuery {
+    role: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    query: web::Query<UserQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = query.page.page()?;
+    let role = query
+        .role
+        .as_deref()
+        .map(|r| role("role", r).map_err(|_| ApiError::bad_field("role", "is not a role")))
+        .transpose()?;
+    let rows = state.db(move |conn| user::list(conn, &caller, role, &page)).await?;
+    let items: Vec<Value> = rows.items.iter().map(|(u, whole)| user_json(u, *whole)).collect();
+    Ok(HttpResponse::Ok().json(page_json(gridhub_store::Paged { items, next_after: rows.next_after })))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (u, whole) = state.db(move |conn| user::find(conn, &caller, &id)).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(u.version)).json(user_json(&u, whole)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatchBody {
+    display_name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    phone: Option<Option<String>>,
+    role: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    scope_id: Option<Option<String>>,
+    disabled: Option<bool>,
+}
+
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+    Json(body): Json<UserPatchBody>,
+) -> ApiResult<HttpResponse> {
+    let expected = if_match(&req)?;
+    let display_name = body.display_name.map(|n| n.trim().to_owned());
+    if display_name.as_ref().is_some_and(|n| n.is_empty() || n.chars().count() > 100) {
+        return Err(ApiError::invalid("display_name", "must be 1 to 100 characters"));
+    }
+    let patch = UserPatch {
+        display_name,
+        phone: body.phone,
+        role: body.role.as_deref().map(|r| role("role", r)).transpose()?,
+        scope_id: body.scope_id,
+        disabled: body.disabled,
+    };
+    let user_id = id.clone();
+    let actor = caller.clone();
+    let u = state.db(move |conn| user::update(conn, &actor, &user_id, patch, expected)).await?;
+    state.user_status.forget(&u.id);
+    Ok(HttpResponse::Ok().insert_header(etag(u.version)).json(user_json(&u, true)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    password: String,
+    /// Needed when users change their own password.
+    current_password: Option<String>,
+}
+
+/// `POST /api/v1/users/{id}/password`: signs the user out everywhere.
+pub async fn set_password(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+    Json(body): Json<PasswordBody>,
+) -> ApiResult<HttpResponse> {
+    password_ok("password", &body.password)?;
+    let id = id.into_inner();
+    if caller.user_id == id {
+        let me = id.clone();
+        let stored = state.db(move |conn| user::get(conn, &me)).await?.password_hash;
+        let current = body.current_password.unwrap_or_default();
+        let ok = web::block(move || verify_password(&current, stored.as_deref())).await.map_err(ApiError::internal)?;
+        if !ok {
+            return Err(ApiError::invalid("current_password", "is not your current password"));
+        }
+    }
+    let new_hash = hash(body.password).await?;
+    let target = id.clone();
+    state.db(move |conn| user::set_password(conn, &caller, &target, new_hash)).await?;
+    state.user_status.forget(&id);
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,13 @@
+DROP INDEX audit_log_community;
+DROP INDEX audit_log_street;
+DROP INDEX audit_log_district;
+ALTER TABLE audit_log DROP COLUMN community_id;
+ALTER TABLE audit_log DROP COLUMN street_id;
+ALTER TABLE audit_log DROP COLUMN district_id;
+DROP INDEX users_scope;
+ALTER TABLE users DROP COLUMN token_epoch;
+ALTER TABLE users DROP COLUMN locked_until;
+ALTER TABLE users DROP COLUMN failed_logins;
+DROP INDEX users_wechat_openid;
+ALTER TABLE users DROP COLUMN wechat_unionid;
+ALTER TABLE users DROP COLUMN wechat_openid;
