@@ -11,7 +11,8 @@ on_both_backends!(
     bad_logins_are_refused,
     forged_and_expired_tokens_are_refused,
     refresh_rotates_and_reuse_revokes_the_family,
-    logout_ends_the_session
+    logout_ends_the_session,
+    eddsa_tokens_work_across_nodes
 );
 
 async fn login_issues_a_working_token_pair(backend: Backend) {
@@ -148,4 +149,27 @@ async fn logout_ends_the_session(backend: Backend) {
     assert_eq!(app.post(None, "/api/v1/auth/logout", &json!({"refresh_token": r})).await.status(), 204);
     problem(refresh(app, r).await, 401).await;
     assert_eq!(app.post(None, "/api/v1/auth/logout", &json!({"refresh_token": r})).await.status(), 204, "idempotent");
+}
+
+/// Several API nodes sharing one Ed25519 public key: the node with the private key issues
+/// tokens, a node with only the public key accepts them but cannot issue, and an HS256 token
+/// is refused by both.
+async fn eddsa_tokens_work_across_nodes(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut signer = settings(&w.db);
+    signer.jwt_private_key_file = Some(fixtures.join("ed25519-private.pem"));
+    signer.jwt_public_key_file = Some(fixtures.join("ed25519-public.pem"));
+    let mut verifier = signer.clone();
+    verifier.jwt_private_key_file = None;
+    let (a, b) = (TestApp::start(signer).await, TestApp::start(verifier).await);
+    let token = a.login(ADMIN, PASSWORD).await;
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(b.get(Some(&token), "/api/v1/auth/me").await.status(), 200, "verified with the public key alone");
+    let p =
+        problem(b.post(None, "/api/v1/auth/login", &json!({"username": ADMIN, "password": PASSWORD})).await, 503).await;
+    assert_eq!(p["type"], "/problems/cannot-issue");
+    problem(a.get(Some(&w.admin), "/api/v1/auth/me").await, 401).await; // the HS256 token of the first node
 }

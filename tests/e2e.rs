@@ -3,6 +3,7 @@
 mod auth;
 mod conventions;
 mod demo;
+mod identity;
 mod openapi;
 mod persistence;
 mod regions;

@@ -99,7 +99,8 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewCommunity) -> StoreRes
     })
 }
 
-pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<Community> {
+/// Unscoped: for the store itself. The API reads through `find`.
+pub(crate) fn get(conn: &mut DbConn, id: &str) -> StoreResult<Community> {
     communities::table
         .find(id)
         .select(Community::as_select())

@@ -60,7 +60,8 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewDistrict) -> StoreResu
     })
 }
 
-pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<District> {
+/// Unscoped: for the store itself. The API reads through `find`.
+pub(crate) fn get(conn: &mut DbConn, id: &str) -> StoreResult<District> {
     districts::table
         .find(id)
         .select(District::as_select())

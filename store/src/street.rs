@@ -98,7 +98,8 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewStreet) -> StoreResult
     })
 }
 
-pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<Street> {
+/// Unscoped: for the store itself. The API reads through `find`.
+pub(crate) fn get(conn: &mut DbConn, id: &str) -> StoreResult<Street> {
     streets::table
         .find(id)
         .select(Street::as_select())

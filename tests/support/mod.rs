@@ -188,6 +188,11 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Runs store code on one of the server's connections (set-up the API cannot do yet).
+    pub fn store<T>(&self, f: impl FnOnce(&mut gridhub_store::DbConn) -> T) -> T {
+        f(&mut gridhub_store::db::get(self.pool()).expect("a connection"))
+    }
+
     /// Makes a user directly in the store, as `gridhub user create` does.
     pub fn create_user(&self, username: &str, role: Role, scope_id: Option<&str>) -> String {
         let mut conn = gridhub_store::db::get(self.pool()).expect("a connection");

@@ -95,10 +95,10 @@ pub async fn list_districts(
 
 pub async fn get_district(
     state: web::Data<AppState>,
-    _: Authenticated,
+    Authenticated(caller): Authenticated,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let d = state.db(move |conn| district::get(conn, &id)).await?;
+    let d = state.db(move |conn| district::find(conn, &caller, &id)).await?;
     Ok(found(d.version, &d))
 }
 
@@ -177,10 +177,10 @@ pub async fn list_streets(
 
 pub async fn get_street(
     state: web::Data<AppState>,
-    _: Authenticated,
+    Authenticated(caller): Authenticated,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let s = state.db(move |conn| street::get(conn, &id)).await?;
+    let s = state.db(move |conn| street::find(conn, &caller, &id)).await?;
     Ok(found(s.version, &s))
 }
 
@@ -259,10 +259,10 @@ pub async fn list_communities(
 
 pub async fn get_community(
     state: web::Data<AppState>,
-    _: Authenticated,
+    Authenticated(caller): Authenticated,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let c = state.db(move |conn| community::get(conn, &id)).await?;
+    let c = state.db(move |conn| community::find(conn, &caller, &id)).await?;
     Ok(found(c.version, &c))
 }
 
