@@ -1,6 +1,8 @@
 //! Administrative division codes (行政区划代码): county 6 digits (GB/T 2260), street or town
-//! +3 digits, community or village +3 digits (GB/T 10114). Parse, don't validate: a
-//! `DivisionCode<N>` can only be made by `parse`, so holding one means it is well formed.
+//! +3 digits, community or village +3 digits (GB/T 10114); and grid cell codes (网格编码), the
+//! community's 12 digits + a 2- or 3-digit sequence. Parse, don't validate: these types can only
+//! be made by `parse` (or, for cells, from a community and a number), so holding one means it
+//! is well formed.
 
 use std::fmt;
 
@@ -46,15 +48,15 @@ impl<const LEN: usize> DivisionCode<LEN> {
         if !input.bytes().all(|b| b.is_ascii_digit()) {
             return Err(CodeError::NotDigits);
         }
-        let own = if LEN == 6 { 4..6 } else { LEN - 3..LEN };
-        if LEN == 6 {
-            let province: u8 = input[..2].parse().map_err(|_| CodeError::NotDigits)?;
-            if !(11..=82).contains(&province) {
-                return Err(CodeError::Province);
-            }
+        let province: u8 = input[..2].parse().map_err(|_| CodeError::NotDigits)?;
+        if !(11..=82).contains(&province) {
+            return Err(CodeError::Province);
         }
-        if input[own.clone()].bytes().all(|b| b == b'0') {
-            return Err(CodeError::ZeroSegment(own.len()));
+        // each level's own digits: county 4..6, street 6..9, community 9..12
+        for segment in [4..6, 6..9, 9..12].into_iter().filter(|r| r.end <= LEN) {
+            if input[segment.clone()].bytes().all(|b| b == b'0') {
+                return Err(CodeError::ZeroSegment(segment.len()));
+            }
         }
         Ok(Self(input.to_owned()))
     }
@@ -76,6 +78,67 @@ impl<const LEN: usize> DivisionCode<LEN> {
 }
 
 impl<const LEN: usize> fmt::Display for DivisionCode<LEN> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// 网格编码: a cell's code, its community's 12 digits and a sequence of 2 or 3 digits.
+///
+/// ```
+/// use gridhub_geo::{CellCode, CommunityCode};
+/// let community = CommunityCode::parse("360102001001").unwrap();
+/// let cell = CellCode::new(&community, 7, 2);
+/// assert_eq!(cell.as_str(), "36010200100107");
+/// assert_eq!(cell.sequence(), "07");
+/// assert!(CellCode::parse_under("36010200100207", &community).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellCode(String);
+
+impl CellCode {
+    pub fn parse(input: &str) -> Result<Self, CodeError> {
+        let found = input.chars().count();
+        if found != 14 && found != 15 {
+            return Err(CodeError::Length { expected: 14, found });
+        }
+        if !input.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(CodeError::NotDigits);
+        }
+        CommunityCode::parse(&input[..12])?;
+        if input[12..].bytes().all(|b| b == b'0') {
+            return Err(CodeError::ZeroSegment(found - 12));
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    /// Parses `input` and checks that it lies in `community`.
+    pub fn parse_under(input: &str, community: &CommunityCode) -> Result<Self, CodeError> {
+        let code = Self::parse(input)?;
+        if code.0.starts_with(community.as_str()) {
+            Ok(code)
+        } else {
+            Err(CodeError::NotUnderParent { parent: community.to_string() })
+        }
+    }
+
+    /// The `sequence`-th cell of `community`, its number written in `width` (2 or 3) digits.
+    pub fn new(community: &CommunityCode, sequence: u32, width: usize) -> Self {
+        let width = width.clamp(2, 3);
+        Self(format!("{}{:0width$}", community, sequence.clamp(1, 999), width = width))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The digits after the community's code: the short label on a map.
+    pub fn sequence(&self) -> &str {
+        &self.0[12..]
+    }
+}
+
+impl fmt::Display for CellCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -105,5 +168,19 @@ mod tests {
         assert_eq!(DistrictCode::parse("360100"), Err(CodeError::ZeroSegment(2)));
         assert_eq!(StreetCode::parse("360102000"), Err(CodeError::ZeroSegment(3)));
         assert_eq!(CommunityCode::parse("３60102001001"), Err(CodeError::NotDigits));
+    }
+
+    #[test]
+    fn cell_codes() {
+        let c = CommunityCode::parse("360102001001").unwrap();
+        assert_eq!(CellCode::new(&c, 123, 3).as_str(), "360102001001123");
+        assert_eq!(CellCode::parse("36010200100100"), Err(CodeError::ZeroSegment(2)));
+        assert_eq!(CellCode::parse("3601020010010"), Err(CodeError::Length { expected: 14, found: 13 }));
+        assert_eq!(
+            CellCode::parse("36010200000101"),
+            Err(CodeError::ZeroSegment(3)),
+            "its community part must be valid"
+        );
+        assert!(CellCode::parse_under("360102001001001", &c).is_ok());
     }
 }

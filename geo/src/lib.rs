@@ -1,10 +1,17 @@
-//! gridhub-geo: the geometry of grid management — administrative boundaries and division codes
-//! (and, as the grid lands, cells and the R-tree that finds the cell of a point).
+//! gridhub-geo: the geometry of grid management — administrative boundaries and division codes,
+//! the coordinate systems phones speak, grid generation and coverage, and the R-tree index that
+//! finds the cell of a point.
 //!
 //! Pure computation only: this crate must never depend on a database or on HTTP.
 
 pub mod boundary;
 pub mod codes;
+pub mod coverage;
+pub mod crs;
+pub mod grid;
+pub mod index;
 
 pub use boundary::{BBox, Boundary, BoundaryProblem};
-pub use codes::{CodeError, CommunityCode, DistrictCode, DivisionCode, StreetCode};
+pub use codes::{CellCode, CodeError, CommunityCode, DistrictCode, DivisionCode, StreetCode};
+pub use crs::Crs;
+pub use index::GridIndex;
