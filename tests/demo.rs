@@ -11,7 +11,9 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     let app = TestApp::start(settings(&db)).await;
     let pool = gridhub_store::connect(&db.url, 1).unwrap();
     let mut conn = gridhub_store::db::get(&pool).unwrap();
-    let accounts = gridhub::demo::load(&mut conn).unwrap().expect("an empty database takes the demo");
+    let loaded = gridhub::demo::load(&mut conn).unwrap().expect("an empty database takes the demo");
+    assert!(loaded.cells > 200, "every community is divided into cells: {}", loaded.cells);
+    let accounts = loaded.accounts;
     assert!(gridhub::demo::load(&mut conn).unwrap().is_none(), "never loaded twice");
     let roles: Vec<&str> = accounts.iter().map(|(_, r)| r.as_str()).collect();
     assert_eq!(roles, Role::ALL.map(Role::as_str), "one account of every role");

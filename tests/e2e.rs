@@ -1,6 +1,7 @@
 //! The end-to-end suite: one test binary, every test on both backends (see support/).
 
 mod auth;
+mod cells;
 mod conventions;
 mod demo;
 mod identity;

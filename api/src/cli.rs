@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use gridhub_store::user::{self, NewUser};
-use gridhub_store::{Caller, Pool, Role, StoreError};
+use gridhub_store::{Caller, Pool, Role, StoreError, community};
 
 use crate::config::{Settings, SettingsLayer};
 use crate::startup::{Application, open_database};
@@ -44,6 +44,44 @@ pub enum Command {
     },
     /// Load the demo data set into an empty database
     Demo,
+    /// Divide communities into grid cells
+    Cells {
+        #[command(subcommand)]
+        command: CellsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CellsCommand {
+    /// Import a GeoJSON FeatureCollection of cells (properties: code, name, households), all or nothing
+    Import {
+        /// The .geojson file
+        file: PathBuf,
+        /// The community's 12-digit code
+        #[arg(long)]
+        community: String,
+        /// The coordinate system of the file: wgs84, gcj02 or bd09
+        #[arg(long, default_value = "wgs84")]
+        crs: String,
+    },
+    /// Divide a community into square or hexagonal cells
+    Generate {
+        /// The community's 12-digit code
+        #[arg(long)]
+        community: String,
+        /// square or hex
+        #[arg(long, default_value = "square")]
+        shape: String,
+        /// Target area of a cell, m²
+        #[arg(long, default_value_t = 10_000.0)]
+        target_area: f64,
+        /// Retire the community's existing cells
+        #[arg(long)]
+        replace: bool,
+        /// Show what would be made, store nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,7 +141,110 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let pool = open(&settings)?;
             load_demo(&pool)
         }
+        Command::Cells { command } => cells(&settings, command),
     }
+}
+
+/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+struct Progress {
+    label: &'static str,
+    total: usize,
+    shown: usize,
+    tty: bool,
+}
+
+impl Progress {
+    fn new(label: &'static str, total: usize) -> Self {
+        Self {
+            label,
+            total: total.max(1),
+            shown: usize::MAX,
+            tty: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        }
+    }
+
+    fn set(&mut self, done: usize) {
+        let percent = done * 100 / self.total;
+        if self.tty && percent != self.shown {
+            self.shown = percent;
+            let filled = percent / 4;
+            eprint!(
+                "\r{} [{}{}] {percent:>3}% ({done}/{})",
+                self.label,
+                "█".repeat(filled),
+                "░".repeat(25 - filled),
+                self.total
+            );
+        }
+    }
+
+    fn finish(&mut self) {
+        self.shown = usize::MAX;
+        self.set(self.total);
+        if self.tty {
+            eprintln!();
+        }
+    }
+}
+
+fn cells(settings: &Settings, command: CellsCommand) -> Result<(), String> {
+    use gridhub_store::cell;
+    let pool = open(settings)?;
+    let mut conn = gridhub_store::db::get(&pool).map_err(explain)?;
+    let system = Caller::system();
+    match command {
+        CellsCommand::Import { file, community, crs } => {
+            let crs = gridhub_geo::Crs::parse(&crs).ok_or("--crs must be wgs84, gcj02 or bd09")?;
+            let c = community::find_by_code(&mut conn, &system, &community).map_err(explain)?;
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let body: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+            let total = body["features"].as_array().map_or(0, Vec::len);
+            let mut progress = Progress::new("checking", total);
+            let features = crate::geojson::read_features(&body, crs, |i| progress.set(i)).map_err(|e| {
+                let lines: Vec<String> = e.errors.iter().map(|p| format!("  {}: {}", p.field, p.detail)).collect();
+                format!(
+                    "{} is not imported:\n{}",
+                    file.display(),
+                    if lines.is_empty() { e.detail } else { lines.join("\n") }
+                )
+            })?;
+            progress.finish();
+            eprintln!("storing {} cells in {} ({})…", features.len(), c.name, c.code);
+            let outcome = cell::import(&mut conn, &system, &c.id, features).map_err(|e| match e {
+                StoreError::Invalid(problems) => {
+                    let lines: Vec<String> = problems.iter().map(|p| format!("  {}: {}", p.field, p.detail)).collect();
+                    format!("{} is not imported:\n{}", file.display(), lines.join("\n"))
+                }
+                other => explain(other),
+            })?;
+            println!("{}: {} cells created, {} updated", c.name, outcome.created, outcome.updated);
+        }
+        CellsCommand::Generate { community, shape, target_area, replace, dry_run } => {
+            let tiling = match shape.as_str() {
+                "square" => gridhub_geo::grid::Tiling::Square,
+                "hex" => gridhub_geo::grid::Tiling::Hex,
+                _ => return Err("--shape must be square or hex".into()),
+            };
+            if !(100.0..=1_000_000.0).contains(&target_area) {
+                return Err("--target-area must be from 100 to 1000000 m²".into());
+            }
+            let c = community::find_by_code(&mut conn, &system, &community).map_err(explain)?;
+            let options =
+                cell::GenerateOptions { tiling, target_area_m2: target_area, merge_below: 0.2, dry_run, replace };
+            let made = cell::generate(&mut conn, &system, &c.id, &options).map_err(explain)?;
+            let area: f64 = made.iter().map(|m| m.area_m2).sum();
+            let verb = if dry_run { "would be divided" } else { "divided" };
+            println!(
+                "{} ({}) {verb} into {} {shape} cells, {:.0} m² on average",
+                c.name,
+                c.code,
+                made.len(),
+                area / made.len().max(1) as f64
+            );
+        }
+    }
+    Ok(())
 }
 
 fn role_names() -> String {
@@ -126,10 +267,13 @@ fn open(settings: &Settings) -> Result<Pool, String> {
 fn load_demo(pool: &Pool) -> Result<(), String> {
     let mut conn = gridhub_store::db::get(pool).map_err(explain)?;
     match demo::load(&mut conn).map_err(explain)? {
-        Some(accounts) => {
-            println!("demo data loaded: 东湖区 (360102), 2 streets, 6 communities, 4 departments.");
+        Some(loaded) => {
+            println!(
+                "demo data loaded: 东湖区 (360102), 2 streets, {} communities in {} cells, 4 departments.",
+                loaded.communities, loaded.cells
+            );
             println!("demo accounts, all with the password {:?}:", demo::PASSWORD);
-            for (username, role) in accounts {
+            for (username, role) in loaded.accounts {
                 println!("  {username:<20} {role}");
             }
             Ok(())
@@ -142,11 +286,12 @@ fn load_demo(pool: &Pool) -> Result<(), String> {
 }
 
 async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
-    let app = Application::build(settings.clone()).await?;
     if demo {
-        let pool = app.pool().clone();
+        // before the server starts, so that its grid index has the demo's cells from the first request
+        let pool = open(&settings)?;
         actix_web::web::block(move || load_demo(&pool)).await.map_err(|e| e.to_string())??;
     }
+    let app = Application::build(settings.clone()).await?;
     tracing::info!(bind = %settings.bind, port = app.port(), database = %settings.database_url, "gridhub is serving");
     let handle = app.handle();
     actix_web::rt::spawn(async move {

@@ -18,6 +18,8 @@
 //! | wechat_api_base | `GRIDHUB_WECHAT_API_BASE` | `https://api.weixin.qq.com` |
 //! | wechat_app_id / wechat_app_secret | `GRIDHUB_WECHAT_APP_ID` / `GRIDHUB_WECHAT_APP_SECRET` | unset (WeChat login off) |
 //! | wechat_timeout_ms | `GRIDHUB_WECHAT_TIMEOUT_MS` | `5000` |
+//! | grid_refresh_secs | `GRIDHUB_GRID_REFRESH_SECS` | `2` |
+//! | max_import_bytes | `GRIDHUB_MAX_IMPORT_BYTES` | `33554432` (32 MiB) |
 //! | login_per_minute_per_address / …_per_username | `GRIDHUB_LOGIN_PER_MINUTE_PER_ADDRESS` / `…_PER_USERNAME` | `30` / `10` |
 
 use std::path::{Path, PathBuf};
@@ -87,6 +89,12 @@ pub struct SettingsLayer {
     /// Time limit for a call to WeChat, milliseconds [default: 5000]
     #[arg(long, env = "GRIDHUB_WECHAT_TIMEOUT_MS", global = true)]
     pub wechat_timeout_ms: Option<u64>,
+    /// How often a server checks whether another server changed the cells, seconds [default: 2]
+    #[arg(long, env = "GRIDHUB_GRID_REFRESH_SECS", global = true)]
+    pub grid_refresh_secs: Option<u64>,
+    /// Largest accepted cell import (a GeoJSON FeatureCollection), bytes [default: 33554432]
+    #[arg(long, env = "GRIDHUB_MAX_IMPORT_BYTES", global = true)]
+    pub max_import_bytes: Option<usize>,
     /// Login attempts allowed per minute from one client address [default: 30]
     #[arg(long, env = "GRIDHUB_LOGIN_PER_MINUTE_PER_ADDRESS", global = true)]
     pub login_per_minute_per_address: Option<u32>,
@@ -118,6 +126,8 @@ pub struct Settings {
     pub wechat_timeout_ms: u64,
     pub login_per_minute_per_address: u32,
     pub login_per_minute_per_username: u32,
+    pub grid_refresh_secs: u64,
+    pub max_import_bytes: usize,
 }
 
 impl Default for Settings {
@@ -155,6 +165,8 @@ impl Settings {
             wechat_timeout_ms: pick!(wechat_timeout_ms, 5000),
             login_per_minute_per_address: pick!(login_per_minute_per_address, 30).max(1),
             login_per_minute_per_username: pick!(login_per_minute_per_username, 10).max(1),
+            grid_refresh_secs: pick!(grid_refresh_secs, 2).max(1),
+            max_import_bytes: pick!(max_import_bytes, 32 * 1024 * 1024),
         }
     }
 

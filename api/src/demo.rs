@@ -1,8 +1,11 @@
 //! The demo data set: 东湖区 (Donghu District, Nanchang, county code 360102) with two streets,
 //! six communities whose boundaries lie where those neighbourhoods are (WGS-84, drawn by hand
-//! to share edges), four departments, and one account of every role.
+//! to share edges), each divided into cells of a hectare, four departments, and one account of
+//! every role.
 
+use gridhub_geo::grid::Tiling;
 use gridhub_geo::{Boundary, DivisionCode};
+use gridhub_store::cell::{self, GenerateOptions};
 use gridhub_store::user::{self, NewUser};
 use gridhub_store::{Caller, DbConn, Role, StoreResult, community, department, district, street};
 use serde_json::json;
@@ -13,6 +16,8 @@ use crate::auth::hash_password;
 pub const PASSWORD: &str = "gridhub-demo";
 
 type Ring = &'static [[f64; 2]];
+/// username, display name, role, scope, phone
+type Account<'a> = (&'a str, &'a str, Role, Option<&'a str>, Option<&'a str>);
 
 struct DemoStreet {
     code: &'static str,
@@ -97,9 +102,17 @@ fn code<const N: usize>(s: &str) -> DivisionCode<N> {
     DivisionCode::parse(s).expect("demo codes are valid")
 }
 
-/// Loads the demo data into an empty database in one transaction and returns the accounts
-/// made (username, role); `None` when the database already holds data.
-pub fn load(conn: &mut DbConn) -> StoreResult<Option<Vec<(String, String)>>> {
+/// What the demo data set holds, to tell the person who loaded it.
+pub struct Demo {
+    /// (username, role) of every demo account.
+    pub accounts: Vec<(String, String)>,
+    pub communities: usize,
+    pub cells: usize,
+}
+
+/// Loads the demo data into an empty database in one transaction; `None` when the database
+/// already holds data.
+pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
     gridhub_store::write(conn, |conn| {
         if user::count(conn)? > 0
             || !district::list(conn, &Caller::system(), &gridhub_store::Page::first(1))?.items.is_empty()
@@ -129,12 +142,23 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Vec<(String, String)>>> {
             }
             streets.push(row);
         }
+        let options = GenerateOptions {
+            tiling: Tiling::Square,
+            target_area_m2: 10_000.0,
+            merge_below: 0.2,
+            dry_run: false,
+            replace: false,
+        };
+        let mut cells = 0;
+        for c in &communities {
+            cells += cell::generate(conn, &system, &c.id, &options)?.len();
+        }
         let mut departments = Vec::new();
         for (dept_code, name) in DEPARTMENTS {
             departments.push(department::create(conn, &system, &d.id, dept_code, name)?);
         }
         let hash = hash_password(PASSWORD);
-        let accounts: [(&str, &str, Role, Option<&str>, Option<&str>); 8] = [
+        let accounts: [Account; 8] = [
             ("admin", "系统管理员", Role::SystemAdmin, None, None),
             ("donghu.admin", "东湖区网格中心 刘洋", Role::DistrictAdmin, Some(&d.id), Some("13907910001")),
             ("gongyuan.office", "公园街道办 王芳", Role::StreetAdmin, Some(&streets[0].id), Some("13907910002")),
@@ -157,6 +181,6 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Vec<(String, String)>>> {
             user::create(conn, &system, new)?;
             made.push((username.to_owned(), role.as_str().to_owned()));
         }
-        Ok(Some(made))
+        Ok(Some(Demo { accounts: made, communities: communities.len(), cells }))
     })
 }

@@ -2,6 +2,8 @@
 //! state into actix-web, and hand back a server to await and a handle to stop it.
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -12,6 +14,7 @@ use crate::auth::wechat::WechatClient;
 use crate::auth::{LoginLimits, TokenService, UserStatusCache};
 use crate::config::Settings;
 use crate::error::{ApiError, no_route};
+use crate::grid::Grid;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::{routes, telemetry};
@@ -41,20 +44,28 @@ pub fn open_database(url: &str, pool_size: u32) -> StoreResult<Pool> {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, String> {
         let (url, size) = (settings.database_url.clone(), settings.db_pool_size);
-        let pool = web::block(move || open_database(&url, size))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        Self::with_pool(settings, pool)
+        let (pool, grid) = web::block(move || -> StoreResult<(Pool, Grid)> {
+            let pool = open_database(&url, size)?;
+            let grid = Grid::load(&pool)?;
+            tracing::info!(cells = grid.index().len(), "grid index loaded");
+            Ok((pool, grid))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        Self::with_pool(settings, pool, grid)
     }
 
-    pub fn with_pool(settings: Settings, pool: Pool) -> Result<Self, String> {
+    fn with_pool(settings: Settings, pool: Pool, grid: Grid) -> Result<Self, String> {
         install_tls();
         let tokens = TokenService::new(&settings)?;
         let listener =
             TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let (max_body, workers) = (settings.max_body_bytes, settings.workers.max(1));
+        let grid = Arc::new(grid);
+        grid.clone().watch(pool.clone(), Duration::from_secs(settings.grid_refresh_secs));
+        let limits = routes::BodyLimits { default: max_body, import: settings.max_import_bytes };
         let wechat = WechatClient::from_settings(&settings)?;
         let login_limits =
             LoginLimits::new(settings.login_per_minute_per_address, settings.login_per_minute_per_username);
@@ -64,6 +75,7 @@ impl Application {
             user_status: UserStatusCache::default(),
             login_limits,
             wechat,
+            grid,
             settings,
             metrics: Metrics::default(),
         });
@@ -78,7 +90,7 @@ impl Application {
                 .app_data(
                     web::PathConfig::default().error_handler(|e, _| ApiError::bad_request(format!("path: {e}")).into()),
                 )
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, limits))
                 .default_service(web::to(no_route))
                 .wrap(from_fn(telemetry::observe))
         })

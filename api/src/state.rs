@@ -7,6 +7,7 @@ use crate::auth::wechat::WechatClient;
 use crate::auth::{LoginLimits, TokenService, UserStatusCache};
 use crate::config::Settings;
 use crate::error::{ApiError, ApiResult};
+use crate::grid::Grid;
 use crate::metrics::Metrics;
 
 pub struct AppState {
@@ -16,6 +17,8 @@ pub struct AppState {
     pub login_limits: LoginLimits,
     /// `None` when WeChat login is not configured.
     pub wechat: Option<WechatClient>,
+    /// The cell index `locate` answers from.
+    pub grid: std::sync::Arc<Grid>,
     pub settings: Settings,
     pub metrics: Metrics,
 }

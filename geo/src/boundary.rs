@@ -86,18 +86,41 @@ impl Boundary {
         if problems.is_empty() { Ok(Self { shape, single }) } else { Err(problems) }
     }
 
-    pub fn to_geojson(&self) -> Value {
-        let polygon = |p: &Polygon<f64>| -> Value {
-            std::iter::once(p.exterior())
-                .chain(p.interiors())
-                .map(|ring| ring.coords().map(|c| json!([c.x, c.y])).collect::<Vec<_>>())
-                .collect()
+    /// Wraps a shape made by gridhub itself (a generated cell), checking it like any input.
+    pub fn from_shape(shape: MultiPolygon<f64>) -> Result<Self, Vec<BoundaryProblem>> {
+        let single = shape.0.len() == 1;
+        let value = Self { shape, single }.to_geojson();
+        Self::from_geojson(&value)
+    }
+
+    /// Reads a boundary that gridhub stored itself (already validated), without checking it
+    /// again: the fast path for loading a million cells into the index.
+    pub fn stored_shape(text: &str) -> Option<MultiPolygon<f64>> {
+        #[derive(serde::Deserialize)]
+        #[serde(tag = "type", content = "coordinates")]
+        enum Stored {
+            Polygon(Vec<Vec<[f64; 2]>>),
+            MultiPolygon(Vec<Vec<Vec<[f64; 2]>>>),
+        }
+        let polygon = |rings: Vec<Vec<[f64; 2]>>| {
+            let mut rings = rings
+                .into_iter()
+                .map(|r| LineString::from(r.into_iter().map(|[x, y]| Coord { x, y }).collect::<Vec<_>>()));
+            let exterior = rings.next()?;
+            Some(Polygon::new(exterior, rings.collect()))
         };
+        let polygons = match serde_json::from_str::<Stored>(text).ok()? {
+            Stored::Polygon(p) => vec![polygon(p)?],
+            Stored::MultiPolygon(ps) => ps.into_iter().map(polygon).collect::<Option<Vec<_>>>()?,
+        };
+        Some(MultiPolygon::new(polygons))
+    }
+
+    pub fn to_geojson(&self) -> Value {
         if self.single {
-            json!({"type": "Polygon", "coordinates": polygon(&self.shape.0[0])})
+            json!({"type": "Polygon", "coordinates": polygon_coordinates(&self.shape.0[0])})
         } else {
-            let all: Vec<Value> = self.shape.0.iter().map(polygon).collect();
-            json!({"type": "MultiPolygon", "coordinates": all})
+            multipolygon_geojson(&self.shape)
         }
     }
 
@@ -114,6 +137,18 @@ impl Boundary {
     pub fn area_m2(&self) -> f64 {
         self.shape.geodesic_area_unsigned()
     }
+}
+
+fn polygon_coordinates(p: &Polygon<f64>) -> Value {
+    std::iter::once(p.exterior())
+        .chain(p.interiors())
+        .map(|ring| ring.coords().map(|c| json!([c.x, c.y])).collect::<Vec<_>>())
+        .collect()
+}
+
+/// Any shape as a GeoJSON MultiPolygon (an empty one has no polygons), without checking it.
+pub fn multipolygon_geojson(shape: &MultiPolygon<f64>) -> Value {
+    json!({"type": "MultiPolygon", "coordinates": shape.0.iter().map(polygon_coordinates).collect::<Vec<_>>()})
 }
 
 fn non_empty_array<'a>(

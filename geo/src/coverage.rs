@@ -7,8 +7,8 @@ use rstar::{AABB, RTree};
 
 /// Overlaps smaller than this are rounding, not an error.
 pub const OVERLAP_TOLERANCE_M2: f64 = 1.0;
-/// Gaps smaller than this are left out of the report.
-const GAP_DUST_M2: f64 = 0.01;
+/// Gaps smaller than this are rounding too (the same tolerance as overlaps), left out of the report.
+const GAP_DUST_M2: f64 = 1.0;
 
 /// Two cells (by their position in the input) that overlap, and by how much.
 #[derive(Debug, Clone)]

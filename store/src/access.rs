@@ -235,6 +235,20 @@ impl Reach {
     }
 }
 
+impl Caller {
+    /// Writes to the grid (importing, generating, reshaping cells): a system admin anywhere, a
+    /// district or street admin inside their area — the street office divides its communities.
+    pub fn require_grid_admin(&self, reach: &Reach, place: &Place) -> StoreResult<()> {
+        let allowed =
+            matches!(self.role, Role::SystemAdmin | Role::DistrictAdmin | Role::StreetAdmin) && reach.covers(place);
+        if allowed {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden(format!("a {} may not change the grid of this community", self.role.as_str())))
+        }
+    }
+}
+
 impl Role {
     /// How high the role stands among administrators; lower manages higher. `None` for the
     /// roles that administer nothing.

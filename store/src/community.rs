@@ -179,3 +179,13 @@ pub fn update(
         Ok(new)
     })
 }
+
+/// The community with this code, if the caller may see it.
+pub fn find_by_code(conn: &mut DbConn, caller: &Caller, code: &str) -> StoreResult<Community> {
+    let id: Option<String> =
+        communities::table.filter(communities::code.eq(code)).select(communities::id).first(conn).optional()?;
+    match id {
+        Some(id) => find(conn, caller, &id),
+        None => Err(StoreError::not_found("community", code)),
+    }
+}

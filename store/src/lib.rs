@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod cell;
 pub mod community;
 pub mod db;
 pub mod department;

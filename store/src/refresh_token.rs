@@ -48,8 +48,8 @@ pub fn issue(
 /// What presenting a refresh token led to.
 #[derive(Debug)]
 pub enum Rotation {
-    /// The token was current: it is now rotated, and `new` replaces it in the same family.
-    Rotated { user: User, new: RefreshToken },
+    /// The token was current: it is now rotated, and a new one of the same family replaces it.
+    Rotated { user: Box<User> },
     /// The token had already been rotated: the family is revoked.
     Reused,
     /// Unknown, expired, revoked, or its user is disabled.
@@ -83,8 +83,8 @@ pub fn rotate(conn: &mut DbConn, presented: &str, new_hash: &str, expires_at: Na
         diesel::update(refresh_tokens::table.find(&token.id))
             .set(refresh_tokens::rotated_at.eq(now()))
             .execute(conn)?;
-        let new = issue(conn, &user.id, Some(&token.family_id), new_hash, expires_at)?;
-        Ok(Rotation::Rotated { user, new })
+        issue(conn, &user.id, Some(&token.family_id), new_hash, expires_at)?;
+        Ok(Rotation::Rotated { user: Box::new(user) })
     })
 }
 

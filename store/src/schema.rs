@@ -108,6 +108,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cells (id) {
+        id -> Text,
+        community_id -> Text,
+        code -> Text,
+        name -> Text,
+        boundary -> Text,
+        min_lng -> Double,
+        min_lat -> Double,
+        max_lng -> Double,
+        max_lat -> Double,
+        area_m2 -> Double,
+        households -> Nullable<Integer>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    grid_state (id) {
+        id -> Integer,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(cells -> communities (community_id));
 diesel::joinable!(streets -> districts (district_id));
 diesel::joinable!(communities -> streets (street_id));
 diesel::joinable!(departments -> districts (district_id));
@@ -121,4 +150,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
     audit_log,
+    cells,
+    grid_state,
 );

@@ -30,3 +30,10 @@ pub(crate) fn json_text_opt<S: Serializer>(text: &Option<String>, s: S) -> Resul
         None => s.serialize_none(),
     }
 }
+
+pub(crate) fn serialize_opt<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&rfc3339(t)),
+        None => s.serialize_none(),
+    }
+}

@@ -111,7 +111,7 @@ pub async fn refresh(state: web::Data<AppState>, Json(body): Json<RefreshBody>) 
     let (presented, hash, expires) =
         (hash_refresh_token(&body.refresh_token), hash_refresh_token(&refresh), refresh_expiry(&state));
     match state.db(move |conn| refresh_token::rotate(conn, &presented, &hash, expires)).await? {
-        Rotation::Rotated { user, .. } => Ok(HttpResponse::Ok().json(pair(&state, &user, refresh)?)),
+        Rotation::Rotated { user } => Ok(HttpResponse::Ok().json(pair(&state, &user, refresh)?)),
         Rotation::Reused => Err(ApiError::unauthorized(
             "this refresh token was already used; every session of this login has been signed out",
         )),

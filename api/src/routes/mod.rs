@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod cells;
 mod health;
 mod regions;
 pub mod users;
@@ -16,6 +17,22 @@ pub struct Endpoint {
     pub method: Method,
     pub path: &'static str,
     route: actix_web::Route,
+    /// Takes large bodies (cell imports) up to `BodyLimits::import`.
+    large_body: bool,
+}
+
+impl Endpoint {
+    fn large_body(mut self) -> Self {
+        self.large_body = true;
+        self
+    }
+}
+
+/// Request body limits: most routes take small JSON bodies; imports may be large.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub default: usize,
+    pub import: usize,
 }
 
 fn ep<F, Args>(method: Method, path: &'static str, handler: F) -> Endpoint
@@ -24,7 +41,7 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    Endpoint { route: web::method(method.clone()).to(handler), method, path }
+    Endpoint { route: web::method(method.clone()).to(handler), method, path, large_body: false }
 }
 
 /// The table. Within a prefix, literal paths come before `{id}` paths.
@@ -47,10 +64,18 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/streets", regions::list_streets),
         ep(M::GET, "/api/v1/streets/{id}", regions::get_street),
         ep(M::PATCH, "/api/v1/streets/{id}", regions::update_street),
+        ep(M::POST, "/api/v1/communities/{id}/cells/import", cells::import).large_body(),
+        ep(M::POST, "/api/v1/communities/{id}/cells/generate", cells::generate),
+        ep(M::GET, "/api/v1/communities/{id}/coverage", cells::coverage),
+        ep(M::GET, "/api/v1/communities/{id}/map.svg", cells::map),
         ep(M::POST, "/api/v1/communities", regions::create_community),
         ep(M::GET, "/api/v1/communities", regions::list_communities),
         ep(M::GET, "/api/v1/communities/{id}", regions::get_community),
         ep(M::PATCH, "/api/v1/communities/{id}", regions::update_community),
+        ep(M::GET, "/api/v1/cells/locate", cells::locate),
+        ep(M::GET, "/api/v1/cells", cells::list),
+        ep(M::GET, "/api/v1/cells/{id}", cells::get),
+        ep(M::PATCH, "/api/v1/cells/{id}", cells::update),
         ep(M::POST, "/api/v1/users", users::create),
         ep(M::GET, "/api/v1/users", users::list),
         ep(M::GET, "/api/v1/users/{id}", users::get),
@@ -66,16 +91,22 @@ pub fn table() -> Vec<(Method, &'static str)> {
 }
 
 /// Registers the table: one resource per path, answering other methods with a 405 problem.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    let mut paths: Vec<(&'static str, Vec<actix_web::Route>)> = Vec::new();
+pub fn configure(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
+    let mut paths: Vec<(&'static str, bool, Vec<actix_web::Route>)> = Vec::new();
     for e in endpoints() {
-        match paths.iter_mut().find(|(p, _)| *p == e.path) {
-            Some((_, routes)) => routes.push(e.route),
-            None => paths.push((e.path, vec![e.route])),
+        match paths.iter_mut().find(|(p, _, _)| *p == e.path) {
+            Some((_, large, routes)) => {
+                *large |= e.large_body;
+                routes.push(e.route);
+            }
+            None => paths.push((e.path, e.large_body, vec![e.route])),
         }
     }
-    for (path, routes) in paths {
-        let resource = routes.into_iter().fold(web::resource(path), |r, route| r.route(route));
+    for (path, large, routes) in paths {
+        let mut resource = routes.into_iter().fold(web::resource(path), |r, route| r.route(route));
+        if large {
+            resource = resource.app_data(web::PayloadConfig::new(limits.import));
+        }
         cfg.service(resource.default_service(web::to(method_not_allowed)));
     }
 }

@@ -1,0 +1,113 @@
+//! GeoJSON in and out of the API: cells as Features and FeatureCollections, boundaries read
+//! with every problem named, and coordinates converted between WGS-84 (stored) and the
+//! systems phones speak (GCJ-02, BD-09).
+
+use gridhub_geo::{Boundary, Crs};
+use gridhub_store::FieldProblem;
+use gridhub_store::cell::{Cell, ImportCell};
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, ApiResult};
+
+/// Rewrites every position of a GeoJSON geometry with `f`.
+pub fn convert(geometry: &mut Value, f: &impl Fn(f64, f64) -> (f64, f64)) {
+    let Some(items) = geometry.as_array_mut() else {
+        if let Some(coords) = geometry.get_mut("coordinates") {
+            convert(coords, f);
+        }
+        return;
+    };
+    if let (Some(x), Some(y)) = (items.first().and_then(Value::as_f64), items.get(1).and_then(Value::as_f64)) {
+        let (x, y) = f(x, y);
+        items[0] = json!(x);
+        items[1] = json!(y);
+    } else {
+        items.iter_mut().for_each(|v| convert(v, f));
+    }
+}
+
+/// A cell as a GeoJSON Feature, its geometry in `crs`.
+pub fn feature(cell: &Cell, crs: Crs) -> Value {
+    let mut properties = serde_json::to_value(cell).expect("a cell serializes");
+    let mut geometry = properties.as_object_mut().and_then(|p| p.remove("boundary")).unwrap_or(Value::Null);
+    convert(&mut geometry, &|x, y| crs.from_wgs84(x, y));
+    json!({"type": "Feature", "id": cell.id, "properties": properties, "geometry": geometry})
+}
+
+pub fn collection(cells: &[Cell], crs: Crs, extra: Map<String, Value>) -> Value {
+    let mut v =
+        json!({"type": "FeatureCollection", "features": cells.iter().map(|c| feature(c, crs)).collect::<Vec<_>>()});
+    v.as_object_mut().expect("an object").extend(extra);
+    v
+}
+
+pub fn cell_json(cell: &Cell, crs: Crs) -> Value {
+    let mut v = serde_json::to_value(cell).expect("a cell serializes");
+    convert(&mut v["boundary"], &|x, y| crs.from_wgs84(x, y));
+    v
+}
+
+/// Reads a GeoJSON boundary given in `crs`, naming problems under `field`.
+pub fn boundary_in(field: &str, value: &Value, crs: Crs, problems: &mut Vec<FieldProblem>) -> Option<Boundary> {
+    let mut v = value.clone();
+    if crs != Crs::Wgs84 {
+        convert(&mut v, &|x, y| crs.to_wgs84(x, y));
+    }
+    Boundary::from_geojson(&v)
+        .map_err(|ps| {
+            for p in ps {
+                let at = if p.path.is_empty() { field.to_owned() } else { format!("{field}.{}", p.path) };
+                problems.push(FieldProblem::new(at, p.message));
+            }
+        })
+        .ok()
+}
+
+/// Reads every feature of an import, collecting all the problems before answering;
+/// `progress` hears the index of each feature as it is read.
+pub fn read_features(body: &Value, crs: Crs, mut progress: impl FnMut(usize)) -> ApiResult<Vec<ImportCell>> {
+    if body.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
+        return Err(ApiError::invalid("type", "must be \"FeatureCollection\""));
+    }
+    let Some(features) = body.get("features").and_then(Value::as_array) else {
+        return Err(ApiError::invalid("features", "must be a list of GeoJSON features"));
+    };
+    if features.is_empty() {
+        return Err(ApiError::invalid("features", "is empty: nothing to import"));
+    }
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        progress(i);
+        let at = |field: &str| format!("features[{i}].{field}");
+        let props = f.get("properties").cloned().unwrap_or(Value::Null);
+        let code = props.get("code").and_then(Value::as_str).map(str::trim).map(str::to_owned);
+        if code.is_none() {
+            problems.push(FieldProblem::new(at("properties.code"), "is required: the cell's 14- or 15-digit code"));
+        }
+        let name = match props.get("name") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(n)) if !n.trim().is_empty() && n.chars().count() <= 100 => Some(n.trim().to_owned()),
+            Some(_) => {
+                problems.push(FieldProblem::new(at("properties.name"), "must be 1 to 100 characters"));
+                None
+            }
+        };
+        let households = match props.get("households") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_i64().and_then(|h| i32::try_from(h).ok()) {
+                Some(h) => Some(h),
+                None => {
+                    problems.push(FieldProblem::new(at("properties.households"), "must be a whole number"));
+                    None
+                }
+            },
+        };
+        let geometry = f.get("geometry").unwrap_or(&Value::Null);
+        let boundary = boundary_in(&at("geometry"), geometry, crs, &mut problems);
+        if let (Some(code), Some(boundary)) = (code, boundary) {
+            out.push(ImportCell { code, name, households, boundary });
+        }
+    }
+    if problems.is_empty() { Ok(out) } else { Err(ApiError::validation(problems)) }
+}

@@ -1,0 +1,291 @@
+//! Grid cells over HTTP: locate a point, list and read cells as GeoJSON, reshape a cell,
+//! import or generate a community's cells, its coverage report and its map. Coordinates may be
+//! given and asked for in WGS-84 (stored), GCJ-02 or BD-09 with `crs`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gridhub_geo::grid::Tiling;
+use gridhub_geo::{BBox, Crs};
+use gridhub_store::FieldProblem;
+use gridhub_store::cell::{self, CellFilter, CellPatch, GenerateOptions};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, PageQuery, etag, if_match, nullable, page_json};
+use crate::geojson::{boundary_in, cell_json, collection, read_features};
+use crate::map::{self, ColorBy};
+use crate::state::AppState;
+
+fn crs(value: Option<&str>) -> ApiResult<Crs> {
+    match value {
+        None => Ok(Crs::Wgs84),
+        Some(v) => Crs::parse(v).ok_or_else(|| ApiError::bad_field("crs", "must be wgs84, gcj02 or bd09")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LocateQuery {
+    lng: Option<String>,
+    lat: Option<String>,
+    crs: Option<String>,
+}
+
+fn coordinate(field: &str, value: Option<&str>, range: f64) -> ApiResult<f64> {
+    let text = value.ok_or_else(|| ApiError::bad_field(field, "is required"))?;
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v.abs() <= range => Ok(v),
+        _ => Err(ApiError::bad_field(field, format!("must be a number from -{range} to {range}"))),
+    }
+}
+
+/// `GET /api/v1/cells/locate?lng=&lat=&crs=`: the cell a point lies in.
+pub async fn locate(
+    state: web::Data<AppState>,
+    _: Authenticated,
+    query: web::Query<LocateQuery>,
+) -> ApiResult<HttpResponse> {
+    let from = crs(query.crs.as_deref())?;
+    let lng = coordinate("lng", query.lng.as_deref(), 180.0)?;
+    let lat = coordinate("lat", query.lat.as_deref(), 90.0)?;
+    let (lng, lat) = from.to_wgs84(lng, lat);
+    let index = state.grid.index();
+    let Some(id) = index.locate(lng, lat).map(str::to_owned) else {
+        return Err(ApiError::not_found(format!("({lng:.6}, {lat:.6}) WGS-84 is not inside any cell")));
+    };
+    let (cell, community, street) = state.db(move |conn| cell::placed(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "cell": {"id": cell.id, "code": cell.code, "name": cell.name, "community_id": cell.community_id},
+        "community": {"id": community.id, "code": community.code, "name": community.name},
+        "street": {"id": street.id, "code": street.code, "name": street.name},
+        "wgs84": {"lng": lng, "lat": lat},
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    bbox: Option<String>,
+    community_id: Option<String>,
+    crs: Option<String>,
+    include_retired: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+fn bbox(text: &str, crs: Crs) -> ApiResult<BBox> {
+    let bad = || ApiError::bad_field("bbox", "must be minLng,minLat,maxLng,maxLat");
+    let n: Vec<f64> = text.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    let [a, b, c, d] = n[..] else { return Err(bad()) };
+    if !(a <= c && b <= d) || [a, c].iter().any(|v| v.abs() > 180.0) || [b, d].iter().any(|v| v.abs() > 90.0) {
+        return Err(bad());
+    }
+    let (min_lng, min_lat) = crs.to_wgs84(a, b);
+    let (max_lng, max_lat) = crs.to_wgs84(c, d);
+    Ok(BBox { min_lng, min_lat, max_lng, max_lat })
+}
+
+/// `GET /api/v1/cells`: a page of cells as a GeoJSON FeatureCollection.
+pub async fn list(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let out = crs(query.crs.as_deref())?;
+    let page = query.page.page()?;
+    let filter = CellFilter {
+        community_id: query.community_id.clone(),
+        bbox: query.bbox.as_deref().map(|b| bbox(b, out)).transpose()?,
+        include_retired: query.include_retired.as_deref() == Some("true"),
+    };
+    let rows = state.db(move |conn| cell::list(conn, &caller, &filter, &page)).await?;
+    let next =
+        page_json(gridhub_store::Paged { items: Vec::<()>::new(), next_after: rows.next_after })["next_cursor"].clone();
+    let extra = Map::from_iter([("next_cursor".to_owned(), next)]);
+    Ok(HttpResponse::Ok().content_type("application/geo+json").body(collection(&rows.items, out, extra).to_string()))
+}
+
+#[derive(Deserialize)]
+pub struct CrsQuery {
+    crs: Option<String>,
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+    query: web::Query<CrsQuery>,
+) -> ApiResult<HttpResponse> {
+    let out = crs(query.crs.as_deref())?;
+    let c = state.db(move |conn| cell::find(conn, &caller, &id)).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(cell_json(&c, out)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellPatchBody {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    households: Option<Option<i32>>,
+    boundary: Option<Value>,
+}
+
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+    query: web::Query<CrsQuery>,
+    Json(body): Json<CellPatchBody>,
+) -> ApiResult<HttpResponse> {
+    let expected = if_match(&req)?;
+    let io = crs(query.crs.as_deref())?;
+    let mut problems = Vec::new();
+    let name = body.name.map(|n| n.trim().to_owned());
+    if name.as_ref().is_some_and(|n| n.is_empty() || n.chars().count() > 100) {
+        problems.push(FieldProblem::new("name", "must be 1 to 100 characters"));
+    }
+    if body.households.flatten().is_some_and(|h| h < 0) {
+        problems.push(FieldProblem::new("households", "cannot be negative"));
+    }
+    let boundary = body.boundary.as_ref().and_then(|b| boundary_in("boundary", b, io, &mut problems));
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    let reshaped = boundary.is_some();
+    let patch = CellPatch { name, households: body.households, boundary };
+    let c = state.db(move |conn| cell::update(conn, &caller, &id, patch, expected)).await?;
+    if reshaped {
+        state.grid.refresh(&state.pool).await?;
+    }
+    Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(cell_json(&c, io)))
+}
+
+/// `POST /api/v1/communities/{id}/cells/import?crs=`: a GeoJSON FeatureCollection whose
+/// features carry `code` and optionally `name` and `households`; all or nothing.
+pub async fn import(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+    query: web::Query<CrsQuery>,
+    Json(body): Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let io = crs(query.crs.as_deref())?;
+    let features = read_features(&body, io, |_| {})?;
+    let outcome = state.db(move |conn| cell::import(conn, &caller, &id, features)).await?;
+    state.grid.refresh(&state.pool).await?;
+    let extra = Map::from_iter([
+        ("created".to_owned(), json!(outcome.created)),
+        ("updated".to_owned(), json!(outcome.updated)),
+    ]);
+    Ok(HttpResponse::Ok().content_type("application/geo+json").body(collection(&outcome.cells, io, extra).to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateBody {
+    #[serde(default = "square")]
+    shape: String,
+    #[serde(default = "hectare")]
+    target_area_m2: f64,
+    #[serde(default = "fifth")]
+    merge_below: f64,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    replace: bool,
+}
+
+fn square() -> String {
+    "square".into()
+}
+fn hectare() -> f64 {
+    10_000.0
+}
+fn fifth() -> f64 {
+    0.2
+}
+
+/// `POST /api/v1/communities/{id}/cells/generate`
+pub async fn generate(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+    query: web::Query<CrsQuery>,
+    Json(body): Json<GenerateBody>,
+) -> ApiResult<HttpResponse> {
+    let out = crs(query.crs.as_deref())?;
+    let mut problems = Vec::new();
+    let tiling = match body.shape.as_str() {
+        "square" => Some(Tiling::Square),
+        "hex" => Some(Tiling::Hex),
+        _ => {
+            problems.push(FieldProblem::new("shape", "must be \"square\" or \"hex\""));
+            None
+        }
+    };
+    if !(100.0..=1_000_000.0).contains(&body.target_area_m2) {
+        problems.push(FieldProblem::new("target_area_m2", "must be from 100 to 1,000,000 m²"));
+    }
+    if !(0.0..=0.9).contains(&body.merge_below) {
+        problems.push(FieldProblem::new("merge_below", "must be a fraction from 0 to 0.9"));
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    let options = GenerateOptions {
+        tiling: tiling.expect("checked"),
+        target_area_m2: body.target_area_m2,
+        merge_below: body.merge_below,
+        dry_run: body.dry_run,
+        replace: body.replace,
+    };
+    let cells = state.db(move |conn| cell::generate(conn, &caller, &id, &options)).await?;
+    if !body.dry_run {
+        state.grid.refresh(&state.pool).await?;
+    }
+    let extra = Map::from_iter([("stored".to_owned(), json!(!body.dry_run))]);
+    Ok(HttpResponse::Ok().content_type("application/geo+json").body(collection(&cells, out, extra).to_string()))
+}
+
+/// `GET /api/v1/communities/{id}/coverage`
+pub async fn coverage(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (report, cells) = state.db(move |conn| cell::coverage(conn, &caller, &id)).await?;
+    let overlaps: Vec<Value> = report
+        .overlaps
+        .iter()
+        .map(|o| json!({"cells": [cells[o.a].code, cells[o.b].code], "area_m2": (o.area_m2 * 10.0).round() / 10.0}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "community_area_m2": (report.community_area_m2 * 10.0).round() / 10.0,
+        "covered_area_m2": (report.covered_area_m2 * 10.0).round() / 10.0,
+        "coverage_ratio": (report.coverage_ratio * 1e6).round() / 1e6,
+        "cells": cells.len(),
+        "gaps": gridhub_geo::boundary::multipolygon_geojson(&report.gaps),
+        "overlaps": overlaps,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct MapQuery {
+    color_by: Option<String>,
+}
+
+/// `GET /api/v1/communities/{id}/map.svg`
+pub async fn map(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+    query: web::Query<MapQuery>,
+) -> ApiResult<HttpResponse> {
+    let color_by = match query.color_by.as_deref() {
+        None | Some("none") => ColorBy::None,
+        Some(_) => return Err(ApiError::bad_field("color_by", "must be none")),
+    };
+    let (community, cells) = state.db(move |conn| cell::of_community(conn, &caller, &id)).await?;
+    let svg = map::render(&community, &cells, color_by);
+    Ok(HttpResponse::Ok().content_type("image/svg+xml; charset=utf-8").body(svg))
+}

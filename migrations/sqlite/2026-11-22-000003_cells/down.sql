@@ -1,0 +1,2 @@
+DROP TABLE grid_state;
+DROP TABLE cells;
