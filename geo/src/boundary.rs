@@ -96,22 +96,21 @@ impl Boundary {
     /// Reads a boundary that gridhub stored itself (already validated), without checking it
     /// again: the fast path for loading a million cells into the index.
     pub fn stored_shape(text: &str) -> Option<MultiPolygon<f64>> {
+        // read by depth (a Polygon's positions sit one level shallower), not by "type": serde_json
+        // writes keys in order, "coordinates" before "type", and waiting for the tag is slow
         #[derive(serde::Deserialize)]
-        #[serde(tag = "type", content = "coordinates")]
-        enum Stored {
-            Polygon(Vec<Vec<[f64; 2]>>),
-            MultiPolygon(Vec<Vec<Vec<[f64; 2]>>>),
+        struct Polygonal<C> {
+            coordinates: C,
         }
-        let polygon = |rings: Vec<Vec<[f64; 2]>>| {
-            let mut rings = rings
-                .into_iter()
-                .map(|r| LineString::from(r.into_iter().map(|[x, y]| Coord { x, y }).collect::<Vec<_>>()));
+        type Rings = Vec<Vec<[f64; 2]>>;
+        let polygon = |rings: Rings| {
+            let mut rings = rings.into_iter().map(|r| LineString::from(r.into_iter().map(|[x, y]| Coord { x, y }).collect::<Vec<_>>()));
             let exterior = rings.next()?;
             Some(Polygon::new(exterior, rings.collect()))
         };
-        let polygons = match serde_json::from_str::<Stored>(text).ok()? {
-            Stored::Polygon(p) => vec![polygon(p)?],
-            Stored::MultiPolygon(ps) => ps.into_iter().map(polygon).collect::<Option<Vec<_>>>()?,
+        let polygons = match serde_json::from_str::<Polygonal<Rings>>(text) {
+            Ok(p) => vec![polygon(p.coordinates)?],
+            Err(_) => serde_json::from_str::<Polygonal<Vec<Rings>>>(text).ok()?.coordinates.into_iter().map(polygon).collect::<Option<Vec<_>>>()?,
         };
         Some(MultiPolygon::new(polygons))
     }

@@ -10,19 +10,61 @@
 //! its north, a shared vertex to the cell north-east of it. The answer does not depend on the
 //! order of the cells or of their vertices.
 
+use std::ops::ControlFlow;
+
 use geo::{BoundingRect, Coord, Intersects, MultiPolygon, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
+use rstar::{AABB, RStarInsertionStrategy, RTree, RTreeParams};
 
 use crate::BBox;
 
-type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+/// A cell's box in the tree: f32, rounded outward so that it always contains the exact box
+/// (half the bytes of f64 to scan per node; the exact test decides anyway).
+type Entry = GeomWithData<Rectangle<[f32; 2]>, Slot>;
 
-/// One indexed cell: its id and where its rings lie in the shared coordinate array.
-struct Cell {
-    id: String,
-    /// `rings[i]..rings[i + 1]` in `coords` is one closed ring (first vertex repeated last).
-    rings: Vec<u32>,
+/// What a leaf of the tree knows of its cell: its number, and for the common cell of one ring
+/// where that ring's coordinates lie — carried in the leaf (which has room for it anyway), so
+/// the test touches no other table before the coordinates themselves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Slot {
+    cell: u32,
+    /// `coords[from..to]` is the cell's only ring; `from == MANY` when it has several.
+    from: u32,
+    to: u32,
+}
+
+const MANY: u32 = u32::MAX;
+
+fn down(v: f64) -> f32 {
+    let f = v as f32;
+    if f as f64 > v { f.next_down() } else { f }
+}
+
+fn up(v: f64) -> f32 {
+    let f = v as f32;
+    if (f as f64) < v { f.next_up() } else { f }
+}
+
+/// The f32 box around an f64 one.
+fn envelope(min: Coord<f64>, max: Coord<f64>) -> AABB<[f32; 2]> {
+    AABB::from_corners([down(min.x), down(min.y)], [up(max.x), up(max.y)])
+}
+
+/// A point in f32: inside every f32 box whose exact box holds the exact point (rounding is
+/// monotonic).
+fn at(lng: f64, lat: f64) -> [f32; 2] {
+    [lng as f32, lat as f32]
+}
+
+/// Wider nodes than rstar's default (6): a shallower tree, fewer pointers to chase per lookup.
+/// 48 measured best at a million cells (geo/benches/locate.rs; BENCHMARKS.md).
+pub struct WideNodes;
+
+impl RTreeParams for WideNodes {
+    const MIN_SIZE: usize = 16;
+    const MAX_SIZE: usize = 48;
+    const REINSERTION_COUNT: usize = 12;
+    type DefaultInsertionStrategy = RStarInsertionStrategy;
 }
 
 /// The spatial index of a set of cells. Immutable: when cells change, build a new one and swap.
@@ -41,64 +83,88 @@ struct Cell {
 /// assert_eq!(index.locate(3.0, 0.5), None);
 /// ```
 pub struct GridIndex {
-    cells: Vec<Cell>,
+    ids: Vec<String>,
+    /// Cell `n`'s rings are `rings[first_ring[n]..first_ring[n + 1]]`.
+    first_ring: Vec<u32>,
+    /// Ring `r` is `coords[rings[r]..rings[r + 1]]`, closed (its first vertex repeated last).
+    rings: Vec<u32>,
     coords: Vec<[f64; 2]>,
-    tree: RTree<Entry>,
+    tree: RTree<Entry, WideNodes>,
 }
 
 impl GridIndex {
     /// Builds the index in one bulk load.
     pub fn build(cells: impl IntoIterator<Item = (String, MultiPolygon<f64>)>) -> Self {
-        let mut index = Self { cells: Vec::new(), coords: Vec::new(), tree: RTree::new() };
+        let mut index = Self {
+            ids: Vec::new(),
+            first_ring: vec![0],
+            rings: Vec::new(),
+            coords: Vec::new(),
+            tree: RTree::new_with_params(),
+        };
         let mut entries = Vec::new();
         for (id, shape) in cells {
             let Some(rect) = shape.bounding_rect() else { continue };
-            let mut rings = Vec::new();
             for polygon in &shape {
                 for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-                    rings.push(index.coords.len() as u32);
+                    index.rings.push(index.coords.len() as u32);
                     index.coords.extend(ring.coords().map(|c| [c.x, c.y]));
                 }
             }
-            rings.push(index.coords.len() as u32);
-            let n = index.cells.len() as u32;
-            index.cells.push(Cell { id, rings });
-            entries.push(GeomWithData::new(Rectangle::from_corners(rect.min().into(), rect.max().into()), n));
+            let first = index.first_ring[index.first_ring.len() - 1] as usize;
+            index.first_ring.push(index.rings.len() as u32);
+            let n = index.ids.len() as u32;
+            index.ids.push(id);
+            let slot = if index.rings.len() - first == 1 {
+                Slot { cell: n, from: index.rings[first], to: index.coords.len() as u32 }
+            } else {
+                Slot { cell: n, from: MANY, to: MANY }
+            };
+            let b = envelope(rect.min(), rect.max());
+            entries.push(GeomWithData::new(Rectangle::from_corners(b.lower(), b.upper()), slot));
         }
+        index.rings.push(index.coords.len() as u32);
         index.coords.shrink_to_fit();
-        index.tree = RTree::bulk_load(entries);
+        index.rings.shrink_to_fit();
+        index.tree = RTree::bulk_load_with_params(entries);
         index
     }
 
     pub fn len(&self) -> usize {
-        self.cells.len()
+        self.ids.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.ids.is_empty()
     }
 
     /// The cell containing (`lng`, `lat`), by the rule on shared edges above.
     pub fn locate(&self, lng: f64, lat: f64) -> Option<&str> {
         let p = [lng, lat];
-        self.tree
-            .locate_all_at_point(&p)
-            .find(|e| self.contains(e.data, p))
-            .map(|e| self.cells[e.data as usize].id.as_str())
+        // internal iteration: no stack to allocate, and it stops at the first cell that holds p
+        let found = self.tree.locate_all_at_point_int(&at(lng, lat), |e| {
+            let s = e.data;
+            let inside = if s.from == MANY { self.contains(s.cell, p) } else { crossings_odd(&self.coords[s.from as usize..s.to as usize], p) };
+            if inside { ControlFlow::Break(s.cell) } else { ControlFlow::Continue(()) }
+        });
+        match found {
+            ControlFlow::Break(n) => Some(self.ids[n as usize].as_str()),
+            ControlFlow::Continue(()) => None,
+        }
     }
 
     /// The cells that meet the box (touching counts).
     pub fn in_bbox(&self, bbox: BBox) -> Vec<&str> {
         let rect = Rect::new(Coord { x: bbox.min_lng, y: bbox.min_lat }, Coord { x: bbox.max_lng, y: bbox.max_lat });
-        let envelope = AABB::from_corners([bbox.min_lng, bbox.min_lat], [bbox.max_lng, bbox.max_lat]);
+        let search = envelope(Coord { x: bbox.min_lng, y: bbox.min_lat }, Coord { x: bbox.max_lng, y: bbox.max_lat });
         let mut found: Vec<u32> = self
             .tree
-            .locate_in_envelope_intersecting(&envelope)
-            .filter(|e| self.meets(e.data, &rect))
-            .map(|e| e.data)
+            .locate_in_envelope_intersecting(&search)
+            .filter(|e| self.meets(e.data.cell, &rect))
+            .map(|e| e.data.cell)
             .collect();
         found.sort_unstable();
-        found.into_iter().map(|n| self.cells[n as usize].id.as_str()).collect()
+        found.into_iter().map(|n| self.ids[n as usize].as_str()).collect()
     }
 
     /// The cell nearest to (`lng`, `lat`) within `max_distance_m` metres, and its distance
@@ -110,40 +176,27 @@ impl GridIndex {
         }
         let (mx, my) = metres_per_degree(lat);
         let (dx, dy) = (max_distance_m / mx, max_distance_m / my);
-        let envelope = AABB::from_corners([lng - dx, lat - dy], [lng + dx, lat + dy]);
+        let search = envelope(Coord { x: lng - dx, y: lat - dy }, Coord { x: lng + dx, y: lat + dy });
         let mut best: Option<(u32, f64)> = None;
-        for e in self.tree.locate_in_envelope_intersecting(&envelope) {
-            let d = self.distance_m(e.data, lng, lat, mx, my);
-            if d <= max_distance_m && best.is_none_or(|(n, b)| d < b || (d == b && e.data < n)) {
-                best = Some((e.data, d));
+        for e in self.tree.locate_in_envelope_intersecting(&search) {
+            let n = e.data.cell;
+            let d = self.distance_m(n, lng, lat, mx, my);
+            if d <= max_distance_m && best.is_none_or(|(m, b)| d < b || (d == b && n < m)) {
+                best = Some((n, d));
             }
         }
-        best.map(|(n, d)| (self.cells[n as usize].id.as_str(), d))
+        best.map(|(n, d)| (self.ids[n as usize].as_str(), d))
     }
 
     fn rings(&self, cell: u32) -> impl Iterator<Item = &[[f64; 2]]> {
-        let bounds = &self.cells[cell as usize].rings;
-        bounds.windows(2).map(|w| &self.coords[w[0] as usize..w[1] as usize])
+        let (from, to) = (self.first_ring[cell as usize] as usize, self.first_ring[cell as usize + 1] as usize);
+        (from..to).map(|r| &self.coords[self.rings[r] as usize..self.rings[r + 1] as usize])
     }
 
-    /// The crossing-number test with half-open edges and exact orientation (see the module).
+    /// The crossing-number test with half-open edges and exact orientation (see the module),
+    /// over all the cell's rings.
     fn contains(&self, cell: u32, p: [f64; 2]) -> bool {
-        let mut inside = false;
-        let pc = robust::Coord { x: p[0], y: p[1] };
-        for ring in self.rings(cell) {
-            for edge in ring.windows(2) {
-                let (a, b) = (edge[0], edge[1]);
-                if (a[1] <= p[1]) != (b[1] <= p[1]) {
-                    let (lo, hi) = if a[1] <= p[1] { (a, b) } else { (b, a) };
-                    let lo = robust::Coord { x: lo[0], y: lo[1] };
-                    let hi = robust::Coord { x: hi[0], y: hi[1] };
-                    if robust::orient2d(lo, hi, pc) > 0.0 {
-                        inside = !inside;
-                    }
-                }
-            }
-        }
-        inside
+        self.rings(cell).fold(false, |inside, ring| inside ^ crossings_odd(ring, p))
     }
 
     fn distance_m(&self, cell: u32, lng: f64, lat: f64, mx: f64, my: f64) -> f64 {
@@ -167,6 +220,24 @@ impl GridIndex {
         });
         edge_meets || self.contains(cell, [rect.center().x, rect.center().y])
     }
+}
+
+/// Whether a ray due east from `p` crosses the closed `ring` an odd number of times, counting
+/// each edge half-open (lower end in, upper end out) and deciding "left of" exactly.
+fn crossings_odd(ring: &[[f64; 2]], p: [f64; 2]) -> bool {
+    let mut odd = false;
+    let pc = robust::Coord { x: p[0], y: p[1] };
+    for edge in ring.windows(2) {
+        let (a, b) = (edge[0], edge[1]);
+        if (a[1] <= p[1]) != (b[1] <= p[1]) {
+            let (lo, hi) = if a[1] <= p[1] { (a, b) } else { (b, a) };
+            let (lo, hi) = (robust::Coord { x: lo[0], y: lo[1] }, robust::Coord { x: hi[0], y: hi[1] });
+            if robust::orient2d(lo, hi, pc) > 0.0 {
+                odd = !odd;
+            }
+        }
+    }
+    odd
 }
 
 /// Distance from the origin to the segment a–b, in the segment's units.
@@ -243,7 +314,7 @@ mod tests {
 
     impl GridIndex {
         fn locate_in(&self, id: &str, x: f64, y: f64) -> bool {
-            let n = self.cells.iter().position(|c| c.id == id).unwrap() as u32;
+            let n = self.ids.iter().position(|c| c == id).unwrap() as u32;
             self.contains(n, [x, y])
         }
     }
