@@ -340,4 +340,6 @@ async fn another_server_follows_the_grid(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(waited <= 30, "seen within about a second or two, took {waited} tries");
+    let ready = json(b.get(None, "/readyz").await).await;
+    assert!(ready["grid"]["cells"].as_u64().unwrap() > 20, "{ready}");
 }

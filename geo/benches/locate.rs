@@ -58,7 +58,8 @@ fn locate(c: &mut Criterion) {
         drop(index);
 
         let started = Instant::now();
-        let index = GridIndex::build(texts.iter().filter_map(|(id, t)| Boundary::stored_shape(t).map(|s| (id.clone(), s))));
+        let index =
+            GridIndex::build(texts.iter().filter_map(|(id, t)| Boundary::stored_shape(t).map(|s| (id.clone(), s))));
         let from_text = started.elapsed();
         drop(texts);
         println!(

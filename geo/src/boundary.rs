@@ -104,13 +104,20 @@ impl Boundary {
         }
         type Rings = Vec<Vec<[f64; 2]>>;
         let polygon = |rings: Rings| {
-            let mut rings = rings.into_iter().map(|r| LineString::from(r.into_iter().map(|[x, y]| Coord { x, y }).collect::<Vec<_>>()));
+            let mut rings = rings
+                .into_iter()
+                .map(|r| LineString::from(r.into_iter().map(|[x, y]| Coord { x, y }).collect::<Vec<_>>()));
             let exterior = rings.next()?;
             Some(Polygon::new(exterior, rings.collect()))
         };
         let polygons = match serde_json::from_str::<Polygonal<Rings>>(text) {
             Ok(p) => vec![polygon(p.coordinates)?],
-            Err(_) => serde_json::from_str::<Polygonal<Vec<Rings>>>(text).ok()?.coordinates.into_iter().map(polygon).collect::<Option<Vec<_>>>()?,
+            Err(_) => serde_json::from_str::<Polygonal<Vec<Rings>>>(text)
+                .ok()?
+                .coordinates
+                .into_iter()
+                .map(polygon)
+                .collect::<Option<Vec<_>>>()?,
         };
         Some(MultiPolygon::new(polygons))
     }

@@ -144,7 +144,11 @@ impl GridIndex {
         // internal iteration: no stack to allocate, and it stops at the first cell that holds p
         let found = self.tree.locate_all_at_point_int(&at(lng, lat), |e| {
             let s = e.data;
-            let inside = if s.from == MANY { self.contains(s.cell, p) } else { crossings_odd(&self.coords[s.from as usize..s.to as usize], p) };
+            let inside = if s.from == MANY {
+                self.contains(s.cell, p)
+            } else {
+                crossings_odd(&self.coords[s.from as usize..s.to as usize], p)
+            };
             if inside { ControlFlow::Break(s.cell) } else { ControlFlow::Continue(()) }
         });
         match found {

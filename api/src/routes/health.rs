@@ -10,10 +10,15 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the database answers, and the grid index is loaded (it is before the server
+/// takes requests; this says which grid version it holds).
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.db(gridhub_store::db::ping).await {
-        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"})),
+        Ok(()) => HttpResponse::Ok().json(json!({
+            "status": "ready",
+            "database": "ok",
+            "grid": {"version": state.grid.version(), "cells": state.grid.index().len()},
+        })),
         Err(e) => HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "5"))
             .json(json!({"status": "not ready", "database": e.detail})),
