@@ -7,9 +7,11 @@ use actix_web::{FromRequest, HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::LocalBoxFuture;
+use gridhub_geo::{Boundary, Crs, DivisionCode};
 use gridhub_store::{FieldProblem, Page};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 
 use crate::error::ApiError;
 
@@ -83,6 +85,50 @@ fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
+    }
+}
+
+/// Collects every problem with a request body before answering, so one 422 names them all.
+#[derive(Default)]
+pub struct Check(pub Vec<FieldProblem>);
+
+impl Check {
+    pub fn push(&mut self, field: impl Into<String>, detail: impl Into<String>) {
+        self.0.push(FieldProblem::new(field, detail));
+    }
+
+    /// A name: trimmed, 1 to 100 characters.
+    pub fn name(&mut self, field: &str, value: &str) -> String {
+        let v = value.trim();
+        if v.is_empty() || v.chars().count() > 100 {
+            self.push(field, "must be 1 to 100 characters");
+        }
+        v.to_owned()
+    }
+
+    pub fn code<const N: usize>(&mut self, field: &str, value: &str) -> Option<DivisionCode<N>> {
+        DivisionCode::<N>::parse(value.trim()).map_err(|e| self.push(field, e.to_string())).ok()
+    }
+
+    /// A GeoJSON boundary given in `crs`, stored in WGS-84; its problems are named under
+    /// `field` (`boundary.coordinates[0][3]`).
+    pub fn boundary(&mut self, field: &str, value: &Value, crs: Crs) -> Option<Boundary> {
+        let mut v = value.clone();
+        if crs != Crs::Wgs84 {
+            crate::geojson::convert(&mut v, &|x, y| crs.to_wgs84(x, y));
+        }
+        Boundary::from_geojson(&v)
+            .map_err(|problems| {
+                for p in problems {
+                    let at = if p.path.is_empty() { field.to_owned() } else { format!("{field}.{}", p.path) };
+                    self.push(at, p.message);
+                }
+            })
+            .ok()
+    }
+
+    pub fn done(self) -> Result<(), ApiError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
     }
 }
 

@@ -2,12 +2,12 @@
 //! with every problem named, and coordinates converted between WGS-84 (stored) and the
 //! systems phones speak (GCJ-02, BD-09).
 
-use gridhub_geo::{Boundary, Crs};
-use gridhub_store::FieldProblem;
+use gridhub_geo::Crs;
 use gridhub_store::cell::{Cell, ImportCell};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Check;
 
 /// Rewrites every position of a GeoJSON geometry with `f`.
 pub fn convert(geometry: &mut Value, f: &impl Fn(f64, f64) -> (f64, f64)) {
@@ -47,22 +47,6 @@ pub fn cell_json(cell: &Cell, crs: Crs) -> Value {
     v
 }
 
-/// Reads a GeoJSON boundary given in `crs`, naming problems under `field`.
-pub fn boundary_in(field: &str, value: &Value, crs: Crs, problems: &mut Vec<FieldProblem>) -> Option<Boundary> {
-    let mut v = value.clone();
-    if crs != Crs::Wgs84 {
-        convert(&mut v, &|x, y| crs.to_wgs84(x, y));
-    }
-    Boundary::from_geojson(&v)
-        .map_err(|ps| {
-            for p in ps {
-                let at = if p.path.is_empty() { field.to_owned() } else { format!("{field}.{}", p.path) };
-                problems.push(FieldProblem::new(at, p.message));
-            }
-        })
-        .ok()
-}
-
 /// Reads every feature of an import, collecting all the problems before answering;
 /// `progress` hears the index of each feature as it is read.
 pub fn read_features(body: &Value, crs: Crs, mut progress: impl FnMut(usize)) -> ApiResult<Vec<ImportCell>> {
@@ -75,7 +59,7 @@ pub fn read_features(body: &Value, crs: Crs, mut progress: impl FnMut(usize)) ->
     if features.is_empty() {
         return Err(ApiError::invalid("features", "is empty: nothing to import"));
     }
-    let mut problems = Vec::new();
+    let mut check = Check::default();
     let mut out = Vec::new();
     for (i, f) in features.iter().enumerate() {
         progress(i);
@@ -83,13 +67,13 @@ pub fn read_features(body: &Value, crs: Crs, mut progress: impl FnMut(usize)) ->
         let props = f.get("properties").cloned().unwrap_or(Value::Null);
         let code = props.get("code").and_then(Value::as_str).map(str::trim).map(str::to_owned);
         if code.is_none() {
-            problems.push(FieldProblem::new(at("properties.code"), "is required: the cell's 14- or 15-digit code"));
+            check.push(at("properties.code"), "is required: the cell's 14- or 15-digit code");
         }
         let name = match props.get("name") {
             None | Some(Value::Null) => None,
-            Some(Value::String(n)) if !n.trim().is_empty() && n.chars().count() <= 100 => Some(n.trim().to_owned()),
+            Some(Value::String(n)) => Some(check.name(&at("properties.name"), n)),
             Some(_) => {
-                problems.push(FieldProblem::new(at("properties.name"), "must be 1 to 100 characters"));
+                check.push(at("properties.name"), "must be 1 to 100 characters");
                 None
             }
         };
@@ -98,16 +82,16 @@ pub fn read_features(body: &Value, crs: Crs, mut progress: impl FnMut(usize)) ->
             Some(v) => match v.as_i64().and_then(|h| i32::try_from(h).ok()) {
                 Some(h) => Some(h),
                 None => {
-                    problems.push(FieldProblem::new(at("properties.households"), "must be a whole number"));
+                    check.push(at("properties.households"), "must be a whole number");
                     None
                 }
             },
         };
         let geometry = f.get("geometry").unwrap_or(&Value::Null);
-        let boundary = boundary_in(&at("geometry"), geometry, crs, &mut problems);
+        let boundary = check.boundary(&at("geometry"), geometry, crs);
         if let (Some(code), Some(boundary)) = (code, boundary) {
             out.push(ImportCell { code, name, households, boundary });
         }
     }
-    if problems.is_empty() { Ok(out) } else { Err(ApiError::validation(problems)) }
+    check.done().map(|()| out)
 }

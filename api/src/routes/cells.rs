@@ -5,15 +5,14 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use gridhub_geo::grid::Tiling;
 use gridhub_geo::{BBox, Crs};
-use gridhub_store::FieldProblem;
 use gridhub_store::cell::{self, CellFilter, CellPatch, GenerateOptions};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, PageQuery, etag, if_match, nullable, page_json};
-use crate::geojson::{boundary_in, cell_json, collection, read_features};
+use crate::extract::{Check, Json, PageQuery, etag, if_match, nullable, page_json};
+use crate::geojson::{cell_json, collection, read_features};
 use crate::map::{self, ColorBy};
 use crate::state::AppState;
 
@@ -139,18 +138,13 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;
     let io = crs(query.crs.as_deref())?;
-    let mut problems = Vec::new();
-    let name = body.name.map(|n| n.trim().to_owned());
-    if name.as_ref().is_some_and(|n| n.is_empty() || n.chars().count() > 100) {
-        problems.push(FieldProblem::new("name", "must be 1 to 100 characters"));
-    }
+    let mut check = Check::default();
+    let name = body.name.map(|n| check.name("name", &n));
     if body.households.flatten().is_some_and(|h| h < 0) {
-        problems.push(FieldProblem::new("households", "cannot be negative"));
+        check.push("households", "cannot be negative");
     }
-    let boundary = body.boundary.as_ref().and_then(|b| boundary_in("boundary", b, io, &mut problems));
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
+    let boundary = body.boundary.as_ref().and_then(|b| check.boundary("boundary", b, io));
+    check.done()?;
     let reshaped = boundary.is_some();
     let patch = CellPatch { name, households: body.households, boundary };
     let c = state.db(move |conn| cell::update(conn, &caller, &id, patch, expected)).await?;
@@ -214,24 +208,22 @@ pub async fn generate(
     Json(body): Json<GenerateBody>,
 ) -> ApiResult<HttpResponse> {
     let out = crs(query.crs.as_deref())?;
-    let mut problems = Vec::new();
+    let mut check = Check::default();
     let tiling = match body.shape.as_str() {
         "square" => Some(Tiling::Square),
         "hex" => Some(Tiling::Hex),
         _ => {
-            problems.push(FieldProblem::new("shape", "must be \"square\" or \"hex\""));
+            check.push("shape", "must be \"square\" or \"hex\"");
             None
         }
     };
     if !(100.0..=1_000_000.0).contains(&body.target_area_m2) {
-        problems.push(FieldProblem::new("target_area_m2", "must be from 100 to 1,000,000 m²"));
+        check.push("target_area_m2", "must be from 100 to 1,000,000 m²");
     }
     if !(0.0..=0.9).contains(&body.merge_below) {
-        problems.push(FieldProblem::new("merge_below", "must be a fraction from 0 to 0.9"));
+        check.push("merge_below", "must be a fraction from 0 to 0.9");
     }
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
+    check.done()?;
     let options = GenerateOptions {
         tiling: tiling.expect("checked"),
         target_area_m2: body.target_area_m2,

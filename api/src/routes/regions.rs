@@ -3,48 +3,15 @@
 //! `ETag`, and a PATCH with a stale `If-Match` answers 412.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use gridhub_geo::{Boundary, DivisionCode};
-use gridhub_store::{FieldProblem, community, district, street};
+use gridhub_geo::Crs;
+use gridhub_store::{community, district, street};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, PageQuery, etag, if_match, nullable, page_json};
+use crate::error::ApiResult;
+use crate::extract::{Check, Json, PageQuery, etag, if_match, nullable, page_json};
 use crate::state::AppState;
-
-/// Collects every problem with a request body before answering, so one 422 names them all.
-#[derive(Default)]
-struct Check(Vec<FieldProblem>);
-
-impl Check {
-    fn name(&mut self, field: &str, value: &str) -> String {
-        let v = value.trim();
-        if v.is_empty() || v.chars().count() > 100 {
-            self.0.push(FieldProblem::new(field, "must be 1 to 100 characters"));
-        }
-        v.to_owned()
-    }
-
-    fn code<const N: usize>(&mut self, field: &str, value: &str) -> Option<DivisionCode<N>> {
-        DivisionCode::<N>::parse(value.trim()).map_err(|e| self.0.push(FieldProblem::new(field, e.to_string()))).ok()
-    }
-
-    fn boundary(&mut self, field: &str, value: &Value) -> Option<Boundary> {
-        Boundary::from_geojson(value)
-            .map_err(|problems| {
-                for p in problems {
-                    let at = if p.path.is_empty() { field.to_owned() } else { format!("{field}.{}", p.path) };
-                    self.0.push(FieldProblem::new(at, p.message));
-                }
-            })
-            .ok()
-    }
-
-    fn done(self) -> ApiResult<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
-    }
-}
 
 fn created<T: serde::Serialize>(path: &str, id: &str, version: i64, body: &T) -> HttpResponse {
     HttpResponse::Created().insert_header(("Location", format!("{path}/{id}"))).insert_header(etag(version)).json(body)
@@ -152,7 +119,7 @@ pub async fn create_street(
     let mut check = Check::default();
     let code = check.code("code", &body.code);
     let name = check.name("name", &body.name);
-    let boundary = body.boundary.as_ref().map(|b| check.boundary("boundary", b));
+    let boundary = body.boundary.as_ref().map(|b| check.boundary("boundary", b, Crs::Wgs84));
     check.done()?;
     let new = street::NewStreet {
         district_id: body.district_id,
@@ -194,7 +161,7 @@ pub async fn update_street(
     let expected = if_match(&req)?;
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));
-    let boundary = body.boundary.map(|b| b.and_then(|b| check.boundary("boundary", &b)));
+    let boundary = body.boundary.map(|b| b.and_then(|b| check.boundary("boundary", &b, Crs::Wgs84)));
     check.done()?;
     let patch = street::StreetPatch { name, boundary };
     let s = state.db(move |conn| street::update(conn, &caller, &id, patch, expected)).await?;
@@ -234,7 +201,7 @@ pub async fn create_community(
     let mut check = Check::default();
     let code = check.code("code", &body.code);
     let name = check.name("name", &body.name);
-    let boundary = check.boundary("boundary", &body.boundary);
+    let boundary = check.boundary("boundary", &body.boundary, Crs::Wgs84);
     check.done()?;
     let new = community::NewCommunity {
         street_id: body.street_id,
@@ -276,7 +243,7 @@ pub async fn update_community(
     let expected = if_match(&req)?;
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));
-    let boundary = body.boundary.map(|b| check.boundary("boundary", &b));
+    let boundary = body.boundary.map(|b| check.boundary("boundary", &b, Crs::Wgs84));
     check.done()?;
     let patch = community::CommunityPatch { name, boundary: boundary.flatten() };
     let c = state.db(move |conn| community::update(conn, &caller, &id, patch, expected)).await?;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Authenticated, hash_password, verify_password};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, PageQuery, etag, if_match, nullable, page_json};
+use crate::extract::{Check, Json, PageQuery, etag, if_match, nullable, page_json};
 use crate::state::AppState;
 
 /// A user as JSON, the phone masked unless `whole`.
@@ -53,10 +53,9 @@ pub async fn create(
     Json(body): Json<NewUserBody>,
 ) -> ApiResult<HttpResponse> {
     let role = role("role", &body.role)?;
-    let display_name = body.display_name.trim().to_owned();
-    if display_name.is_empty() || display_name.chars().count() > 100 {
-        return Err(ApiError::invalid("display_name", "must be 1 to 100 characters"));
-    }
+    let mut check = Check::default();
+    let display_name = check.name("display_name", &body.display_name);
+    check.done()?;
     let password_hash = match body.password {
         Some(p) => {
             password_ok("password", &p)?;
@@ -131,10 +130,9 @@ pub async fn update(
     Json(body): Json<UserPatchBody>,
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;
-    let display_name = body.display_name.map(|n| n.trim().to_owned());
-    if display_name.as_ref().is_some_and(|n| n.is_empty() || n.chars().count() > 100) {
-        return Err(ApiError::invalid("display_name", "must be 1 to 100 characters"));
-    }
+    let mut check = Check::default();
+    let display_name = body.display_name.map(|n| check.name("display_name", &n));
+    check.done()?;
     let patch = UserPatch {
         display_name,
         phone: body.phone,
