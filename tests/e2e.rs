@@ -1,5 +1,6 @@
 //! The end-to-end suite: one test binary, every test on both backends (see support/).
 
+mod assignments;
 mod auth;
 mod cells;
 mod conventions;

@@ -20,6 +20,7 @@
 //! | wechat_timeout_ms | `GRIDHUB_WECHAT_TIMEOUT_MS` | `5000` |
 //! | grid_refresh_secs | `GRIDHUB_GRID_REFRESH_SECS` | `2` |
 //! | max_import_bytes | `GRIDHUB_MAX_IMPORT_BYTES` | `33554432` (32 MiB) |
+//! | max_full_time_cells | `GRIDHUB_MAX_FULL_TIME_CELLS` | `3` |
 //! | login_per_minute_per_address / …_per_username | `GRIDHUB_LOGIN_PER_MINUTE_PER_ADDRESS` / `…_PER_USERNAME` | `30` / `10` |
 
 use std::path::{Path, PathBuf};
@@ -95,6 +96,9 @@ pub struct SettingsLayer {
     /// Largest accepted cell import (a GeoJSON FeatureCollection), bytes [default: 33554432]
     #[arg(long, env = "GRIDHUB_MAX_IMPORT_BYTES", global = true)]
     pub max_import_bytes: Option<usize>,
+    /// The most cells one full-time grid worker (专职网格员) may hold [default: 3]
+    #[arg(long, env = "GRIDHUB_MAX_FULL_TIME_CELLS", global = true)]
+    pub max_full_time_cells: Option<usize>,
     /// Login attempts allowed per minute from one client address [default: 30]
     #[arg(long, env = "GRIDHUB_LOGIN_PER_MINUTE_PER_ADDRESS", global = true)]
     pub login_per_minute_per_address: Option<u32>,
@@ -128,6 +132,7 @@ pub struct Settings {
     pub login_per_minute_per_username: u32,
     pub grid_refresh_secs: u64,
     pub max_import_bytes: usize,
+    pub max_full_time_cells: usize,
 }
 
 impl Default for Settings {
@@ -167,6 +172,7 @@ impl Settings {
             login_per_minute_per_username: pick!(login_per_minute_per_username, 10).max(1),
             grid_refresh_secs: pick!(grid_refresh_secs, 2).max(1),
             max_import_bytes: pick!(max_import_bytes, 32 * 1024 * 1024),
+            max_full_time_cells: pick!(max_full_time_cells, 3).max(1),
         }
     }
 

@@ -5,6 +5,7 @@
 
 use gridhub_geo::grid::Tiling;
 use gridhub_geo::{Boundary, DivisionCode};
+use gridhub_store::assignment::{self, Change, Duty, Rules};
 use gridhub_store::cell::{self, GenerateOptions};
 use gridhub_store::user::{self, NewUser};
 use gridhub_store::{Caller, DbConn, Role, StoreResult, community, department, district, street};
@@ -102,6 +103,76 @@ fn code<const N: usize>(s: &str) -> DivisionCode<N> {
     DivisionCode::parse(s).expect("demo codes are valid")
 }
 
+const SURNAMES: [&str; 16] =
+    ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "胡", "朱", "高", "林"];
+const GIVEN: [&str; 16] =
+    ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明"];
+
+/// Names people to the cells of one community: grid leaders over runs of twelve cells,
+/// full-time workers over three cells each, part-time workers, a police liaison, volunteers
+/// and party members — thoroughly, or with the gaps a real street has.
+fn staff(
+    conn: &mut DbConn,
+    community_id: &str,
+    cells: &[cell::Cell],
+    thorough: bool,
+    accounts: &[String],
+    police: &str,
+    n: usize,
+) -> StoreResult<()> {
+    let system = Caller::system();
+    let mut person = |role: Role, duty: &str, k: usize| -> StoreResult<String> {
+        let name = format!("{}{}{}", SURNAMES[(n * 7 + k) % 16], GIVEN[(n * 3 + k * 5) % 16], GIVEN[(k * 11 + n) % 16]);
+        let new = NewUser {
+            username: format!("demo.{n}.{duty}.{k}"),
+            password_hash: None,
+            display_name: name,
+            phone: Some(format!("139{:04}{:04}", 7910 + n, 1000 + k)),
+            role,
+            scope_id: Some(community_id.to_owned()),
+        };
+        Ok(user::create(conn, &system, new)?.id)
+    };
+    let mut changes = Vec::new();
+    let assign = |cell: &cell::Cell, user_id: &str, duty: Duty| Change::Assign {
+        cell_id: cell.id.clone(),
+        user_id: user_id.to_owned(),
+        duty,
+        building: None,
+        starts_at: None,
+        note: None,
+    };
+    let covered = if thorough { cells.len().saturating_sub(3) } else { cells.len() / 2 };
+    for (k, run) in cells[..covered].chunks(12).enumerate() {
+        let leader = person(Role::CommunityAdmin, "leader", k)?;
+        changes.extend(run.iter().map(|c| assign(c, &leader, Duty::GridLeader)));
+    }
+    let worked = if thorough { cells.len() - 1 } else { cells.len() * 2 / 3 };
+    for (k, run) in cells[..worked].chunks(3).enumerate() {
+        // the demo's own grid worker (worker.li) takes the first three cells of 孺子亭社区
+        let worker = if n == 0 && k == 0 { accounts[4].clone() } else { person(Role::GridWorker, "worker", k)? };
+        changes.extend(run.iter().map(|c| assign(c, &worker, Duty::FullTimeWorker)));
+    }
+    for (k, c) in cells.iter().enumerate() {
+        if k % 5 == 2 {
+            changes.push(assign(c, &person(Role::GridWorker, "parttime", k)?, Duty::PartTimeWorker));
+        }
+        if thorough {
+            changes.push(assign(c, police, Duty::PoliceLiaison));
+        }
+        if k % 4 == 1 {
+            let volunteer =
+                if n == 1 && k == 1 { accounts[5].clone() } else { person(Role::Volunteer, "volunteer", k)? };
+            changes.push(assign(c, &volunteer, Duty::Volunteer));
+        }
+        if k % 6 == 3 {
+            changes.push(assign(c, &person(Role::Volunteer, "party", k)?, Duty::PartyMember));
+        }
+    }
+    assignment::apply(conn, &system, &Rules::default(), changes, None)?;
+    Ok(())
+}
+
 /// What the demo data set holds, to tell the person who loaded it.
 pub struct Demo {
     /// (username, role) of every demo account.
@@ -151,7 +222,13 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
         };
         let mut cells = 0;
         for c in &communities {
-            cells += cell::generate(conn, &system, &c.id, &options)?.len();
+            for (k, made) in cell::generate(conn, &system, &c.id, &options)?.iter().enumerate() {
+                // a hectare of old Nanchang holds a few hundred households
+                let households = Some(120 + ((k * 37 + made.code.len() * 11) % 300) as i32);
+                let patch = cell::CellPatch { households: Some(households), ..Default::default() };
+                cell::update(conn, &system, &made.id, patch, None)?;
+                cells += 1;
+            }
         }
         let mut departments = Vec::new();
         for (dept_code, name) in DEPARTMENTS {
@@ -169,6 +246,7 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             ("resident.chen", "陈静", Role::Resident, None, Some("13607910007")),
         ];
         let mut made = Vec::new();
+        let mut ids = Vec::new();
         for (username, display_name, role, scope, phone) in accounts {
             let new = NewUser {
                 username: username.into(),
@@ -178,8 +256,27 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
                 role,
                 scope_id: scope.map(Into::into),
             };
-            user::create(conn, &system, new)?;
+            let u = user::create(conn, &system, new)?;
             made.push((username.to_owned(), role.as_str().to_owned()));
+            ids.push(u.id);
+        }
+        let police = user::create(
+            conn,
+            &system,
+            NewUser {
+                username: "gongan.liu".into(),
+                password_hash: None,
+                display_name: "刘警官 (网格警长)".into(),
+                phone: None,
+                role: Role::DeptStaff,
+                scope_id: Some(departments[1].id.clone()),
+            },
+        )?;
+        for (n, c) in communities.iter().enumerate() {
+            // 公园街道 (the first three) is well staffed; 百花洲街道 has gaps, as streets do
+            let thorough = n < 3;
+            let cells = cell::of_community(conn, &system, &c.id)?.1;
+            staff(conn, &c.id, &cells, thorough, &ids, &police.id, n)?;
         }
         Ok(Some(Demo { accounts: made, communities: communities.len(), cells }))
     })

@@ -10,13 +10,15 @@ use gridhub_geo::index::metres_per_degree;
 use gridhub_store::cell::Cell;
 use gridhub_store::community::Community;
 
-/// What the cells' colour shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColorBy {
-    /// One colour for every cell.
-    None,
+/// How a cell is coloured, and what the colours mean.
+pub struct Colours<'a> {
+    pub fill: &'a dyn Fn(&Cell) -> &'static str,
+    /// (colour, meaning), drawn as a legend; empty for none.
+    pub legend: &'a [(&'static str, &'static str)],
 }
 
+/// One colour for every cell.
+pub const PLAIN: &str = "#dfeaf7";
 const WIDTH: f64 = 1000.0;
 const MARGIN: f64 = 40.0;
 const HEADER: f64 = 56.0;
@@ -55,7 +57,7 @@ fn escape(text: &str) -> String {
 }
 
 /// Renders the map.
-pub fn render(community: &Community, cells: &[Cell], color_by: ColorBy) -> String {
+pub fn render(community: &Community, cells: &[Cell], colours: &Colours) -> String {
     let outline = Boundary::stored_shape(&community.boundary).unwrap_or_else(|| MultiPolygon::new(vec![]));
     let Some(rect) = outline.bounding_rect() else { return String::new() };
     let (mx, my) = metres_per_degree(rect.center().y);
@@ -87,9 +89,7 @@ pub fn render(community: &Community, cells: &[Cell], color_by: ColorBy) -> Strin
 
     let _ = write!(svg, r##"<g stroke="#4a78b0" stroke-width="0.8" stroke-linejoin="round">"##);
     for cell in cells {
-        let fill = match color_by {
-            ColorBy::None => "#dfeaf7",
-        };
+        let fill = (colours.fill)(cell);
         let _ = write!(
             svg,
             r##"<path d="{}" fill="{fill}"><title>{} {}</title></path>"##,
@@ -139,6 +139,18 @@ pub fn render(community: &Community, cells: &[Cell], color_by: ColorBy) -> Strin
         bx + bar_px + 8.0,
         by + 4.0
     );
+    // the legend, in the header to the right of the title
+    for (i, (colour, meaning)) in colours.legend.iter().enumerate() {
+        let y = 18.0 + i as f64 * 17.0;
+        let x = WIDTH - MARGIN - 230.0;
+        let _ = write!(
+            svg,
+            r##"<rect x="{x}" y="{:.0}" width="13" height="13" fill="{colour}" stroke="#4a78b0" stroke-width="0.8"/><text x="{:.0}" y="{y:.0}" font-size="12" fill="#333">{}</text>"##,
+            y - 10.5,
+            x + 20.0,
+            escape(meaning)
+        );
+    }
     let nx = WIDTH - MARGIN;
     let _ = write!(
         svg,

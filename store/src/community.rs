@@ -189,3 +189,12 @@ pub fn find_by_code(conn: &mut DbConn, caller: &Caller, code: &str) -> StoreResu
         None => Err(StoreError::not_found("community", code)),
     }
 }
+
+/// The ids of a street's communities, in creation order.
+pub(crate) fn in_street(conn: &mut DbConn, street_id: &str) -> StoreResult<Vec<String>> {
+    Ok(communities::table
+        .filter(communities::street_id.eq(street_id))
+        .order(communities::id.asc())
+        .select(communities::id)
+        .load(conn)?)
+}

@@ -6,6 +6,7 @@
 //! This crate must never depend on HTTP.
 
 pub mod access;
+pub mod assignment;
 pub mod audit;
 pub mod cell;
 pub mod community;

@@ -136,6 +136,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    assignments (id) {
+        id -> Text,
+        cell_id -> Text,
+        user_id -> Text,
+        duty -> Text,
+        building -> Nullable<Text>,
+        note -> Nullable<Text>,
+        starts_at -> Timestamp,
+        ends_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scope_changes (id) {
+        id -> Text,
+        user_id -> Text,
+        cell_id -> Text,
+        change -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(assignments -> cells (cell_id));
+diesel::joinable!(assignments -> users (user_id));
 diesel::joinable!(cells -> communities (community_id));
 diesel::joinable!(streets -> districts (district_id));
 diesel::joinable!(communities -> streets (street_id));
@@ -152,4 +181,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     cells,
     grid_state,
+    assignments,
+    scope_changes,
 );

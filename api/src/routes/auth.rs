@@ -129,10 +129,16 @@ pub async fn logout(state: web::Data<AppState>, Json(body): Json<RefreshBody>) -
 /// `GET /api/v1/auth/me`
 pub async fn me(state: web::Data<AppState>, Authenticated(caller): Authenticated) -> ApiResult<HttpResponse> {
     let id = caller.user_id.clone();
-    let user = state.db(move |conn| user::get(conn, &id)).await?;
+    let (user, cells) =
+        state.db(move |conn| Ok((user::get(conn, &id)?, gridhub_store::assignment::cells_of(conn, &id)?))).await?;
+    let cells: Vec<serde_json::Value> = cells
+        .into_iter()
+        .map(|(id, code, name, duty)| json!({"cell_id": id, "code": code, "name": name, "duty": duty}))
+        .collect();
     Ok(HttpResponse::Ok().json(json!({
         "user": user_json(&user, true),
         "role": caller.role,
         "scope_id": caller.scope_id,
+        "assigned_cells": cells,
     })))
 }

@@ -13,7 +13,7 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Check, Json, PageQuery, etag, if_match, nullable, page_json};
 use crate::geojson::{cell_json, collection, read_features};
-use crate::map::{self, ColorBy};
+use crate::map::{self, Colours};
 use crate::state::AppState;
 
 fn crs(value: Option<&str>) -> ApiResult<Crs> {
@@ -273,11 +273,34 @@ pub async fn map(
     id: web::Path<String>,
     query: web::Query<MapQuery>,
 ) -> ApiResult<HttpResponse> {
-    let color_by = match query.color_by.as_deref() {
-        None | Some("none") => ColorBy::None,
-        Some(_) => return Err(ApiError::bad_field("color_by", "must be none")),
+    let staffing = match query.color_by.as_deref() {
+        None | Some("none") => false,
+        Some("staffing") => true,
+        Some(_) => return Err(ApiError::bad_field("color_by", "must be none or staffing")),
     };
-    let (community, cells) = state.db(move |conn| cell::of_community(conn, &caller, &id)).await?;
-    let svg = map::render(&community, &cells, color_by);
+    let (community, cells, staff) = state
+        .db(move |conn| {
+            let (community, cells) = cell::of_community(conn, &caller, &id)?;
+            let staff = if staffing { Some(gridhub_store::assignment::staffing_of(conn, &cells)?) } else { None };
+            Ok((community, cells, staff))
+        })
+        .await?;
+    let svg = match staff {
+        None => map::render(&community, &cells, &Colours { fill: &|_| map::PLAIN, legend: &[] }),
+        Some(report) => {
+            let by_cell: std::collections::HashMap<&str, (bool, bool)> = report
+                .per_cell
+                .iter()
+                .map(|c| (c.cell_id.as_str(), (c.grid_leader.is_some(), !c.workers.is_empty())))
+                .collect();
+            let fill = |c: &gridhub_store::cell::Cell| match by_cell.get(c.id.as_str()) {
+                Some((true, true)) => "#b9e0bb",
+                Some((true, false)) | Some((false, true)) => "#f8d49a",
+                _ => "#f3a3a0",
+            };
+            let legend = [("#b9e0bb", "网格长和网格员齐全"), ("#f8d49a", "缺网格长或网格员"), ("#f3a3a0", "无人负责")];
+            map::render(&community, &cells, &Colours { fill: &fill, legend: &legend })
+        }
+    };
     Ok(HttpResponse::Ok().content_type("image/svg+xml; charset=utf-8").body(svg))
 }

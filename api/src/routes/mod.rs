@@ -1,6 +1,7 @@
 //! Every route of the service, in one table. The server is built from this table and the
 //! openapi test compares it with `openapi.yaml`, so the two cannot drift apart.
 
+mod assignments;
 mod audit;
 mod auth;
 mod cells;
@@ -60,6 +61,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/districts", regions::list_districts),
         ep(M::GET, "/api/v1/districts/{id}", regions::get_district),
         ep(M::PATCH, "/api/v1/districts/{id}", regions::update_district),
+        ep(M::GET, "/api/v1/streets/{id}/staffing", assignments::street_staffing),
         ep(M::POST, "/api/v1/streets", regions::create_street),
         ep(M::GET, "/api/v1/streets", regions::list_streets),
         ep(M::GET, "/api/v1/streets/{id}", regions::get_street),
@@ -68,6 +70,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::POST, "/api/v1/communities/{id}/cells/generate", cells::generate),
         ep(M::GET, "/api/v1/communities/{id}/coverage", cells::coverage),
         ep(M::GET, "/api/v1/communities/{id}/map.svg", cells::map),
+        ep(M::GET, "/api/v1/communities/{id}/staffing", assignments::community_staffing),
         ep(M::POST, "/api/v1/communities", regions::create_community),
         ep(M::GET, "/api/v1/communities", regions::list_communities),
         ep(M::GET, "/api/v1/communities/{id}", regions::get_community),
@@ -76,11 +79,16 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/cells", cells::list),
         ep(M::GET, "/api/v1/cells/{id}", cells::get),
         ep(M::PATCH, "/api/v1/cells/{id}", cells::update),
+        ep(M::GET, "/api/v1/cells/{id}/assignments", assignments::of_cell),
+        ep(M::POST, "/api/v1/cells/{id}/assignments", assignments::assign),
+        ep(M::POST, "/api/v1/assignments/{id}/end", assignments::end),
+        ep(M::POST, "/api/v1/reassignments", assignments::batch),
         ep(M::POST, "/api/v1/users", users::create),
         ep(M::GET, "/api/v1/users", users::list),
         ep(M::GET, "/api/v1/users/{id}", users::get),
         ep(M::PATCH, "/api/v1/users/{id}", users::update),
         ep(M::POST, "/api/v1/users/{id}/password", users::set_password),
+        ep(M::GET, "/api/v1/users/{id}/assignments", assignments::of_user),
         ep(M::GET, "/api/v1/audit", audit::list),
     ]
 }

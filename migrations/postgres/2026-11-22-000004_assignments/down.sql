@@ -1,0 +1,2 @@
+DROP TABLE scope_changes;
+DROP TABLE assignments;

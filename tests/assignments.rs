@@ -1,0 +1,335 @@
+//! 设岗定责 over HTTP: each rule of assignment refused once, history answering for any moment,
+//! batches that apply whole or not at all, two offices racing on one cell, phones following,
+//! and the staffing report on the demo data.
+
+use gridhub_e2e::*;
+use gridhub_store::Role;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    each_rule_of_assignment_is_enforced,
+    history_answers_for_any_moment,
+    a_batch_applies_whole_or_not_at_all,
+    two_offices_reshuffle_one_cell_at_once,
+    phones_follow_their_assignments,
+    the_staffing_report_on_the_demo_data,
+);
+
+/// Street 1 (`office`) with a community of cells; street 2 with its own; people in each.
+struct Setup {
+    cells: Vec<String>,
+    far_cells: Vec<String>,
+    r: Regions,
+}
+
+async fn setup(app: &TestApp, admin: &str) -> Setup {
+    let r = regions(app, admin).await;
+    let s2 = app
+        .create(
+            admin,
+            "/api/v1/streets",
+            &json!({"district_id": r.district, "code": "360102004", "name": "百花洲街道"}),
+        )
+        .await;
+    let c2 = app
+        .create(admin, "/api/v1/communities", &json!({"street_id": s2["id"], "code": "360102004001", "name": "百花洲社区", "boundary": square(115.905, 28.676, 0.003)}))
+        .await;
+    let ids = |v: Value| {
+        v["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    let cells = ids(json(
+        app.post(Some(admin), &format!("/api/v1/communities/{}/cells/generate", r.community), &json!({})).await,
+    )
+    .await);
+    let far_cells = ids(json(
+        app.post(
+            Some(admin),
+            &format!("/api/v1/communities/{}/cells/generate", c2["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await,
+    )
+    .await);
+    app.create_user("office", Role::StreetAdmin, Some(&r.street));
+    app.create_user("office2", Role::StreetAdmin, Some(&r.street));
+    app.create_user("cadre", Role::CommunityAdmin, Some(&r.community));
+    app.create_user("donghu", Role::DistrictAdmin, Some(&r.district));
+    app.create_user("far", Role::GridWorker, Some(c2["id"].as_str().unwrap()));
+    app.create_user("resident", Role::Resident, None);
+    for w in ["w1", "w2", "w3", "w4"] {
+        app.create_user(w, Role::GridWorker, Some(&r.community));
+    }
+    Setup { cells, far_cells, r }
+}
+
+async fn user_id(app: &TestApp, name: &str) -> String {
+    let t = app.login(name, PASSWORD).await;
+    json(app.get(Some(&t), "/api/v1/auth/me").await).await["user"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn assign(app: &TestApp, token: &str, cell: &str, user: &str, duty: &str) -> Response {
+    app.post(Some(token), &format!("/api/v1/cells/{cell}/assignments"), &json!({"user_id": user, "duty": duty})).await
+}
+
+async fn each_rule_of_assignment_is_enforced(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let s = setup(app, &w.admin).await;
+    let office = app.login("office", PASSWORD).await;
+    let [w1, w2, w3] = [user_id(app, "w1").await, user_id(app, "w2").await, user_id(app, "w3").await];
+    let c = &s.cells;
+
+    let made = assign(app, &office, &c[0], &w1, "grid_leader").await;
+    assert_eq!(made.status(), 201);
+    assert_eq!(made.headers()["etag"], "\"2\"", "the cell's version moves on");
+    let p = problem(assign(app, &office, &c[0], &w2, "grid_leader").await, 422).await;
+    assert_eq!(fields(&p), ["duty"]);
+    assert!(p["detail"].as_str().unwrap().contains("already has a grid leader"), "{p}");
+    let p = problem(assign(app, &office, &c[0], &w1, "volunteer").await, 422).await;
+    assert!(p["detail"].as_str().unwrap().contains("already holds a duty"), "{p}");
+    for cell in &c[1..4] {
+        assert_eq!(assign(app, &office, cell, &w3, "full_time_worker").await.status(), 201);
+    }
+    let p = problem(assign(app, &office, &c[4], &w3, "full_time_worker").await, 422).await;
+    assert_eq!(fields(&p), ["user_id"]);
+    assert!(p["detail"].as_str().unwrap().contains("the limit is 3"), "{p}");
+
+    let far = user_id(app, "far").await;
+    let p = problem(assign(app, &office, &c[5], &far, "part_time_worker").await, 422).await;
+    assert!(p["detail"].as_str().unwrap().contains("another street"), "{p}");
+    let donghu = app.login("donghu", PASSWORD).await;
+    assert_eq!(
+        assign(app, &donghu, &c[5], &far, "part_time_worker").await.status(),
+        201,
+        "a district admin moves them"
+    );
+    let moved = json(app.get(Some(&w.admin), &format!("/api/v1/users/{far}")).await).await;
+    assert_eq!(moved["scope_id"], s.r.community.as_str());
+
+    let resident = user_id(app, "resident").await;
+    problem(assign(app, &office, &c[6], &resident, "grid_leader").await, 422).await;
+    assert_eq!(
+        assign(app, &office, &c[6], &resident, "building_steward").await.status(),
+        201,
+        "a resident may be a building steward"
+    );
+    let steward = app
+        .post(
+            Some(&office),
+            &format!("/api/v1/cells/{}/assignments", c[7]),
+            &json!({"user_id": w2, "duty": "volunteer", "building": "3栋"}),
+        )
+        .await;
+    assert_eq!(fields(&problem(steward, 422).await), ["building"]);
+    assert_eq!(fields(&problem(assign(app, &office, &c[7], &w2, "boss").await, 422).await), ["duty"]);
+
+    let cadre = app.login("cadre", PASSWORD).await;
+    problem(assign(app, &cadre, &c[7], &w2, "grid_leader").await, 403).await;
+    assert_eq!(assign(app, &cadre, &c[7], &w2, "part_time_worker").await.status(), 201);
+    let worker = app.login("w4", PASSWORD).await;
+    problem(assign(app, &worker, &c[8], &w2, "volunteer").await, 403).await;
+    problem(assign(app, &office, &s.far_cells[0], &w2, "volunteer").await, 404).await;
+    let audit = json(app.get(Some(&w.admin), "/api/v1/audit?limit=500").await).await;
+    let created = audit["items"].as_array().unwrap().iter().filter(|e| e["action"] == "assignment.create").count();
+    assert_eq!(created, 7, "every assignment is audited");
+}
+
+async fn history_answers_for_any_moment(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let s = setup(app, &w.admin).await;
+    let office = app.login("office", PASSWORD).await;
+    let [w1, w2] = [user_id(app, "w1").await, user_id(app, "w2").await];
+    let cell = &s.cells[0];
+    let path = format!("/api/v1/cells/{cell}/assignments");
+    let first = json(
+        app.post(
+            Some(&office),
+            &path,
+            &json!({"user_id": w1, "duty": "grid_leader", "starts_at": "2026-01-01T09:00:00+08:00"}),
+        )
+        .await,
+    )
+    .await;
+    let id = first["assignment"]["id"].as_str().unwrap();
+    let end = app
+        .post(
+            Some(&office),
+            &format!("/api/v1/assignments/{id}/end"),
+            &json!({"ends_at": "2026-03-01T00:00:00Z", "reason": "调任"}),
+        )
+        .await;
+    assert_eq!(end.status(), 200);
+    let second = app
+        .post(Some(&office), &path, &json!({"user_id": w2, "duty": "grid_leader", "starts_at": "2026-03-01T00:00:00Z"}))
+        .await;
+    assert_eq!(second.status(), 201);
+    let office = office.as_str();
+    let leader_at = |at: &'static str| {
+        let url = format!("{path}?at={at}");
+        async move {
+            json(app.get(Some(office), &url).await).await["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["user_id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(leader_at("2025-12-31T00:00:00Z").await, Vec::<String>::new());
+    assert_eq!(leader_at("2026-02-01T00:00:00Z").await, [w1.clone()]);
+    assert_eq!(leader_at("2026-04-01T00:00:00Z").await, [w2.clone()]);
+    let now = json(app.get(Some(office), &path).await).await;
+    assert_eq!(now["items"][0]["user_name"], "w2");
+    let past =
+        json(app.get(Some(office), &format!("/api/v1/users/{w1}/assignments?at=2026-02-01T00:00:00Z")).await).await;
+    assert_eq!(past["items"][0]["cell_id"], cell.as_str());
+    assert_eq!(json(app.get(Some(office), &format!("/api/v1/users/{w1}/assignments")).await).await["items"], json!([]));
+    problem(app.post(Some(office), &format!("/api/v1/assignments/{id}/end"), &json!({"reason": "again"})).await, 422)
+        .await;
+    assert_eq!(fields(&problem(app.get(Some(office), &format!("{path}?at=soon")).await, 400).await), ["at"]);
+}
+
+async fn version(app: &TestApp, token: &str, cell: &str) -> i64 {
+    json(app.get(Some(token), &format!("/api/v1/cells/{cell}")).await).await["version"].as_i64().unwrap()
+}
+
+async fn a_batch_applies_whole_or_not_at_all(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let s = setup(app, &w.admin).await;
+    let office = app.login("office", PASSWORD).await;
+    let [w1, w2, w3] = [user_id(app, "w1").await, user_id(app, "w2").await, user_id(app, "w3").await];
+    let (a, b) = (&s.cells[0], &s.cells[1]);
+    let made = json(assign(app, &office, a, &w1, "full_time_worker").await).await;
+    let moving = made["assignment"]["id"].as_str().unwrap().to_owned();
+    let (va, vb) = (version(app, &office, a).await, version(app, &office, b).await);
+    let items = json!([
+        {"op": "move", "assignment_id": moving, "to_cell_id": b},
+        {"op": "assign", "cell_id": a, "user_id": w2, "duty": "grid_leader"},
+    ]);
+    let stale = json!({"items": items, "expected_versions": {a: va - 1, b: vb}});
+    let p = problem(app.post(Some(&office), "/api/v1/reassignments", &stale).await, 412).await;
+    assert!(p["detail"].as_str().unwrap().contains(a.as_str()), "names the cell: {p}");
+    let missing = json!({"items": items, "expected_versions": {a: va}});
+    assert!(
+        problem(app.post(Some(&office), "/api/v1/reassignments", &missing).await, 412).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains(b.as_str())
+    );
+    let bad = json!({"items": [items[0], {"op": "assign", "cell_id": a, "user_id": w3, "duty": "grid_leader"}, {"op": "assign", "cell_id": a, "user_id": w2, "duty": "grid_leader"}], "expected_versions": {a: va, b: vb}});
+    let p = problem(app.post(Some(&office), "/api/v1/reassignments", &bad).await, 422).await;
+    assert_eq!(fields(&p), ["items[2].duty"], "the second leader of one cell is refused: {p}");
+    // nothing of the refused batches happened
+    let now_a = json(app.get(Some(&office), &format!("/api/v1/cells/{a}/assignments")).await).await;
+    assert_eq!(now_a["items"].as_array().unwrap().len(), 1);
+    assert_eq!(now_a["items"][0]["user_id"], w1.as_str());
+    assert_eq!((version(app, &office, a).await, version(app, &office, b).await), (va, vb));
+    let typo = json!({"items": [{"op": "promote", "assignment_id": moving}], "expected_versions": {}});
+    assert_eq!(
+        fields(&problem(app.post(Some(&office), "/api/v1/reassignments", &typo).await, 422).await),
+        ["items[0].op"]
+    );
+
+    let ok = app
+        .post(Some(&office), "/api/v1/reassignments", &json!({"items": items, "expected_versions": {a: va, b: vb}}))
+        .await;
+    assert_eq!(ok.status(), 200);
+    let done = json(ok).await;
+    assert_eq!(done["cell_versions"][a.as_str()], va + 1);
+    let in_b = json(app.get(Some(&office), &format!("/api/v1/cells/{b}/assignments")).await).await;
+    assert_eq!(in_b["items"][0]["user_id"], w1.as_str(), "moved");
+    let in_a = json(app.get(Some(&office), &format!("/api/v1/cells/{a}/assignments")).await).await;
+    assert_eq!(
+        in_a["items"].as_array().unwrap().iter().map(|x| x["duty"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["grid_leader"]
+    );
+}
+
+async fn two_offices_reshuffle_one_cell_at_once(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let s = setup(app, &w.admin).await;
+    let (one, two) = (app.login("office", PASSWORD).await, app.login("office2", PASSWORD).await);
+    let (w1, w2) = (user_id(app, "w1").await, user_id(app, "w2").await);
+    for round in 0..3 {
+        let cell = &s.cells[round];
+        let v = version(app, &one, cell).await;
+        let batch = |who: &str| json!({"items": [{"op": "assign", "cell_id": cell, "user_id": who, "duty": "grid_leader"}], "expected_versions": {cell.as_str(): v}});
+        let (first, second) = (batch(&w1), batch(&w2));
+        let (a, b) = tokio::join!(
+            app.post(Some(&one), "/api/v1/reassignments", &first),
+            app.post(Some(&two), "/api/v1/reassignments", &second),
+        );
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 412], "round {round}: one wins, the other is told the cell moved on");
+        let leaders = json(app.get(Some(&one), &format!("/api/v1/cells/{cell}/assignments")).await).await;
+        assert_eq!(leaders["items"].as_array().unwrap().len(), 1);
+    }
+}
+
+async fn phones_follow_their_assignments(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let s = setup(app, &w.admin).await;
+    let office = app.login("office", PASSWORD).await;
+    let w1 = user_id(app, "w1").await;
+    let phone = app.login("w1", PASSWORD).await;
+    let cells_of = || async {
+        json(app.get(Some(&phone), "/api/v1/auth/me").await).await["assigned_cells"].as_array().unwrap().len()
+    };
+    assert_eq!(cells_of().await, 0);
+    let made = json(assign(app, &office, &s.cells[0], &w1, "full_time_worker").await).await;
+    assign(app, &office, &s.cells[1], &w1, "full_time_worker").await;
+    assert_eq!(cells_of().await, 2);
+    let id = made["assignment"]["id"].as_str().unwrap();
+    app.post(Some(&office), &format!("/api/v1/assignments/{id}/end"), &json!({"reason": "调整"})).await;
+    assert_eq!(cells_of().await, 1);
+}
+
+async fn the_staffing_report_on_the_demo_data(backend: Backend) {
+    let Some(db) = TestDb::new(backend) else { return };
+    let app = TestApp::start(settings(&db)).await;
+    app.store(|conn| gridhub::demo::load(conn).unwrap().expect("the demo loads"));
+    let office = app.login("gongyuan.office", gridhub::demo::PASSWORD).await;
+    let street =
+        json(app.get(Some(&office), "/api/v1/streets").await).await["items"][0]["id"].as_str().unwrap().to_owned();
+    let report = json(app.get(Some(&office), &format!("/api/v1/streets/{street}/staffing")).await).await;
+    let cells = report["cells"].as_u64().unwrap();
+    let no_leader = report["cells_without_grid_leader"].as_array().unwrap().len() as u64;
+    let no_worker = report["cells_without_worker"].as_array().unwrap().len() as u64;
+    assert!(
+        cells > 150 && no_leader > 0 && no_leader < cells / 5 && no_worker > 0 && no_worker < cells / 5,
+        "{cells} cells, {no_leader} without a leader, {no_worker} without a worker"
+    );
+    let workers = report["per_worker"].as_array().unwrap();
+    assert!(workers.iter().all(|w| w["cells"].as_u64().unwrap() <= 3 && w["households"].as_i64().unwrap() > 0));
+    assert!(
+        report["per_cell"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["volunteers"].as_u64().unwrap() > 0 && c["party_members"].as_u64().unwrap() == 0)
+    );
+    let community = json(app.get(Some(&office), "/api/v1/communities?limit=1").await).await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let one = json(app.get(Some(&office), &format!("/api/v1/communities/{community}/staffing")).await).await;
+    assert!(one["cells"].as_u64().unwrap() < cells);
+    let svg = app
+        .get(Some(&office), &format!("/api/v1/communities/{community}/map.svg?color_by=staffing"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(svg.contains("无人负责") && svg.contains("#f3a3a0"), "unstaffed cells stand out");
+    let far_street = json(app.get(Some(&app.login("admin", gridhub::demo::PASSWORD).await), "/api/v1/streets").await)
+        .await["items"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    problem(app.get(Some(&office), &format!("/api/v1/streets/{far_street}/staffing")).await, 404).await;
+}
