@@ -13,6 +13,7 @@ on_both_backends!(
     two_offices_reshuffle_one_cell_at_once,
     phones_follow_their_assignments,
     the_staffing_report_on_the_demo_data,
+    a_street_office_imports_its_sheet,
 );
 
 /// Street 1 (`office`) with a community of cells; street 2 with its own; people in each.
@@ -177,8 +178,8 @@ async fn history_answers_for_any_moment(backend: Backend) {
         }
     };
     assert_eq!(leader_at("2025-12-31T00:00:00Z").await, Vec::<String>::new());
-    assert_eq!(leader_at("2026-02-01T00:00:00Z").await, [w1.clone()]);
-    assert_eq!(leader_at("2026-04-01T00:00:00Z").await, [w2.clone()]);
+    assert_eq!(leader_at("2026-02-01T00:00:00Z").await, std::slice::from_ref(&w1));
+    assert_eq!(leader_at("2026-04-01T00:00:00Z").await, std::slice::from_ref(&w2));
     let now = json(app.get(Some(office), &path).await).await;
     assert_eq!(now["items"][0]["user_name"], "w2");
     let past =
@@ -332,4 +333,73 @@ async fn the_staffing_report_on_the_demo_data(backend: Backend) {
         .unwrap()
         .to_owned();
     problem(app.get(Some(&office), &format!("/api/v1/streets/{far_street}/staffing")).await, 404).await;
+}
+
+async fn import_sheet(app: &TestApp, token: &str, street: &str, sheet: &str, dry_run: bool) -> Response {
+    let url =
+        app.url(&format!("/api/v1/streets/{street}/assignments/import{}", if dry_run { "?dry_run=true" } else { "" }));
+    app.client
+        .post(url)
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(sheet.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_street_office_imports_its_sheet(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let s = setup(app, &w.admin).await;
+    let office = app.login("office", PASSWORD).await;
+    let w2 = user_id(app, "w2").await;
+    app.patch(Some(&w.admin), &format!("/api/v1/users/{w2}"), None, &json!({"phone": "13800002222"})).await;
+    let mut codes = Vec::new();
+    for cell in &s.cells[..3] {
+        codes.push(
+            json(app.get(Some(&w.admin), &format!("/api/v1/cells/{cell}")).await).await["code"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let (c0, c1, c2) = (&codes[0], &codes[1], &codes[2]);
+    // as a spreadsheet saves it: a byte-order mark, a quoted field with a comma, a plain date
+    let sheet = format!(
+        "\u{feff}cell_code,user,duty,building,starts_at\n{c0},w1,grid_leader,,2026-03-01\n{c0},13800002222,full_time_worker,,\n{c1},resident,building_steward,\"3栋, 2单元\",\n"
+    );
+    let dry = json(import_sheet(app, &office, &s.r.street, &sheet, true).await).await;
+    assert_eq!((dry["dry_run"].as_bool(), dry["assigned"].as_u64()), (Some(true), Some(3)));
+    let people = |cell: &str| {
+        let path = format!("/api/v1/cells/{cell}/assignments");
+        let office = office.clone();
+        async move { json(app.get(Some(&office), &path).await).await["items"].as_array().unwrap().len() }
+    };
+    assert_eq!(people(&s.cells[0]).await, 0, "a dry run changes nothing");
+
+    let bad = format!(
+        "cell_code,user,duty\n{c2},w3,volunteer\n99999999999999,w3,volunteer\n{c2},nobody,volunteer\n{c2},w4,boss\n"
+    );
+    let p = problem(import_sheet(app, &office, &s.r.street, &bad, false).await, 422).await;
+    assert_eq!(fields(&p), ["lines[3].cell_code", "lines[4].user", "lines[5].duty"]);
+    let two_leaders = format!("cell_code,user,duty\n{c2},w3,grid_leader\n{c2},w4,grid_leader\n");
+    let p = problem(import_sheet(app, &office, &s.r.street, &two_leaders, false).await, 422).await;
+    assert_eq!(fields(&p), ["lines[3].duty"], "the rule names the line that breaks it: {p}");
+    assert_eq!(people(&s.cells[2]).await, 0, "nothing of a refused sheet is kept");
+    assert_eq!(
+        fields(&problem(import_sheet(app, &office, &s.r.street, "cell,who\nx,y\n", false).await, 422).await),
+        ["header"]
+    );
+
+    let done = json(import_sheet(app, &office, &s.r.street, &sheet, false).await).await;
+    assert_eq!(done["assigned"], 3);
+    assert_eq!((people(&s.cells[0]).await, people(&s.cells[1]).await), (2, 1));
+    let steward = json(app.get(Some(&office), &format!("/api/v1/cells/{}/assignments", s.cells[1])).await).await;
+    assert_eq!(steward["items"][0]["building"], "3栋, 2单元");
+    let leader = json(app.get(Some(&office), &format!("/api/v1/cells/{}/assignments", s.cells[0])).await).await;
+    let starts =
+        leader["items"].as_array().unwrap().iter().find(|a| a["duty"] == "grid_leader").unwrap()["starts_at"].clone();
+    assert_eq!(starts, "2026-02-28T16:00:00.000000Z", "a sheet's date is midnight in China");
+    problem(import_sheet(app, &office, &s.far_cells[0], &sheet, false).await, 404).await;
 }

@@ -15,6 +15,31 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 
+/// A request body as bytes, within the route's size limit (413 beyond it).
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            body.await.map(RawBody).map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload-too-large",
+                        "the request body is larger than this server accepts",
+                    )
+                } else {
+                    ApiError::bad_request(format!("could not read the request body: {e}"))
+                }
+            })
+        })
+    }
+}
+
 /// A JSON request body. Malformed JSON answers 400; a value of the wrong shape answers 422
 /// naming its path (`boundary.coordinates[0]`); a body over the limit answers 413.
 pub struct Json<T>(pub T);
@@ -33,7 +58,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             None => true,
             Some(t) => t == "application/json" || t.ends_with("+json"),
         };
-        let body = web::Bytes::from_request(req, payload);
+        let body = RawBody::from_request(req, payload);
         Box::pin(async move {
             if !media_ok {
                 return Err(ApiError::new(
@@ -42,17 +67,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     "send the body as application/json",
                 ));
             }
-            let body = body.await.map_err(|e| {
-                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload-too-large",
-                        "the request body is larger than this server accepts",
-                    )
-                } else {
-                    ApiError::bad_request(format!("could not read the request body: {e}"))
-                }
-            })?;
+            let RawBody(body) = body.await?;
             parse_json(&body).map(Json)
         })
     }

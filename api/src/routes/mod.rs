@@ -62,6 +62,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/districts/{id}", regions::get_district),
         ep(M::PATCH, "/api/v1/districts/{id}", regions::update_district),
         ep(M::GET, "/api/v1/streets/{id}/staffing", assignments::street_staffing),
+        ep(M::POST, "/api/v1/streets/{id}/assignments/import", assignments::import).large_body(),
         ep(M::POST, "/api/v1/streets", regions::create_street),
         ep(M::GET, "/api/v1/streets", regions::list_streets),
         ep(M::GET, "/api/v1/streets/{id}", regions::get_street),
