@@ -292,6 +292,9 @@ async fn the_permission_matrix_holds(backend: Backend) {
                 ("POST", format!("/api/v1/communities/{}/cells/generate", a.c[i]), Some(json!({"dry_run": true})))
             }),
         ),
+        ("cell assignments", in_areas(&|i| ("GET", format!("/api/v1/cells/{}/assignments", cell[i]), None))),
+        ("community staffing", in_areas(&|i| ("GET", format!("/api/v1/communities/{}/staffing", a.c[i]), None))),
+        ("street staffing", in_areas(&|i| ("GET", format!("/api/v1/streets/{}/staffing", a.s[i]), None))),
         ("read user", [("GET", format!("/api/v1/users/{near}"), None), ("GET", format!("/api/v1/users/{far}"), None)]),
         (
             "create volunteer",
@@ -317,16 +320,16 @@ async fn the_permission_matrix_holds(backend: Backend) {
     const N: [u16; 2] = [404, 404]; // sees nothing
     const A: [u16; 2] = [200, 200];
     #[rustfmt::skip]
-    let expect: [[[u16; 2]; 15]; 8] = [
-        //  district street community cell coverage map   rn-d  rn-s  rn-c  rn-cell gen  user  create     audit locate
-        [A, A, A, A, A, A, A, A, A, A, A, A, [201, 201], A, A], // sys
-        [R, R, R, R, R, R, R, R, R, R, R, R, [201, 403], A, A], // d1admin
-        [R, R, R, R, R, R, W, W, W, R, R, R, [201, 403], A, A], // s1admin
-        [R, R, R, R, R, R, W, W, W, W, W, R, [201, 403], A, A], // c1admin
-        [R, R, R, R, R, R, W, W, W, W, W, N, [403, 403], [403, 403], A], // worker
-        [R, R, R, R, R, R, W, W, W, W, W, N, [403, 403], [403, 403], A], // volunteer
-        [R, R, R, R, R, R, W, W, W, W, W, N, [403, 403], [403, 403], A], // dept
-        [N, N, N, N, N, N, N, N, N, N, N, N, [403, 403], [403, 403], A], // resident
+    let expect: [[[u16; 2]; 18]; 8] = [
+        //  district street community cell coverage map   rn-d  rn-s  rn-c  rn-cell gen  cell-asg c-staff s-staff user  create     audit locate
+        [A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, [201, 201], A, A], // sys
+        [R, R, R, R, R, R, R, R, R, R, R, R, R, R, R, [201, 403], A, A], // d1admin
+        [R, R, R, R, R, R, W, W, W, R, R, R, R, R, R, [201, 403], A, A], // s1admin
+        [R, R, R, R, R, R, W, W, W, W, W, R, R, N, R, [201, 403], A, A], // c1admin
+        [R, R, R, R, R, R, W, W, W, W, W, R, R, N, N, [403, 403], [403, 403], A], // worker
+        [R, R, R, R, R, R, W, W, W, W, W, R, R, N, N, [403, 403], [403, 403], A], // volunteer
+        [R, R, R, R, R, R, W, W, W, W, W, R, R, R, N, [403, 403], [403, 403], A], // dept
+        [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, [403, 403], [403, 403], A], // resident
     ];
     let mut failures = Vec::new();
     for ((name, role, scope), want) in roles.iter().zip(expect) {

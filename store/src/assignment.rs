@@ -658,17 +658,29 @@ pub fn staffing_of(conn: &mut DbConn, cells_in: &[Cell]) -> StoreResult<Staffing
     })
 }
 
-/// Staffing of a street's or a community's cells (the caller must see it).
+/// Staffing of a street's or a community's cells. It names people, so the area must lie inside
+/// the caller's reach (seeing its name, as those below it do, is not enough): 404 otherwise.
 pub fn staffing(
     conn: &mut DbConn,
     caller: &Caller,
     street_id: Option<&str>,
     community_id: Option<&str>,
 ) -> StoreResult<Staffing> {
+    let reach = Reach::of(conn, caller)?;
     let cells_in: Vec<Cell> = match (street_id, community_id) {
-        (_, Some(c)) => cell::of_community(conn, caller, c)?.1,
+        (_, Some(c)) => {
+            let (community, cells) = cell::of_community(conn, caller, c)?;
+            let s = street::get(conn, &community.street_id)?;
+            if !reach.covers(&Place::community(&s.district_id, &s.id, &community.id)) {
+                return Err(StoreError::not_found("community", c));
+            }
+            cells
+        }
         (Some(s), None) => {
             let s = street::find(conn, caller, s)?;
+            if !reach.covers(&s.place()) {
+                return Err(StoreError::not_found("street", &s.id));
+            }
             let mut all = Vec::new();
             for c in community::in_street(conn, &s.id)? {
                 all.extend(cell::of_community(conn, caller, &c)?.1);
