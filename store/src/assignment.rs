@@ -508,6 +508,14 @@ fn apply_one(
     }
 }
 
+/// Assignments in force at `t`: started at or before it and not ended by it (half-open, as
+/// `Assignment::active_at`).
+#[diesel::dsl::auto_type(no_type_alias)]
+fn in_force(t: NaiveDateTime) -> _ {
+    let not_ended: _ = assignments::ends_at.is_null().or(assignments::ends_at.gt(t));
+    assignments::starts_at.le(t).and(not_ended)
+}
+
 fn get(conn: &mut DbConn, id: &str) -> StoreResult<Assignment> {
     assignments::table
         .find(id)
@@ -539,8 +547,7 @@ pub fn of_cell(
     let t = at.unwrap_or_else(now);
     let rows: Vec<Assignment> = assignments::table
         .filter(assignments::cell_id.eq(&cell.id))
-        .filter(assignments::starts_at.le(t))
-        .filter(assignments::ends_at.is_null().or(assignments::ends_at.gt(t)))
+        .filter(in_force(t))
         .order(assignments::starts_at.asc())
         .select(Assignment::as_select())
         .load(conn)?;
@@ -558,8 +565,7 @@ pub fn of_user(
     let t = at.unwrap_or_else(now);
     let rows: Vec<Assignment> = assignments::table
         .filter(assignments::user_id.eq(user_id))
-        .filter(assignments::starts_at.le(t))
-        .filter(assignments::ends_at.is_null().or(assignments::ends_at.gt(t)))
+        .filter(in_force(t))
         .order(assignments::starts_at.asc())
         .select(Assignment::as_select())
         .load(conn)?;
@@ -606,8 +612,7 @@ pub fn staffing_of(conn: &mut DbConn, cells_in: &[Cell]) -> StoreResult<Staffing
     let rows: Vec<(Assignment, String)> = assignments::table
         .inner_join(users::table)
         .filter(assignments::cell_id.eq_any(&ids))
-        .filter(assignments::starts_at.le(t))
-        .filter(assignments::ends_at.is_null().or(assignments::ends_at.gt(t)))
+        .filter(in_force(t))
         .select((Assignment::as_select(), users::display_name))
         .load(conn)?;
     let mut per_cell = Vec::with_capacity(cells_in.len());
@@ -698,8 +703,7 @@ pub fn cells_of(conn: &mut DbConn, user_id: &str) -> StoreResult<Vec<(String, St
     Ok(assignments::table
         .inner_join(cells::table)
         .filter(assignments::user_id.eq(user_id))
-        .filter(assignments::starts_at.le(t))
-        .filter(assignments::ends_at.is_null().or(assignments::ends_at.gt(t)))
+        .filter(in_force(t))
         .order(cells::code.asc())
         .select((cells::id, cells::code, cells::name, assignments::duty))
         .load(conn)?)
