@@ -155,8 +155,8 @@ pub fn render(community: &Community, cells: &[Cell], colours: &Colours) -> Strin
     let _ = write!(
         svg,
         r##"<g fill="#333"><path d="M{nx},{:.0} l-7,18 l7,-5 l7,5 z"/><text x="{nx}" y="{:.0}" font-size="13" text-anchor="middle">N</text></g>"##,
-        HEADER + 8.0,
-        HEADER + 40.0
+        HEADER - 6.0,
+        HEADER + 26.0
     );
     svg.push_str("</svg>");
     svg
