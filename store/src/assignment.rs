@@ -512,8 +512,7 @@ fn apply_one(
 /// `Assignment::active_at`).
 #[diesel::dsl::auto_type(no_type_alias)]
 fn in_force(t: NaiveDateTime) -> _ {
-    let not_ended: _ = assignments::ends_at.is_null().or(assignments::ends_at.gt(t));
-    assignments::starts_at.le(t).and(not_ended)
+    assignments::starts_at.le(t).and(assignments::ends_at.is_null().or(assignments::ends_at.gt(t)))
 }
 
 fn get(conn: &mut DbConn, id: &str) -> StoreResult<Assignment> {

@@ -60,10 +60,14 @@ pub struct AuditFilter {
     pub since: Option<NaiveDateTime>,
 }
 
-/// The rows inside `reach` that match `filter`, oldest first.
-pub fn list(conn: &mut DbConn, reach: &Reach, filter: &AuditFilter, page: &Page) -> StoreResult<Paged<AuditEntry>> {
+/// The rows of the caller's area that match `filter`, oldest first. Admins only.
+pub fn list(conn: &mut DbConn, caller: &Caller, filter: &AuditFilter, page: &Page) -> StoreResult<Paged<AuditEntry>> {
+    if !caller.role.is_admin() {
+        return Err(crate::StoreError::Forbidden("only admins read the audit log".into()));
+    }
+    let reach = Reach::of(conn, caller)?;
     let mut q = audit_log::table.select(AuditEntry::as_select()).order(audit_log::id.asc()).into_boxed();
-    q = match reach {
+    q = match &reach {
         Reach::Everywhere => q,
         Reach::District { district } => q.filter(audit_log::district_id.eq(district.clone())),
         Reach::Street { street, .. } => q.filter(audit_log::street_id.eq(street.clone())),
