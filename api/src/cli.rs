@@ -202,20 +202,16 @@ fn cells(settings: &Settings, command: CellsCommand) -> Result<(), String> {
             let total = body["features"].as_array().map_or(0, Vec::len);
             let mut progress = Progress::new("checking", total);
             let features = crate::geojson::read_features(&body, crs, |i| progress.set(i)).map_err(|e| {
-                let lines: Vec<String> = e.errors.iter().map(|p| format!("  {}: {}", p.field, p.detail)).collect();
-                format!(
-                    "{} is not imported:\n{}",
-                    file.display(),
-                    if lines.is_empty() { e.detail } else { lines.join("\n") }
-                )
+                if e.errors.is_empty() {
+                    format!("{}: {}", file.display(), e.detail)
+                } else {
+                    refused(&file, &e.errors)
+                }
             })?;
             progress.finish();
             eprintln!("storing {} cells in {} ({})…", features.len(), c.name, c.code);
             let outcome = cell::import(&mut conn, &system, &c.id, features).map_err(|e| match e {
-                StoreError::Invalid(problems) => {
-                    let lines: Vec<String> = problems.iter().map(|p| format!("  {}: {}", p.field, p.detail)).collect();
-                    format!("{} is not imported:\n{}", file.display(), lines.join("\n"))
-                }
+                StoreError::Invalid(problems) => refused(&file, &problems),
                 other => explain(other),
             })?;
             println!("{}: {} cells created, {} updated", c.name, outcome.created, outcome.updated);
@@ -249,6 +245,12 @@ fn cells(settings: &Settings, command: CellsCommand) -> Result<(), String> {
 
 fn role_names() -> String {
     Role::ALL.map(Role::as_str).join(", ")
+}
+
+/// The problems of a refused file, a line each.
+fn refused(file: &std::path::Path, problems: &[gridhub_store::FieldProblem]) -> String {
+    let lines: Vec<String> = problems.iter().map(|p| format!("  {}: {}", p.field, p.detail)).collect();
+    format!("{} is not imported:\n{}", file.display(), lines.join("\n"))
 }
 
 fn explain(e: StoreError) -> String {

@@ -175,12 +175,6 @@ fn require_assign(caller: &Caller, reach: &Reach, place: &Place, duty: Duty) -> 
     }
 }
 
-fn place_of_cell(conn: &mut DbConn, cell: &Cell) -> StoreResult<Place> {
-    let c = community::get(conn, &cell.community_id)?;
-    let s = street::get(conn, &c.street_id)?;
-    Ok(Place::community(&s.district_id, &s.id, &c.id))
-}
-
 fn active_in_cell(conn: &mut DbConn, cell_id: &str, from: NaiveDateTime) -> StoreResult<Vec<Assignment>> {
     Ok(assignments::table
         .filter(assignments::cell_id.eq(cell_id))
@@ -350,7 +344,7 @@ pub fn apply(
                 }
             };
             for c in cells {
-                if cell::find(conn, caller, &c).is_err() {
+                if cell::find_in(conn, &reach, &c).is_err() {
                     problems.push(FieldProblem::new(format!("items[{i}].cell_id"), format!("no cell has the id {c}")));
                 } else {
                     touched.insert(c);
@@ -412,8 +406,7 @@ fn apply_one(
     let t = now();
     match change {
         Change::Assign { cell_id, user_id, duty, building, starts_at, note } => {
-            let cell = cell::find(conn, caller, &cell_id)?;
-            let place = place_of_cell(conn, &cell)?;
+            let (cell, place) = cell::find_in(conn, reach, &cell_id)?;
             require_assign(caller, reach, &place, duty)?;
             let Ok(person) = user::get(conn, &user_id) else {
                 return Err(StoreError::invalid("user_id", format!("no user has the id {user_id}")));
@@ -448,8 +441,7 @@ fn apply_one(
         }
         Change::End { assignment_id, ends_at, reason } => {
             let mut a = get(conn, &assignment_id)?;
-            let cell = cell::find(conn, caller, &a.cell_id)?;
-            let place = place_of_cell(conn, &cell)?;
+            let (cell, place) = cell::find_in(conn, reach, &a.cell_id)?;
             require_assign(caller, reach, &place, Duty::parse(&a.duty).unwrap_or(Duty::Volunteer))?;
             if a.ends_at.is_some() {
                 return Err(StoreError::invalid("assignment_id", "this assignment has already ended"));
@@ -477,10 +469,9 @@ fn apply_one(
                 return Err(StoreError::invalid("assignment_id", "this assignment has already ended"));
             }
             let duty = Duty::parse(&old.duty).unwrap_or(Duty::Volunteer);
-            let from_cell = cell::find(conn, caller, &old.cell_id)?;
-            require_assign(caller, reach, &place_of_cell(conn, &from_cell)?, duty)?;
-            let to_cell = cell::find(conn, caller, &to_cell_id)?;
-            let to_place = place_of_cell(conn, &to_cell)?;
+            let (_, from_place) = cell::find_in(conn, reach, &old.cell_id)?;
+            require_assign(caller, reach, &from_place, duty)?;
+            let (to_cell, to_place) = cell::find_in(conn, reach, &to_cell_id)?;
             require_assign(caller, reach, &to_place, duty)?;
             let person = user::get(conn, &old.user_id)?;
             let why = check_rules(conn, caller, rules, &to_cell, &to_place, &person, duty, t, Some(&old.id))?;

@@ -330,9 +330,18 @@ fn get(conn: &mut DbConn, id: &str) -> StoreResult<Cell> {
 
 /// A cell the caller may see (its community is in their reach); 404 otherwise.
 pub fn find(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Cell> {
+    let reach = Reach::of(conn, caller)?;
+    find_in(conn, &reach, id).map(|(cell, _)| cell)
+}
+
+/// A cell and where it lies, if `reach` sees it (404 otherwise): for callers that have resolved
+/// the reach once already, as a batch of assignments does.
+pub(crate) fn find_in(conn: &mut DbConn, reach: &Reach, id: &str) -> StoreResult<(Cell, Place)> {
     let cell = get(conn, id)?;
-    community::find(conn, caller, &cell.community_id).map_err(|_| StoreError::not_found("cell", id))?;
-    Ok(cell)
+    let c = community::get(conn, &cell.community_id)?;
+    let s = street::get(conn, &c.street_id)?;
+    let place = Place::community(&s.district_id, &s.id, &c.id);
+    if reach.sees(&place) { Ok((cell, place)) } else { Err(StoreError::not_found("cell", id)) }
 }
 
 #[derive(Debug, Default, Clone)]

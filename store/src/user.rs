@@ -193,12 +193,21 @@ fn sees(conn: &mut DbConn, caller: &Caller, reach: &Reach, user: &User) -> Store
 /// the caller manages this user (and so sees their phone number whole).
 pub fn find(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<(User, bool)> {
     let reach = Reach::of(conn, caller)?;
+    let (user, _, admin) = find_in(conn, caller, &reach, id)?;
+    let manages = admin || caller.user_id == user.id;
+    Ok((user, manages))
+}
+
+/// A user the caller sees within `reach`, where they belong, and whether the caller manages
+/// them as an admin.
+fn find_in(conn: &mut DbConn, caller: &Caller, reach: &Reach, id: &str) -> StoreResult<(User, Place, bool)> {
     let user = get(conn, id)?;
-    if !sees(conn, caller, &reach, &user)? {
+    if !sees(conn, caller, reach, &user)? {
         return Err(StoreError::not_found("user", id));
     }
-    let manages = caller.user_id == user.id || caller.may_manage(&reach, user.role(), &user.place(conn)?);
-    Ok((user, manages))
+    let place = user.place(conn)?;
+    let admin = caller.may_manage(reach, user.role(), &place);
+    Ok((user, place, admin))
 }
 
 /// The users the caller may see (admins: everyone scoped inside their reach; others: themselves),
@@ -270,11 +279,10 @@ pub fn update(
         other => other.clone(),
     };
     crate::write(conn, |conn| {
-        let (old, manages) = find(conn, caller, id)?;
-        let privileged = patch.role.is_some() || patch.scope_id.is_some() || patch.disabled.is_some();
         let reach = Reach::of(conn, caller)?;
-        let old_place = old.place(conn)?;
-        if !caller.may_manage(&reach, old.role(), &old_place) && (privileged || !manages) {
+        let (old, old_place, admin) = find_in(conn, caller, &reach, id)?;
+        let privileged = patch.role.is_some() || patch.scope_id.is_some() || patch.disabled.is_some();
+        if !admin && (privileged || caller.user_id != old.id) {
             return Err(StoreError::Forbidden(
                 "only an admin above this user may change their role, scope or status".into(),
             ));
