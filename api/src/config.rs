@@ -21,6 +21,7 @@
 //! | grid_refresh_secs | `GRIDHUB_GRID_REFRESH_SECS` | `2` |
 //! | max_import_bytes | `GRIDHUB_MAX_IMPORT_BYTES` | `33554432` (32 MiB) |
 //! | max_full_time_cells | `GRIDHUB_MAX_FULL_TIME_CELLS` | `3` |
+//! | case_reopen_days | `GRIDHUB_CASE_REOPEN_DAYS` | `7` |
 //! | login_per_minute_per_address / …_per_username | `GRIDHUB_LOGIN_PER_MINUTE_PER_ADDRESS` / `…_PER_USERNAME` | `30` / `10` |
 
 use std::path::{Path, PathBuf};
@@ -105,6 +106,9 @@ pub struct SettingsLayer {
     /// Login attempts allowed per minute for one username [default: 10]
     #[arg(long, env = "GRIDHUB_LOGIN_PER_MINUTE_PER_USERNAME", global = true)]
     pub login_per_minute_per_username: Option<u32>,
+    /// How many days after closing a case may be reopened [default: 7]
+    #[arg(long, env = "GRIDHUB_CASE_REOPEN_DAYS", global = true)]
+    pub case_reopen_days: Option<u32>,
 }
 
 /// The resolved settings the service runs with.
@@ -133,6 +137,7 @@ pub struct Settings {
     pub grid_refresh_secs: u64,
     pub max_import_bytes: usize,
     pub max_full_time_cells: usize,
+    pub case_reopen_days: u32,
 }
 
 impl Default for Settings {
@@ -173,6 +178,7 @@ impl Settings {
             grid_refresh_secs: pick!(grid_refresh_secs, 2).max(1),
             max_import_bytes: pick!(max_import_bytes, 32 * 1024 * 1024),
             max_full_time_cells: pick!(max_full_time_cells, 3).max(1),
+            case_reopen_days: pick!(case_reopen_days, 7),
         }
     }
 
@@ -192,6 +198,11 @@ impl Settings {
             None => SettingsLayer::default(),
         };
         Ok(Self::resolve(cli, under))
+    }
+
+    /// The operator's choices for the closed loop of cases.
+    pub fn case_policy(&self) -> gridhub_store::case::Policy {
+        gridhub_store::case::Policy { reopen_window: chrono::Duration::days(i64::from(self.case_reopen_days)) }
     }
 }
 

@@ -232,7 +232,7 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
         }
         let mut departments = Vec::new();
         for (dept_code, name) in DEPARTMENTS {
-            departments.push(department::create(conn, &system, &d.id, dept_code, name)?);
+            departments.push(department::create(conn, &system, &d.id, dept_code, name, None)?);
         }
         let hash = hash_password(PASSWORD);
         let accounts: [Account; 8] = [

@@ -15,13 +15,15 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Vec<FieldProblem>,
     pub retry_after: Option<u64>,
+    /// Further members of the problem (RFC 9457 extensions), such as `allowed_actions`.
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, kind, detail: detail.into(), errors: Vec::new(), retry_after: None }
+        Self { status, kind, detail: detail.into(), errors: Vec::new(), retry_after: None, extra: Default::default() }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -83,16 +85,15 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"gridhub\""));
         }
-        res.body(
-            json!({
-                "type": format!("/problems/{}", self.kind),
-                "title": self.title(),
-                "status": self.status.as_u16(),
-                "detail": self.detail,
-                "errors": self.errors,
-            })
-            .to_string(),
-        )
+        let mut body = json!({
+            "type": format!("/problems/{}", self.kind),
+            "title": self.title(),
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+            "errors": self.errors,
+        });
+        body.as_object_mut().expect("an object").extend(self.extra.clone());
+        res.body(body.to_string())
     }
 }
 
@@ -109,6 +110,11 @@ impl From<StoreError> for ApiError {
                 Self::new(StatusCode::PRECONDITION_FAILED, "stale-version", format!("{e}; fetch it again and retry"))
             }
             StoreError::Forbidden(detail) => Self::new(StatusCode::FORBIDDEN, "forbidden", detail),
+            StoreError::NotAllowedNow { detail, allowed } => {
+                let mut e = Self::new(StatusCode::CONFLICT, "not-allowed-now", detail);
+                e.extra.insert("allowed_actions".into(), json!(allowed));
+                e
+            }
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self {

@@ -144,7 +144,8 @@ pub fn get(pool: &Pool) -> StoreResult<PooledConn> {
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
-/// Applies the pending migrations of this backend's dialect; returns how many ran. On
+/// Applies the pending migrations of this backend's dialect and adds the shipped categories the
+/// database lacks; returns how many migrations ran. On
 /// PostgreSQL an advisory lock keeps two servers starting at once from migrating together.
 pub fn migrate(conn: &mut DbConn) -> StoreResult<usize> {
     let ran = match conn {
@@ -156,7 +157,9 @@ pub fn migrate(conn: &mut DbConn) -> StoreResult<usize> {
             ran
         }
     };
-    ran.map_err(|e| StoreError::Migration(e.to_string()))
+    let ran = ran.map_err(|e| StoreError::Migration(e.to_string()))?;
+    crate::category::seed(conn)?;
+    Ok(ran)
 }
 
 /// Runs `f` in a write transaction and commits if it returns `Ok`. On SQLite the transaction

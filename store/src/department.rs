@@ -1,16 +1,17 @@
 //! 职能部门 — departments of a district (城管, 公安, 消防, 市场监管 …) that act on dispatched
-//! cases. Their staff users are scoped to one department.
+//! cases. Their staff users are scoped to one department. Everyone who works in the district
+//! reads them; district admins add and change them.
 
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::access::Place;
-use crate::error::unique_as_conflict;
+use crate::access::{Place, Reach};
+use crate::error::{expect_version, unique_as_conflict};
 use crate::schema::departments;
-use crate::{Caller, DbConn, StoreError, StoreResult, audit, district, now};
+use crate::{Caller, DbConn, Page, Paged, StoreError, StoreResult, audit, district, now};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
-#[diesel(table_name = departments)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
+#[diesel(table_name = departments, treat_none_as_null = true)]
 pub struct Department {
     pub id: String,
     pub district_id: String,
@@ -21,6 +22,8 @@ pub struct Department {
     pub created_at: chrono::NaiveDateTime,
     #[serde(serialize_with = "crate::time::serialize")]
     pub updated_at: chrono::NaiveDateTime,
+    /// The duty phone (值班电话).
+    pub phone: Option<String>,
 }
 
 pub fn create(
@@ -29,6 +32,7 @@ pub fn create(
     district_id: &str,
     code: &str,
     name: &str,
+    phone: Option<&str>,
 ) -> StoreResult<Department> {
     crate::write(conn, |conn| {
         let parent = district::get(conn, district_id)
@@ -43,6 +47,7 @@ pub fn create(
             version: 1,
             created_at: t,
             updated_at: t,
+            phone: phone.map(str::to_owned),
         };
         diesel::insert_into(departments::table)
             .values(&row)
@@ -67,4 +72,87 @@ pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<Department> {
         .first(conn)
         .optional()?
         .ok_or_else(|| StoreError::not_found("department", id))
+}
+
+/// The department of `district_id` with `code`, if there is one.
+pub fn by_code(conn: &mut DbConn, district_id: &str, code: &str) -> StoreResult<Option<Department>> {
+    Ok(departments::table
+        .filter(departments::district_id.eq(district_id))
+        .filter(departments::code.eq(code))
+        .select(Department::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Whether the caller may read the departments of `district_id`: anyone who works there
+/// (department staff included), system admins everywhere.
+fn readable(reach: &Reach, district_id: &str) -> bool {
+    matches!(reach, Reach::Everywhere) || reach.district() == Some(district_id)
+}
+
+/// A department the caller may read; 404 for one outside their district.
+pub fn find(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Department> {
+    let d = get(conn, id)?;
+    if readable(&Reach::of(conn, caller)?, &d.district_id) {
+        Ok(d)
+    } else {
+        Err(StoreError::not_found("department", id))
+    }
+}
+
+/// The departments the caller may read, of one district if `district_id` is given.
+pub fn list(
+    conn: &mut DbConn,
+    caller: &Caller,
+    district_id: Option<&str>,
+    page: &Page,
+) -> StoreResult<Paged<Department>> {
+    let reach = Reach::of(conn, caller)?;
+    let mut q = departments::table.select(Department::as_select()).order(departments::id.asc()).into_boxed();
+    match (&reach, reach.district()) {
+        (Reach::Everywhere, _) => {}
+        (_, Some(d)) => q = q.filter(departments::district_id.eq(d.to_owned())),
+        _ => return Ok(Paged::from_rows(Vec::new(), page, |d: &Department| &d.id)),
+    }
+    if let Some(d) = district_id {
+        q = q.filter(departments::district_id.eq(d.to_owned()));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(departments::id.gt(after.clone()));
+    }
+    let rows = q.limit(page.fetch()).load(conn)?;
+    Ok(Paged::from_rows(rows, page, |d| &d.id))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DepartmentPatch {
+    pub name: Option<String>,
+    pub phone: Option<Option<String>>,
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    patch: DepartmentPatch,
+    expected_version: Option<i64>,
+) -> StoreResult<Department> {
+    crate::write(conn, |conn| {
+        let old = find(conn, caller, id)?;
+        caller.require_region_admin(Some(&old.district_id))?;
+        expect_version("department", id, old.version, expected_version)?;
+        let mut new = Department { version: old.version + 1, updated_at: now(), ..old.clone() };
+        new.name = patch.name.unwrap_or(new.name);
+        new.phone = patch.phone.unwrap_or(new.phone);
+        diesel::update(departments::table.find(id)).set(&new).execute(conn)?;
+        audit::record(
+            conn,
+            caller,
+            "department.update",
+            ("department", id),
+            &Place::district(&old.district_id),
+            audit::diff(&[("name", json!(old.name), json!(new.name)), ("phone", json!(old.phone), json!(new.phone))]),
+        )?;
+        Ok(new)
+    })
 }

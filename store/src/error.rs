@@ -26,6 +26,9 @@ pub enum StoreError {
     VersionMismatch { entity: &'static str, id: String, current: i64 },
     #[error("{0}")]
     Forbidden(String),
+    /// An action the record's state does not allow now, and the actions it does allow.
+    #[error("{detail}")]
+    NotAllowedNow { detail: String, allowed: Vec<&'static str> },
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]

@@ -8,6 +8,8 @@
 pub mod access;
 pub mod assignment;
 pub mod audit;
+pub mod case;
+pub mod category;
 pub mod cell;
 pub mod community;
 pub mod db;
@@ -16,6 +18,7 @@ pub mod district;
 mod error;
 pub mod page;
 pub mod refresh_token;
+pub mod routing;
 pub mod schema;
 pub mod street;
 mod time;

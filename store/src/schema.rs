@@ -56,6 +56,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        phone -> Nullable<Text>,
     }
 }
 
@@ -163,6 +164,112 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    categories (code) {
+        code -> Text,
+        parent_code -> Nullable<Text>,
+        kind -> Text,
+        name -> Text,
+        default_department -> Nullable<Text>,
+        filing_criteria -> Text,
+        closing_criteria -> Text,
+        time_limits -> Text,
+        duplicate_radius_m -> Double,
+        duplicate_window_hours -> Integer,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    routing_rules (id) {
+        id -> Text,
+        district_id -> Text,
+        category_code -> Text,
+        street_id -> Nullable<Text>,
+        department_id -> Text,
+        priority -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        district_id -> Nullable<Text>,
+        street_id -> Nullable<Text>,
+        community_id -> Nullable<Text>,
+        cell_id -> Nullable<Text>,
+        source -> Text,
+        category_code -> Text,
+        title -> Text,
+        description -> Text,
+        lng -> Double,
+        lat -> Double,
+        address -> Nullable<Text>,
+        reporter_id -> Text,
+        priority -> Text,
+        attachments -> Text,
+        reported_at -> Timestamp,
+        received_at -> Timestamp,
+        status -> Text,
+        step_started_at -> Nullable<Timestamp>,
+        deadline_at -> Nullable<Timestamp>,
+        suspended_from -> Nullable<Text>,
+        department_id -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        routing_rule_id -> Nullable<Text>,
+        pending_extension -> Nullable<Text>,
+        satisfaction -> Nullable<Integer>,
+        merged_into -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_reporters (case_id, user_id) {
+        case_id -> Text,
+        user_id -> Text,
+        via_case -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_events (id) {
+        id -> Text,
+        case_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        note -> Nullable<Text>,
+        attachments -> Text,
+        lng -> Nullable<Double>,
+        lat -> Nullable<Double>,
+        data -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idem_key) {
+        user_id -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        case_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(case_events -> cases (case_id));
+diesel::joinable!(case_reporters -> cases (case_id));
 diesel::joinable!(assignments -> cells (cell_id));
 diesel::joinable!(assignments -> users (user_id));
 diesel::joinable!(cells -> communities (community_id));
@@ -183,4 +290,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     grid_state,
     assignments,
     scope_changes,
+    categories,
+    routing_rules,
+    cases,
+    case_reporters,
+    case_events,
+    idempotency_keys,
 );

@@ -16,7 +16,7 @@ use crate::geojson::{cell_json, collection, read_features};
 use crate::map::{self, Colours};
 use crate::state::AppState;
 
-fn crs(value: Option<&str>) -> ApiResult<Crs> {
+pub(crate) fn crs(value: Option<&str>) -> ApiResult<Crs> {
     match value {
         None => Ok(Crs::Wgs84),
         Some(v) => Crs::parse(v).ok_or_else(|| ApiError::bad_field("crs", "must be wgs84, gcj02 or bd09")),
@@ -261,6 +261,20 @@ pub async fn coverage(
     })))
 }
 
+#[derive(Clone, Copy)]
+enum ColourBy {
+    Nothing,
+    Staffing,
+    OpenCases,
+}
+
+/// What the cells of a map are coloured by.
+enum Figures {
+    Nothing,
+    Staffing(gridhub_store::assignment::Staffing),
+    OpenCases(std::collections::HashMap<String, i64>),
+}
+
 #[derive(Deserialize)]
 pub struct MapQuery {
     color_by: Option<String>,
@@ -273,21 +287,40 @@ pub async fn map(
     id: web::Path<String>,
     query: web::Query<MapQuery>,
 ) -> ApiResult<HttpResponse> {
-    let staffing = match query.color_by.as_deref() {
-        None | Some("none") => false,
-        Some("staffing") => true,
-        Some(_) => return Err(ApiError::bad_field("color_by", "must be none or staffing")),
+    let colour = match query.color_by.as_deref() {
+        None | Some("none") => ColourBy::Nothing,
+        Some("staffing") => ColourBy::Staffing,
+        Some("open_cases") => ColourBy::OpenCases,
+        Some(_) => return Err(ApiError::bad_field("color_by", "must be none, staffing or open_cases")),
     };
-    let (community, cells, staff) = state
+    let (community, cells, figures) = state
         .db(move |conn| {
             let (community, cells) = cell::of_community(conn, &caller, &id)?;
-            let staff = if staffing { Some(gridhub_store::assignment::staffing_of(conn, &cells)?) } else { None };
-            Ok((community, cells, staff))
+            let figures = match colour {
+                ColourBy::Nothing => Figures::Nothing,
+                ColourBy::Staffing => Figures::Staffing(gridhub_store::assignment::staffing_of(conn, &cells)?),
+                ColourBy::OpenCases => {
+                    let ids: Vec<String> = cells.iter().map(|c| c.id.clone()).collect();
+                    Figures::OpenCases(gridhub_store::case::open_per_cell(conn, &ids)?)
+                }
+            };
+            Ok((community, cells, figures))
         })
         .await?;
-    let svg = match staff {
-        None => map::render(&community, &cells, &Colours { fill: &|_| map::PLAIN, legend: &[] }),
-        Some(report) => {
+    let svg = match figures {
+        Figures::Nothing => map::render(&community, &cells, &Colours { fill: &|_| map::PLAIN, legend: &[] }),
+        Figures::OpenCases(open) => {
+            let fill = |c: &gridhub_store::cell::Cell| match open.get(&c.id).copied().unwrap_or(0) {
+                0 => "#e4f1e4",
+                1..=2 => "#f8e08e",
+                3..=5 => "#f5a860",
+                _ => "#e0604f",
+            };
+            let legend =
+                [("#e4f1e4", "无在办事件"), ("#f8e08e", "1–2 件"), ("#f5a860", "3–5 件"), ("#e0604f", "6 件以上")];
+            map::render(&community, &cells, &Colours { fill: &fill, legend: &legend })
+        }
+        Figures::Staffing(report) => {
             let by_cell: std::collections::HashMap<&str, (bool, bool)> = report
                 .per_cell
                 .iter()

@@ -4,7 +4,10 @@
 mod assignments;
 mod audit;
 mod auth;
+mod cases;
+mod categories;
 mod cells;
+mod departments;
 mod health;
 mod regions;
 pub mod users;
@@ -91,6 +94,24 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::POST, "/api/v1/users/{id}/password", users::set_password),
         ep(M::GET, "/api/v1/users/{id}/assignments", assignments::of_user),
         ep(M::GET, "/api/v1/audit", audit::list),
+        ep(M::GET, "/api/v1/categories", categories::list),
+        ep(M::POST, "/api/v1/categories", categories::create),
+        ep(M::GET, "/api/v1/categories/{code}", categories::get),
+        ep(M::PATCH, "/api/v1/categories/{code}", categories::update),
+        ep(M::GET, "/api/v1/departments", departments::list),
+        ep(M::POST, "/api/v1/departments", departments::create),
+        ep(M::GET, "/api/v1/departments/{id}", departments::get),
+        ep(M::PATCH, "/api/v1/departments/{id}", departments::update),
+        ep(M::GET, "/api/v1/routing-rules", departments::list_rules),
+        ep(M::POST, "/api/v1/routing-rules", departments::create_rule),
+        ep(M::DELETE, "/api/v1/routing-rules/{id}", departments::delete_rule),
+        ep(M::POST, "/api/v1/cases", cases::create),
+        ep(M::GET, "/api/v1/cases", cases::list),
+        ep(M::GET, "/api/v1/cases/{id}", cases::get),
+        ep(M::PATCH, "/api/v1/cases/{id}", cases::update),
+        ep(M::POST, "/api/v1/cases/{id}/transitions", cases::transition),
+        ep(M::POST, "/api/v1/cases/{id}/merge", cases::merge),
+        ep(M::GET, "/api/v1/cases/{id}/events", cases::events),
     ]
 }
 

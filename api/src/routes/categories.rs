@@ -1,0 +1,145 @@
+//! The category catalogue over HTTP: everyone who files cases reads it; system admins add local
+//! categories and change criteria, time limits, default departments and duplicate rules.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gridhub_store::category::{self, CategoryFilter, CategoryPatch, Kind, NewCategory, TimeLimits};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Check, Json, etag, if_match, nullable};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    kind: Option<String>,
+    parent_code: Option<String>,
+    include_inactive: Option<String>,
+}
+
+/// `GET /api/v1/categories`: the whole catalogue (a few hundred rows), ordered by code.
+pub async fn list(
+    state: web::Data<AppState>,
+    _: Authenticated,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let kind = match query.kind.as_deref() {
+        None => None,
+        Some(k) => {
+            Some(Kind::parse(k).ok_or_else(|| ApiError::bad_field("kind", "must be component, event or governance"))?)
+        }
+    };
+    let filter = CategoryFilter {
+        kind,
+        parent_code: query.parent_code.clone(),
+        include_inactive: query.include_inactive.as_deref() == Some("true"),
+    };
+    let items = state.db(move |conn| category::list(conn, &filter)).await?;
+    Ok(HttpResponse::Ok().json(json!({"items": items})))
+}
+
+pub async fn get(state: web::Data<AppState>, _: Authenticated, code: web::Path<String>) -> ApiResult<HttpResponse> {
+    let c = state.db(move |conn| category::get(conn, &code)).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(c))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewBody {
+    code: String,
+    name: String,
+    default_department: Option<String>,
+    filing_criteria: Option<String>,
+    closing_criteria: Option<String>,
+    #[serde(default)]
+    time_limits: TimeLimits,
+    duplicate_radius_m: Option<f64>,
+    duplicate_window_hours: Option<i32>,
+}
+
+fn check_duplicates(check: &mut Check, radius: Option<f64>, hours: Option<i32>) {
+    if radius.is_some_and(|r| !(1.0..=5000.0).contains(&r)) {
+        check.push("duplicate_radius_m", "must be from 1 to 5000 metres");
+    }
+    if hours.is_some_and(|h| !(1..=24 * 90).contains(&h)) {
+        check.push("duplicate_window_hours", "must be from 1 to 2160 hours");
+    }
+}
+
+fn text(check: &mut Check, field: &str, value: Option<String>) -> Option<String> {
+    let v = value?.trim().to_owned();
+    if v.chars().count() > 1000 {
+        check.push(field, "must be at most 1000 characters");
+    }
+    Some(v)
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    Json(body): Json<NewBody>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    let name = check.name("name", &body.name);
+    if let Err(e) = category::parse_code(&body.code) {
+        check.push("code", e);
+    }
+    check_duplicates(&mut check, body.duplicate_radius_m, body.duplicate_window_hours);
+    let new = NewCategory {
+        code: body.code,
+        name,
+        default_department: body.default_department,
+        filing_criteria: text(&mut check, "filing_criteria", body.filing_criteria),
+        closing_criteria: text(&mut check, "closing_criteria", body.closing_criteria),
+        time_limits: body.time_limits,
+        duplicate_radius_m: body.duplicate_radius_m,
+        duplicate_window_hours: body.duplicate_window_hours,
+    };
+    check.done()?;
+    let c = state.db(move |conn| category::create(conn, &caller, new)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/categories/{}", c.code)))
+        .insert_header(etag(c.version))
+        .json(c))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    default_department: Option<Option<String>>,
+    filing_criteria: Option<String>,
+    closing_criteria: Option<String>,
+    time_limits: Option<TimeLimits>,
+    duplicate_radius_m: Option<f64>,
+    duplicate_window_hours: Option<i32>,
+    active: Option<bool>,
+}
+
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    code: web::Path<String>,
+    Json(body): Json<PatchBody>,
+) -> ApiResult<HttpResponse> {
+    let expected = if_match(&req)?;
+    let mut check = Check::default();
+    let name = body.name.map(|n| check.name("name", &n));
+    check_duplicates(&mut check, body.duplicate_radius_m, body.duplicate_window_hours);
+    let patch = CategoryPatch {
+        name,
+        default_department: body.default_department,
+        filing_criteria: text(&mut check, "filing_criteria", body.filing_criteria),
+        closing_criteria: text(&mut check, "closing_criteria", body.closing_criteria),
+        time_limits: body.time_limits,
+        duplicate_radius_m: body.duplicate_radius_m,
+        duplicate_window_hours: body.duplicate_window_hours,
+        active: body.active,
+    };
+    check.done()?;
+    let c = state.db(move |conn| category::update(conn, &caller, &code, patch, expected)).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(c))
+}

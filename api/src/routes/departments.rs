@@ -1,0 +1,173 @@
+//! 职能部门 and 派遣规则 over HTTP: the departments of a district, and the rules that route a
+//! category (in one street or all) to one of them. Who may write is decided in the store.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use gridhub_store::department::{self, DepartmentPatch};
+use gridhub_store::routing::{self, NewRule};
+use gridhub_store::user;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::Authenticated;
+use crate::error::ApiResult;
+use crate::extract::{Check, Json, PageQuery, etag, if_match, nullable, page_json};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDepartment {
+    district_id: String,
+    code: String,
+    name: String,
+    phone: Option<String>,
+}
+
+/// A department code: lower-case letters, digits and `-`/`_`, 2 to 32 of them (`chengguan`).
+fn check_code(check: &mut Check, code: &str) {
+    let ok = (2..=32).contains(&code.len())
+        && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !ok {
+        check.push("code", "must be 2 to 32 lower-case letters, digits, - or _ (like chengguan)");
+    }
+}
+
+fn check_phone(check: &mut Check, phone: Option<&str>) -> Option<String> {
+    phone.and_then(|p| user::check_phone(p).map_err(|_| check.push("phone", "must be a phone number")).ok())
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    Json(body): Json<NewDepartment>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    check_code(&mut check, &body.code);
+    let name = check.name("name", &body.name);
+    let phone = check_phone(&mut check, body.phone.as_deref());
+    check.done()?;
+    let d = state
+        .db(move |conn| department::create(conn, &caller, &body.district_id, &body.code, &name, phone.as_deref()))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/departments/{}", d.id)))
+        .insert_header(etag(d.version))
+        .json(d))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    district_id: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = query.page.page()?;
+    let district = query.district_id.clone();
+    let rows = state.db(move |conn| department::list(conn, &caller, district.as_deref(), &page)).await?;
+    Ok(HttpResponse::Ok().json(page_json(rows)))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let d = state.db(move |conn| department::find(conn, &caller, &id)).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(d.version)).json(d))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Patch {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    phone: Option<Option<String>>,
+}
+
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+    Json(body): Json<Patch>,
+) -> ApiResult<HttpResponse> {
+    let expected = if_match(&req)?;
+    let mut check = Check::default();
+    let name = body.name.map(|n| check.name("name", &n));
+    let phone = body.phone.map(|p| check_phone(&mut check, p.as_deref()));
+    check.done()?;
+    let patch = DepartmentPatch { name, phone };
+    let d = state.db(move |conn| department::update(conn, &caller, &id, patch, expected)).await?;
+    Ok(HttpResponse::Ok().insert_header(etag(d.version)).json(d))
+}
+
+// ---- routing rules ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRuleBody {
+    category_code: String,
+    street_id: Option<String>,
+    department_id: String,
+    #[serde(default = "default_priority")]
+    priority: i32,
+}
+
+fn default_priority() -> i32 {
+    100
+}
+
+pub async fn create_rule(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    Json(body): Json<NewRuleBody>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    if let Err(e) = gridhub_store::category::parse_code(&body.category_code) {
+        check.push("category_code", e);
+    }
+    if !(0..=10_000).contains(&body.priority) {
+        check.push("priority", "must be from 0 to 10000 (lower is tried first)");
+    }
+    check.done()?;
+    let new = NewRule {
+        category_code: body.category_code,
+        street_id: body.street_id,
+        department_id: body.department_id,
+        priority: body.priority,
+    };
+    let rule = state.db(move |conn| routing::create(conn, &caller, new)).await?;
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/routing-rules/{}", rule.id))).json(rule))
+}
+
+#[derive(Deserialize)]
+pub struct RulesQuery {
+    category_code: Option<String>,
+    street_id: Option<String>,
+}
+
+/// `GET /api/v1/routing-rules`: in the order they are tried.
+pub async fn list_rules(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    query: web::Query<RulesQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let rules =
+        state.db(move |conn| routing::list(conn, &caller, q.category_code.as_deref(), q.street_id.as_deref())).await?;
+    Ok(HttpResponse::Ok().json(json!({"items": rules})))
+}
+
+pub async fn delete_rule(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    state.db(move |conn| routing::delete(conn, &caller, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

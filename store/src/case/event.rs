@@ -1,0 +1,84 @@
+//! The timeline of a case: every transition with who did it (and in which role), when, why, with
+//! what evidence, and — for a dispatch — how the department was chosen.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::Status;
+use crate::schema::case_events;
+use crate::{Caller, DbConn, StoreResult, now};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = case_events)]
+pub struct Event {
+    pub id: String,
+    pub case_id: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_id: Option<String>,
+    pub actor_role: String,
+    pub note: Option<String>,
+    #[serde(serialize_with = "crate::time::json_text")]
+    pub attachments: String,
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
+    #[serde(serialize_with = "crate::time::json_text")]
+    pub data: String,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub at: NaiveDateTime,
+}
+
+/// Writes one event; call it in the transaction of the change it records.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record(
+    conn: &mut DbConn,
+    actor: &Caller,
+    case_id: &str,
+    action: &str,
+    from: Option<Status>,
+    to: Status,
+    note: Option<&str>,
+    attachments: &[String],
+    at_point: Option<(f64, f64)>,
+    data: Value,
+) -> StoreResult<Event> {
+    let e = Event {
+        id: uuid::Uuid::now_v7().to_string(),
+        case_id: case_id.to_owned(),
+        action: action.to_owned(),
+        from_status: from.map(|s| s.as_str().to_owned()),
+        to_status: to.as_str().to_owned(),
+        actor_id: actor.actor_id().map(str::to_owned),
+        actor_role: actor.role.as_str().to_owned(),
+        note: note.map(str::to_owned),
+        attachments: json!(attachments).to_string(),
+        lng: at_point.map(|p| p.0),
+        lat: at_point.map(|p| p.1),
+        data: data.to_string(),
+        at: now(),
+    };
+    diesel::insert_into(case_events::table).values(&e).execute(conn)?;
+    Ok(e)
+}
+
+pub(crate) fn of_case(conn: &mut DbConn, case_id: &str) -> StoreResult<Vec<Event>> {
+    Ok(case_events::table
+        .filter(case_events::case_id.eq(case_id))
+        .order((case_events::at.asc(), case_events::id.asc()))
+        .select(Event::as_select())
+        .load(conn)?)
+}
+
+/// When the case was last suspended.
+pub(crate) fn last_suspended(conn: &mut DbConn, case_id: &str) -> StoreResult<Option<NaiveDateTime>> {
+    Ok(case_events::table
+        .filter(case_events::case_id.eq(case_id))
+        .filter(case_events::action.eq("suspend"))
+        .select(case_events::at)
+        .order(case_events::at.desc())
+        .first(conn)
+        .optional()?)
+}
