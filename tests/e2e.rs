@@ -2,6 +2,7 @@
 
 mod assignments;
 mod auth;
+mod cases;
 mod cells;
 mod conventions;
 mod demo;

@@ -271,8 +271,8 @@ fn load_demo(pool: &Pool) -> Result<(), String> {
     match demo::load(&mut conn).map_err(explain)? {
         Some(loaded) => {
             println!(
-                "demo data loaded: 东湖区 (360102), 2 streets, {} communities in {} cells, 4 departments.",
-                loaded.communities, loaded.cells
+                "demo data loaded: 东湖区 (360102), 2 streets, {} communities in {} cells, {} departments, {} cases.",
+                loaded.communities, loaded.cells, loaded.departments, loaded.cases
             );
             println!("demo accounts, all with the password {:?}:", demo::PASSWORD);
             for (username, role) in loaded.accounts {

@@ -1,14 +1,14 @@
 //! The demo data set: 东湖区 (Donghu District, Nanchang, county code 360102) with two streets,
 //! six communities whose boundaries lie where those neighbourhoods are (WGS-84, drawn by hand
-//! to share edges), each divided into cells of a hectare, four departments, and one account of
-//! every role.
+//! to share edges), each divided into cells of a hectare, the district's departments, one
+//! account of every role, and cases at every stage of the closed loop.
 
 use gridhub_geo::grid::Tiling;
 use gridhub_geo::{Boundary, DivisionCode};
 use gridhub_store::assignment::{self, Change, Duty, Rules};
 use gridhub_store::cell::{self, GenerateOptions};
 use gridhub_store::user::{self, NewUser};
-use gridhub_store::{Caller, DbConn, Role, StoreResult, community, department, district, street};
+use gridhub_store::{Caller, DbConn, Role, StoreResult, community, department, district, routing, street};
 use serde_json::json;
 
 use crate::auth::hash_password;
@@ -88,11 +88,19 @@ const STREETS: &[DemoStreet] = &[
     },
 ];
 
+/// The departments of the district, by the codes the category catalogue names.
 const DEPARTMENTS: &[(&str, &str)] = &[
     ("chengguan", "东湖区城市管理局"),
     ("gongan", "南昌市公安局东湖分局"),
     ("xiaofang", "东湖区消防救援大队"),
     ("shichang", "东湖区市场监督管理局"),
+    ("zhujian", "东湖区住房和城乡建设局"),
+    ("huanbao", "南昌市生态环境局东湖分局"),
+    ("minzheng", "东湖区民政局"),
+    ("sifa", "东湖区司法局"),
+    ("shuiwu", "东湖区水务局"),
+    ("jiaotong", "东湖区交通运输局"),
+    ("yuanlin", "东湖区园林绿化局"),
 ];
 
 fn polygon(ring: Ring) -> Boundary {
@@ -173,12 +181,90 @@ fn staff(
     Ok(())
 }
 
+struct CasePeople {
+    office: Caller,
+    worker: Caller,
+    chengguan: Caller,
+    resident: Caller,
+    departments: std::collections::HashMap<String, String>,
+}
+
+/// (category, title, reporter is the resident, the actions it has been through)
+type DemoCase = (&'static str, &'static str, bool, &'static [&'static str]);
+
+/// Cases in 孺子亭社区 at every stage of the closed loop, so that every screen has something to
+/// show: reported, filed, dispatched, accepted, handled, closed (and evaluated), suspended,
+/// rejected.
+const CASES: &[DemoCase] = &[
+    ("SJ0502", "阳明路店外经营占道", false, &[]),
+    ("SJ0102", "孺子亭公园东门暴露垃圾", false, &["file"]),
+    ("BJ0101", "上水井盖缺失", false, &["file", "dispatch"]),
+    ("SJ0504", "机动车占用人行道停放", false, &["file", "dispatch", "accept"]),
+    ("ZL0302", "楼道内电动车充电", false, &["file", "dispatch", "accept", "handle"]),
+    ("SJ0201", "电线杆小广告", false, &["file", "dispatch", "accept", "handle", "verify_pass"]),
+    ("ZL0505", "楼道灯不亮，请求维修", true, &["file", "dispatch", "accept", "handle", "verify_pass", "evaluate"]),
+    ("SJ0108", "绿化带焚烧树叶", false, &["file", "suspend"]),
+    ("SJ0505", "共享单车堆放", false, &["reject"]),
+];
+
+fn cases(conn: &mut DbConn, people: &CasePeople, cells: &[cell::Cell]) -> StoreResult<()> {
+    use geo::InteriorPoint;
+    use gridhub_store::case::{self, Act, Action, NewCase, Policy};
+    for (k, (category, title, by_resident, actions)) in CASES.iter().enumerate() {
+        // a few cells with several open cases, as a street with a trouble spot has
+        let c = &cells[[3, 9, 20, 20, 20, 33, 20, 58, 66][k % 9] % cells.len()];
+        let point = c.shape().interior_point().expect("a cell has an interior");
+        let reporter = if *by_resident { &people.resident } else { &people.worker };
+        let new = NewCase {
+            source: if *by_resident { "resident_request" } else { "field_report" }.into(),
+            category_code: (*category).into(),
+            title: (*title).into(),
+            description: format!("{title}，请尽快处理。"),
+            lng: point.x(),
+            lat: point.y(),
+            address: Some(format!("孺子亭社区 {}", c.name)),
+            priority: "normal".into(),
+            reported_at: None,
+            attachments: vec![format!("demo-photo-{k}.jpg")],
+            cell_id: Some(c.id.clone()),
+            near_cell_id: None,
+            idempotency: None,
+        };
+        let id = case::create(conn, reporter, &new)?.case.case.id;
+        for name in *actions {
+            let action = Action::parse(name).expect("demo actions are in the table");
+            let actor = match action {
+                Action::Accept | Action::Handle => &people.chengguan,
+                Action::VerifyPass => &people.worker,
+                Action::Evaluate => &people.resident,
+                _ => &people.office,
+            };
+            let act = Act {
+                note: Some(match action {
+                    Action::Handle => "已到现场处置完毕".into(),
+                    Action::Reject => "已由他人上报，重复".into(),
+                    Action::Suspend => "需协调产权单位，暂时挂账".into(),
+                    _ => "同意".into(),
+                }),
+                // the demo's department staff account is 城管's: its cases go there
+                department_id: people.departments.get("chengguan").cloned(),
+                satisfaction: Some(5),
+                ..Act::new(action)
+            };
+            case::transition(conn, actor, &id, act, &Policy::default())?;
+        }
+    }
+    Ok(())
+}
+
 /// What the demo data set holds, to tell the person who loaded it.
 pub struct Demo {
     /// (username, role) of every demo account.
     pub accounts: Vec<(String, String)>,
     pub communities: usize,
     pub cells: usize,
+    pub departments: usize,
+    pub cases: usize,
 }
 
 /// Loads the demo data into an empty database in one transaction; `None` when the database
@@ -278,6 +364,33 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             let cells = cell::of_community(conn, &system, &c.id)?.1;
             staff(conn, &c.id, &cells, thorough, &ids, &police.id, n)?;
         }
-        Ok(Some(Demo { accounts: made, communities: communities.len(), cells }))
+        let rule = routing::NewRule {
+            category_code: "SJ05".into(),
+            street_id: Some(streets[0].id.clone()),
+            department_id: departments[0].id.clone(),
+            priority: 10,
+        };
+        routing::create(conn, &system, rule)?;
+        let as_user = |k: usize, role: Role, scope: Option<&str>| Caller {
+            user_id: ids[k].clone(),
+            role,
+            scope_id: scope.map(Into::into),
+        };
+        let people = CasePeople {
+            office: as_user(2, Role::StreetAdmin, Some(&streets[0].id)),
+            worker: as_user(4, Role::GridWorker, Some(&communities[0].id)),
+            chengguan: as_user(6, Role::DeptStaff, Some(&departments[0].id)),
+            resident: as_user(7, Role::Resident, None),
+            departments: departments.iter().map(|d| (d.code.clone(), d.id.clone())).collect(),
+        };
+        let ruziting = cell::of_community(conn, &system, &communities[0].id)?.1;
+        cases(conn, &people, &ruziting)?;
+        Ok(Some(Demo {
+            accounts: made,
+            communities: communities.len(),
+            cells,
+            departments: DEPARTMENTS.len(),
+            cases: CASES.len(),
+        }))
     })
 }

@@ -140,7 +140,7 @@ pub fn list(
     if let Some(code) = category_code {
         rules.retain(|r| covers(&r.category_code, code));
     }
-    rules.sort_by(|a, b| order(a).cmp(&order(b)));
+    rules.sort_by_key(order);
     Ok(rules)
 }
 
@@ -177,7 +177,7 @@ pub fn choose(
     rules.retain(|r| {
         covers(&r.category_code, &category.code) && (r.street_id.is_none() || r.street_id.as_deref() == street_id)
     });
-    rules.sort_by(|a, b| order(a).cmp(&order(b)));
+    rules.sort_by_key(order);
     if let Some(rule) = rules.into_iter().next() {
         let d = department::get(conn, &rule.department_id)?;
         return Ok(Some(decision(d, "rule", Some(rule.id))));
@@ -209,13 +209,13 @@ mod tests {
 
     #[test]
     fn rules_are_tried_by_priority_then_specificity() {
-        let mut rules = vec![
+        let mut rules = [
             rule("a", "SJ05", None, 10),
             rule("b", "SJ0501", None, 10),
             rule("c", "SJ0501", Some("s"), 10),
             rule("d", "SJ05", Some("s"), 1),
         ];
-        rules.sort_by(|a, b| order(a).cmp(&order(b)));
+        rules.sort_by_key(order);
         let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["d", "c", "b", "a"]);
         assert!(covers("SJ05", "SJ0501") && covers("SJ0501", "SJ0501"));

@@ -1,13 +1,15 @@
 //! The timeline of a case: every transition with who did it (and in which role), when, why, with
 //! what evidence, and — for a dispatch — how the department was chosen.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Status;
-use crate::schema::case_events;
+use crate::schema::{case_events, users};
 use crate::{Caller, DbConn, StoreResult, now};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
@@ -64,12 +66,34 @@ pub(crate) fn record(
     Ok(e)
 }
 
-pub(crate) fn of_case(conn: &mut DbConn, case_id: &str) -> StoreResult<Vec<Event>> {
-    Ok(case_events::table
+/// An event with the name of who did it, as a timeline shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    #[serde(flatten)]
+    pub event: Event,
+    pub actor_name: Option<String>,
+}
+
+pub(crate) fn of_case(conn: &mut DbConn, case_id: &str) -> StoreResult<Vec<EventView>> {
+    let events: Vec<Event> = case_events::table
         .filter(case_events::case_id.eq(case_id))
         .order((case_events::at.asc(), case_events::id.asc()))
         .select(Event::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    let actors: Vec<&str> = events.iter().filter_map(|e| e.actor_id.as_deref()).collect();
+    let names: HashMap<String, String> = users::table
+        .filter(users::id.eq_any(&actors))
+        .select((users::id, users::display_name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(events
+        .into_iter()
+        .map(|event| {
+            let actor_name = event.actor_id.as_ref().and_then(|id| names.get(id)).cloned();
+            EventView { event, actor_name }
+        })
+        .collect())
 }
 
 /// When the case was last suspended.

@@ -116,6 +116,10 @@ pub struct CaseView {
     pub case: Case,
     pub outside_grid: bool,
     pub step: Option<&'static str>,
+    pub category_name: String,
+    pub cell_code: Option<String>,
+    pub cell_name: Option<String>,
+    pub department_name: Option<String>,
     pub reporters_count: i64,
     pub rework_count: i64,
     pub misdispatch_count: i64,
@@ -395,26 +399,72 @@ pub fn find(conn: &mut DbConn, caller: &Caller, id: &str, policy: &Policy) -> St
 }
 
 fn view(conn: &mut DbConn, case: Case) -> StoreResult<CaseView> {
-    let reporters_count =
-        case_reporters::table.filter(case_reporters::case_id.eq(&case.id)).count().get_result(conn)?;
-    let count = |conn: &mut DbConn, action: &str| -> StoreResult<i64> {
-        Ok(case_events::table
-            .filter(case_events::case_id.eq(&case.id))
-            .filter(case_events::action.eq(action))
-            .count()
-            .get_result(conn)?)
-    };
-    let rework_count = count(conn, "verify_fail")?;
-    let misdispatch_count = count(conn, "return")?;
-    Ok(CaseView {
-        outside_grid: case.cell_id.is_none(),
-        step: case.state().step().map(Step::as_str),
-        reporters_count,
-        rework_count,
-        misdispatch_count,
-        allowed_actions: None,
-        case,
-    })
+    Ok(views(conn, vec![case])?.pop().expect("one case in, one view out"))
+}
+
+/// Views of a page of cases, with the names a screen shows (category, cell, department) and
+/// the counts, in a fixed number of queries whatever the page size.
+fn views(conn: &mut DbConn, rows: Vec<Case>) -> StoreResult<Vec<CaseView>> {
+    use std::collections::HashMap;
+
+    use crate::schema::{categories, cells, departments};
+    let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
+    let codes: Vec<&str> = rows.iter().map(|c| c.category_code.as_str()).collect();
+    let cell_ids: Vec<&str> = rows.iter().filter_map(|c| c.cell_id.as_deref()).collect();
+    let dept_ids: Vec<&str> = rows.iter().filter_map(|c| c.department_id.as_deref()).collect();
+    let category_names: HashMap<String, String> = categories::table
+        .filter(categories::code.eq_any(&codes))
+        .select((categories::code, categories::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let cell_names: HashMap<String, (String, String)> = cells::table
+        .filter(cells::id.eq_any(&cell_ids))
+        .select((cells::id, cells::code, cells::name))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect();
+    let dept_names: HashMap<String, String> = departments::table
+        .filter(departments::id.eq_any(&dept_ids))
+        .select((departments::id, departments::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let reporters: HashMap<String, i64> = case_reporters::table
+        .filter(case_reporters::case_id.eq_any(&ids))
+        .group_by(case_reporters::case_id)
+        .select((case_reporters::case_id, diesel::dsl::count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let counted: Vec<(String, String, i64)> = case_events::table
+        .filter(case_events::case_id.eq_any(&ids))
+        .filter(case_events::action.eq_any(["verify_fail", "return"]))
+        .group_by((case_events::case_id, case_events::action))
+        .select((case_events::case_id, case_events::action, diesel::dsl::count_star()))
+        .load(conn)?;
+    let count =
+        |id: &str, action: &str| counted.iter().find(|(c, a, _)| c == id && a == action).map_or(0, |(_, _, n)| *n);
+    Ok(rows
+        .into_iter()
+        .map(|case| {
+            let cell = case.cell_id.as_ref().and_then(|id| cell_names.get(id));
+            CaseView {
+                outside_grid: case.cell_id.is_none(),
+                step: case.state().step().map(Step::as_str),
+                category_name: category_names.get(&case.category_code).cloned().unwrap_or_default(),
+                cell_code: cell.map(|c| c.0.clone()),
+                cell_name: cell.map(|c| c.1.clone()),
+                department_name: case.department_id.as_ref().and_then(|id| dept_names.get(id)).cloned(),
+                reporters_count: reporters.get(&case.id).copied().unwrap_or(0),
+                rework_count: count(&case.id, "verify_fail"),
+                misdispatch_count: count(&case.id, "return"),
+                allowed_actions: None,
+                case,
+            }
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Default)]
@@ -494,8 +544,7 @@ pub fn list(conn: &mut DbConn, caller: &Caller, filter: &CaseFilter, page: &Page
     }
     let rows = q.limit(page.fetch()).load(conn)?;
     let paged = Paged::from_rows(rows, page, |c: &Case| &c.id);
-    let items = paged.items.into_iter().map(|c| view(conn, c)).collect::<StoreResult<Vec<_>>>()?;
-    Ok(Paged { items, next_after: paged.next_after })
+    Ok(Paged { items: views(conn, paged.items)?, next_after: paged.next_after })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -574,7 +623,7 @@ pub fn update(
 }
 
 /// The timeline of a case the caller may see, oldest first.
-pub fn events(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Vec<event::Event>> {
+pub fn events(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Vec<event::EventView>> {
     find_case(conn, caller, id)?;
     event::of_case(conn, id)
 }
