@@ -1,5 +1,5 @@
 //! The demo data set: a real district with nested codes, communities with valid boundaries
-//! near Nanchang, and one account of every role that can log in.
+//! near Nanchang, one account of every role that can log in, and cases at every stage.
 
 use gridhub_e2e::*;
 use gridhub_store::Role;
@@ -39,5 +39,19 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
         let lat = c["boundary"]["coordinates"][0][0][1].as_f64().unwrap();
         assert!((115.85..115.95).contains(&lng) && (28.65..28.72).contains(&lat), "in 东湖区, Nanchang");
     }
+    // cases at every stage of the closed loop, each where its office and its department see it
+    let office = app.login("gongyuan.office", gridhub::demo::PASSWORD).await;
+    let cases = json(app.get(Some(&office), "/api/v1/cases").await).await["items"].as_array().unwrap().clone();
+    let mut statuses: Vec<&str> = cases.iter().map(|c| c["status"].as_str().unwrap()).collect();
+    statuses.sort_unstable();
+    statuses.dedup();
+    assert_eq!(statuses, ["accepted", "closed", "dispatched", "filed", "handled", "rejected", "reported", "suspended"]);
+    assert!(cases.iter().all(|c| c["outside_grid"] == false && c["cell_code"].is_string()));
+    let dept = app.login("chengguan.zhang", gridhub::demo::PASSWORD).await;
+    let theirs = json(app.get(Some(&dept), "/api/v1/cases").await).await["items"].as_array().unwrap().len();
+    assert_eq!(theirs, 5, "the department sees the cases dispatched to it");
+    let resident = app.login("resident.chen", gridhub::demo::PASSWORD).await;
+    let own = json(app.get(Some(&resident), "/api/v1/cases").await).await;
+    assert_eq!(own["items"][0]["satisfaction"], 5, "the resident's request, closed and evaluated");
     app.stop().await;
 }

@@ -262,6 +262,9 @@ async fn the_permission_matrix_holds(backend: Backend) {
         ("dept", Role::DeptStaff, Some(&a.dept)),
         ("resident", Role::Resident, None),
     ];
+    let d2 = a.d[1].clone();
+    let far_dept =
+        app.store(|conn| department::create(conn, &Caller::system(), &d2, "chengguan", "城管局", None).unwrap().id);
     let near = app.create_user("near.volunteer", Role::Volunteer, Some(&a.c[0]));
     let far = app.create_user("far.volunteer", Role::Volunteer, Some(&a.c[1]));
     // (method, path, body) for area 1 then area 2, and per role the statuses expected
@@ -309,6 +312,13 @@ async fn the_permission_matrix_holds(backend: Backend) {
         ),
         ("audit", [("GET", "/api/v1/audit".into(), None), ("GET", format!("/api/v1/audit?target={}", a.c[1]), None)]),
         (
+            "read department",
+            [
+                ("GET", format!("/api/v1/departments/{}", a.dept), None),
+                ("GET", format!("/api/v1/departments/{far_dept}"), None),
+            ],
+        ),
+        (
             "locate",
             [
                 ("GET", "/api/v1/cells/locate?lng=115.8905&lat=28.6705".into(), None),
@@ -321,16 +331,16 @@ async fn the_permission_matrix_holds(backend: Backend) {
     const N: [u16; 2] = [404, 404]; // sees nothing
     const A: [u16; 2] = [200, 200];
     #[rustfmt::skip]
-    let expect: [[[u16; 2]; 18]; 8] = [
-        //  district street community cell coverage map   rn-d  rn-s  rn-c  rn-cell gen  cell-asg c-staff s-staff user  create     audit locate
-        [A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, [201, 201], A, A], // sys
-        [R, R, R, R, R, R, R, R, R, R, R, R, R, R, R, [201, 403], A, A], // d1admin
-        [R, R, R, R, R, R, W, W, W, R, R, R, R, R, R, [201, 403], A, A], // s1admin
-        [R, R, R, R, R, R, W, W, W, W, W, R, R, N, R, [201, 403], A, A], // c1admin
-        [R, R, R, R, R, R, W, W, W, W, W, R, R, N, N, [403, 403], [403, 403], A], // worker
-        [R, R, R, R, R, R, W, W, W, W, W, R, R, N, N, [403, 403], [403, 403], A], // volunteer
-        [R, R, R, R, R, R, W, W, W, W, W, R, R, R, N, [403, 403], [403, 403], A], // dept
-        [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, [403, 403], [403, 403], A], // resident
+    let expect: [[[u16; 2]; 19]; 8] = [
+        //  district street community cell coverage map   rn-d  rn-s  rn-c  rn-cell gen  cell-asg c-staff s-staff user  create     audit  dept locate
+        [A, A, A, A, A, A, A, A, A, A, A, A, A, A, A, [201, 201], A, A, A], // sys
+        [R, R, R, R, R, R, R, R, R, R, R, R, R, R, R, [201, 403], A, R, A], // d1admin
+        [R, R, R, R, R, R, W, W, W, R, R, R, R, R, R, [201, 403], A, R, A], // s1admin
+        [R, R, R, R, R, R, W, W, W, W, W, R, R, N, R, [201, 403], A, R, A], // c1admin
+        [R, R, R, R, R, R, W, W, W, W, W, R, R, N, N, [403, 403], [403, 403], R, A], // worker
+        [R, R, R, R, R, R, W, W, W, W, W, R, R, N, N, [403, 403], [403, 403], R, A], // volunteer
+        [R, R, R, R, R, R, W, W, W, W, W, R, R, R, N, [403, 403], [403, 403], R, A], // dept
+        [N, N, N, N, N, N, N, N, N, N, N, N, N, N, N, [403, 403], [403, 403], N, A], // resident
     ];
     let mut failures = Vec::new();
     for ((name, role, scope), want) in roles.iter().zip(expect) {
