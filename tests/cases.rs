@@ -454,6 +454,17 @@ async fn each_role_is_refused_what_it_may_not_do(backend: Backend) {
         problem(act(app, s.t(who), id, action, note("x")).await, 403).await;
     }
     problem(act(app, s.t("gongan"), id, "accept", json!({})).await, 404).await;
+    // two offices acting on one case at once: one wins, the other is told it moved on
+    for round in 0..3 {
+        let c = file(app, s.t("worker"), &report("SJ0502", HERE)).await;
+        let path = format!("/api/v1/cases/{}/transitions", c["id"].as_str().unwrap());
+        let body = json!({"action": "file", "expected_version": 1});
+        let (a, b) =
+            tokio::join!(app.post(Some(s.t("office")), &path, &body), app.post(Some(s.t("donghu")), &path, &body));
+        let mut got = [a.status().as_u16(), b.status().as_u16()];
+        got.sort_unstable();
+        assert_eq!(got, [200, 412], "round {round}");
+    }
     // a stale version answers 412 and changes nothing
     let res = app
         .post(

@@ -299,6 +299,18 @@ fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase) -> StoreResult
     })
 }
 
+/// Writes `new` over the case if it is still at `seen` (compare-and-set): two offices acting on
+/// one case at once cannot both win, whatever the isolation level.
+fn save(conn: &mut DbConn, seen: i64, new: &Case) -> StoreResult<()> {
+    let written = diesel::update(cases::table.find(&new.id).filter(cases::version.eq(seen))).set(new).execute(conn)?;
+    if written == 1 {
+        Ok(())
+    } else {
+        let current = cases::table.find(&new.id).select(cases::version).first(conn)?;
+        Err(StoreError::VersionMismatch { entity: "case", id: new.id.clone(), current })
+    }
+}
+
 fn add_reporter(conn: &mut DbConn, case_id: &str, user_id: &str, via: &str, t: NaiveDateTime) -> StoreResult<()> {
     let known = case_reporters::table
         .find((case_id, user_id))
@@ -607,7 +619,7 @@ pub fn update(
         new.description = patch.description.unwrap_or(new.description);
         new.address = patch.address.unwrap_or(new.address);
         new.priority = patch.priority.unwrap_or(new.priority);
-        diesel::update(cases::table.find(id)).set(&new).execute(conn)?;
+        save(conn, old.version, &new)?;
         let changes = crate::audit::diff(&[
             ("title", json!(old.title), json!(new.title)),
             ("description", json!(old.description), json!(new.description)),

@@ -8,11 +8,11 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::lifecycle::{Next, TRANSITIONS};
-use super::{Action, Case, CaseView, Status, event, find_case, is_reporter, view};
+use super::{Action, Case, CaseView, Status, event, find_case, is_reporter, save, view};
 use crate::category::{self, Limit};
 use crate::error::expect_version;
 use crate::routing::{self, Decision};
-use crate::schema::{case_reporters, cases};
+use crate::schema::case_reporters;
 use crate::{Caller, DbConn, StoreError, StoreResult, audit, department, now};
 
 /// Settings of the closed loop that an operator chooses.
@@ -246,12 +246,15 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.start_step(to, &category, at);
                 data = json!({"rework": true});
             }
-            _ => new.start_step(to, &category, at),
+            _ => {
+                new.suspended_from = None;
+                new.start_step(to, &category, at);
+            }
         }
         if to == Status::Closed && state != Status::Closed {
             new.closed_at = Some(at);
         }
-        diesel::update(cases::table.find(id)).set(&new).execute(conn)?;
+        save(conn, case.version, &new)?;
         event::record(
             conn,
             caller,
@@ -346,9 +349,7 @@ fn merge_into(conn: &mut DbConn, caller: &Caller, dup: &Case, into: &str, at: Na
     for user in &reporters {
         super::add_reporter(conn, &original.id, user, &dup.id, at)?;
     }
-    diesel::update(cases::table.find(&original.id))
-        .set((cases::version.eq(original.version + 1), cases::updated_at.eq(at)))
-        .execute(conn)?;
+    save(conn, original.version, &Case { version: original.version + 1, updated_at: at, ..original.clone() })?;
     let data: Value = json!({"duplicate": dup.id, "reporters": reporters.len()});
     event::record(conn, caller, &original.id, "merged_in", Some(state), state, None, &[], None, data)?;
     Ok(original.id)
