@@ -112,6 +112,18 @@ impl Check {
         self.0.push(FieldProblem::new(field, detail));
     }
 
+    /// Free text: trimmed, at most `max` characters, and not empty when `required`.
+    pub fn text(&mut self, field: &str, value: &str, max: usize, required: bool) -> String {
+        let v = value.trim();
+        if required && v.is_empty() {
+            self.push(field, "is required");
+        }
+        if v.chars().count() > max {
+            self.push(field, format!("must be at most {max} characters"));
+        }
+        v.to_owned()
+    }
+
     /// A name: trimmed, 1 to 100 characters.
     pub fn name(&mut self, field: &str, value: &str) -> String {
         let v = value.trim();
@@ -189,10 +201,12 @@ impl PageQuery {
 
 /// The JSON of one page of a list: `{"items": [...], "next_cursor": "..." | null}`.
 pub fn page_json<T: serde::Serialize>(paged: gridhub_store::Paged<T>) -> serde_json::Value {
-    serde_json::json!({
-        "items": paged.items,
-        "next_cursor": paged.next_after.map(|id| URL_SAFE_NO_PAD.encode(id)),
-    })
+    serde_json::json!({"items": paged.items, "next_cursor": cursor(paged.next_after)})
+}
+
+/// The `next_cursor` of a page that ends after the id `next_after` (null on the last page).
+pub fn cursor(next_after: Option<String>) -> Value {
+    next_after.map(|id| URL_SAFE_NO_PAD.encode(id)).into()
 }
 
 /// The version named by `If-Match: "<version>"`, if the header is there (`*` names none).

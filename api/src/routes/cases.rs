@@ -10,10 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::cells::crs;
+use super::cells::{CrsQuery, crs};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Check, Json, PageQuery, RawBody, etag, if_match, nullable, parse_json};
+use crate::extract::{Check, Json, PageQuery, RawBody, cursor, etag, if_match, nullable, parse_json};
 use crate::state::AppState;
 
 /// How far from the nearest cell a point outside every cell may lie and still be placed in
@@ -52,17 +52,6 @@ fn attachments(check: &mut Check, ids: Vec<String>) -> Vec<String> {
         }
     }
     ids
-}
-
-fn text(check: &mut Check, field: &str, value: &str, max: usize, required: bool) -> String {
-    let v = value.trim();
-    if required && v.is_empty() {
-        check.push(field, "is required");
-    }
-    if v.chars().count() > max {
-        check.push(field, format!("must be at most {max} characters"));
-    }
-    v.to_owned()
 }
 
 fn point(check: &mut Check, lng: f64, lat: f64, io: Crs) -> (f64, f64) {
@@ -122,11 +111,11 @@ pub async fn create(
     if let Err(e) = gridhub_store::category::parse_code(&body.category_code) {
         check.push("category_code", e);
     }
-    let title = text(&mut check, "title", &body.title, 100, true);
-    let description = text(&mut check, "description", &body.description, 2000, false);
+    let title = check.text("title", &body.title, 100, true);
+    let description = check.text("description", &body.description, 2000, false);
     let io = body_crs(&mut check, body.crs.as_deref());
     let (lng, lat) = point(&mut check, body.lng, body.lat, io);
-    let address = body.address.as_deref().map(|a| text(&mut check, "address", a, 200, false));
+    let address = body.address.as_deref().map(|a| check.text("address", a, 200, false));
     let priority = body.priority.unwrap_or_else(|| "normal".into());
     if !case::PRIORITIES.contains(&priority.as_str()) {
         check.push("priority", format!("must be one of {}", case::PRIORITIES.join(", ")));
@@ -227,16 +216,8 @@ pub async fn list(
         received_to,
     };
     let rows = state.db(move |conn| case::list(conn, &caller, &filter, &page)).await?;
-    let next = crate::extract::page_json(gridhub_store::Paged { items: Vec::<()>::new(), next_after: rows.next_after })
-        ["next_cursor"]
-        .clone();
     let items: Vec<Value> = rows.items.iter().map(|v| case_json(v, out)).collect();
-    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": next})))
-}
-
-#[derive(Deserialize)]
-pub struct CrsQuery {
-    crs: Option<String>,
+    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": cursor(rows.next_after)})))
 }
 
 /// `GET /api/v1/cases/{id}`: with `allowed_actions` for the caller.
@@ -272,9 +253,9 @@ pub async fn update(
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;
     let mut check = Check::default();
-    let title = body.title.map(|t| text(&mut check, "title", &t, 100, true));
-    let description = body.description.map(|d| text(&mut check, "description", &d, 2000, false));
-    let address = body.address.map(|a| a.map(|a| text(&mut check, "address", &a, 200, false)));
+    let title = body.title.map(|t| check.text("title", &t, 100, true));
+    let description = body.description.map(|d| check.text("description", &d, 2000, false));
+    let address = body.address.map(|a| a.map(|a| check.text("address", &a, 200, false)));
     if let Some(p) = &body.priority
         && !case::PRIORITIES.contains(&p.as_str())
     {
@@ -321,7 +302,7 @@ pub async fn transition(
         let all: Vec<&str> = case::lifecycle::TRANSITIONS.iter().map(|t| t.name).collect();
         check.push("action", format!("must be one of {}", all.join(", ")));
     }
-    let note = body.note.as_deref().map(|n| text(&mut check, "note", n, 2000, false)).filter(|n| !n.is_empty());
+    let note = body.note.as_deref().map(|n| check.text("note", n, 2000, false)).filter(|n| !n.is_empty());
     let io = body_crs(&mut check, body.crs.as_deref());
     let at_point = match (body.lng, body.lat) {
         (Some(lng), Some(lat)) => Some(point(&mut check, lng, lat, io)),

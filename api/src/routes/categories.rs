@@ -67,12 +67,8 @@ fn check_duplicates(check: &mut Check, radius: Option<f64>, hours: Option<i32>) 
     }
 }
 
-fn text(check: &mut Check, field: &str, value: Option<String>) -> Option<String> {
-    let v = value?.trim().to_owned();
-    if v.chars().count() > 1000 {
-        check.push(field, "must be at most 1000 characters");
-    }
-    Some(v)
+fn criteria(check: &mut Check, field: &str, value: Option<String>) -> Option<String> {
+    value.map(|v| check.text(field, &v, 1000, false))
 }
 
 pub async fn create(
@@ -90,8 +86,8 @@ pub async fn create(
         code: body.code,
         name,
         default_department: body.default_department,
-        filing_criteria: text(&mut check, "filing_criteria", body.filing_criteria),
-        closing_criteria: text(&mut check, "closing_criteria", body.closing_criteria),
+        filing_criteria: criteria(&mut check, "filing_criteria", body.filing_criteria),
+        closing_criteria: criteria(&mut check, "closing_criteria", body.closing_criteria),
         time_limits: body.time_limits,
         duplicate_radius_m: body.duplicate_radius_m,
         duplicate_window_hours: body.duplicate_window_hours,
@@ -132,8 +128,8 @@ pub async fn update(
     let patch = CategoryPatch {
         name,
         default_department: body.default_department,
-        filing_criteria: text(&mut check, "filing_criteria", body.filing_criteria),
-        closing_criteria: text(&mut check, "closing_criteria", body.closing_criteria),
+        filing_criteria: criteria(&mut check, "filing_criteria", body.filing_criteria),
+        closing_criteria: criteria(&mut check, "closing_criteria", body.closing_criteria),
         time_limits: body.time_limits,
         duplicate_radius_m: body.duplicate_radius_m,
         duplicate_window_hours: body.duplicate_window_hours,

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Check, Json, PageQuery, etag, if_match, nullable, page_json};
+use crate::extract::{Check, Json, PageQuery, cursor, etag, if_match, nullable};
 use crate::geojson::{cell_json, collection, read_features};
 use crate::map::{self, Colours};
 use crate::state::AppState;
@@ -97,15 +97,14 @@ pub async fn list(
         include_retired: query.include_retired.as_deref() == Some("true"),
     };
     let rows = state.db(move |conn| cell::list(conn, &caller, &filter, &page)).await?;
-    let next =
-        page_json(gridhub_store::Paged { items: Vec::<()>::new(), next_after: rows.next_after })["next_cursor"].clone();
-    let extra = Map::from_iter([("next_cursor".to_owned(), next)]);
+    let extra = Map::from_iter([("next_cursor".to_owned(), cursor(rows.next_after))]);
     Ok(HttpResponse::Ok().content_type("application/geo+json").body(collection(&rows.items, out, extra).to_string()))
 }
 
+/// `?crs=`: the coordinate system of the answer.
 #[derive(Deserialize)]
 pub struct CrsQuery {
-    crs: Option<String>,
+    pub crs: Option<String>,
 }
 
 pub async fn get(
