@@ -118,6 +118,8 @@ pub struct Transition {
     pub from: &'static [Status],
     pub to: Next,
     pub roles: &'static [Role],
+    /// Whether the action needs a note (a reason, what was done).
+    pub note: bool,
     /// What else the action needs, for the documentation (the store checks it).
     pub needs: &'static str,
 }
@@ -136,24 +138,24 @@ const NOT_FINISHED: &[Status] = &[Reported, Filed, Dispatched, Accepted, Handled
 
 #[rustfmt::skip]
 pub const TRANSITIONS: &[Transition] = &[
-    Transition { action: Action::File, name: "file", label: "立案", from: &[Reported], to: Next::To(Filed), roles: OFFICE, needs: "" },
-    Transition { action: Action::Reject, name: "reject", label: "不予立案", from: &[Reported], to: Next::To(Rejected), roles: OFFICE, needs: "note (the reason)" },
-    Transition { action: Action::Dispatch, name: "dispatch", label: "派遣", from: &[Filed], to: Next::To(Dispatched), roles: OFFICE, needs: "department_id, or a routing rule / the category's default department" },
-    Transition { action: Action::SelfHandle, name: "self_handle", label: "自处理", from: &[Filed], to: Next::To(Closed), roles: GRID, needs: "note; attachments where photos were taken" },
-    Transition { action: Action::Accept, name: "accept", label: "签收", from: &[Dispatched], to: Next::To(Accepted), roles: DEPARTMENT, needs: "the case is dispatched to the caller's department" },
-    Transition { action: Action::Return, name: "return", label: "退回", from: &[Dispatched], to: Next::To(Filed), roles: DEPARTMENT, needs: "note; counted as a mis-dispatch" },
-    Transition { action: Action::Handle, name: "handle", label: "处置反馈", from: &[Accepted], to: Next::To(Handled), roles: DEPARTMENT, needs: "note; attachments where photos were taken" },
-    Transition { action: Action::VerifyPass, name: "verify_pass", label: "核查结案", from: &[Handled], to: Next::To(Closed), roles: GRID, needs: "" },
-    Transition { action: Action::VerifyFail, name: "verify_fail", label: "返工", from: &[Handled], to: Next::To(Accepted), roles: GRID, needs: "note; counted as rework" },
-    Transition { action: Action::Suspend, name: "suspend", label: "挂账", from: WORKING, to: Next::To(Suspended), roles: OFFICE, needs: "note" },
-    Transition { action: Action::Resume, name: "resume", label: "恢复", from: &[Suspended], to: Next::Back, roles: OFFICE, needs: "the deadline moves on by the time suspended" },
-    Transition { action: Action::RequestExtension, name: "request_extension", label: "申请延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: DEPARTMENT, needs: "extend_by (30m, 4h, 3d); none pending" },
-    Transition { action: Action::GrantExtension, name: "grant_extension", label: "批准延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, needs: "a pending request; moves the deadline" },
-    Transition { action: Action::DenyExtension, name: "deny_extension", label: "驳回延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, needs: "a pending request" },
-    Transition { action: Action::Void, name: "void", label: "作废", from: &[Reported, Filed, Rejected, Dispatched, Accepted, Handled, Suspended], to: Next::To(Void), roles: OFFICE, needs: "note" },
-    Transition { action: Action::Evaluate, name: "evaluate", label: "评价", from: &[Closed], to: Next::Stay, roles: &[Resident], needs: "satisfaction 1–5; a resident request, by its reporter, once" },
-    Transition { action: Action::Reopen, name: "reopen", label: "重新立案", from: &[Closed], to: Next::To(Filed), roles: OFFICE, needs: "within the reopen window after closing; note" },
-    Transition { action: Action::Merge, name: "merge", label: "合并", from: NOT_FINISHED, to: Next::To(Closed), roles: OFFICE, needs: "into: the original, open case (POST /cases/{id}/merge)" },
+    Transition { action: Action::File, name: "file", label: "立案", from: &[Reported], to: Next::To(Filed), roles: OFFICE, note: false, needs: "" },
+    Transition { action: Action::Reject, name: "reject", label: "不予立案", from: &[Reported], to: Next::To(Rejected), roles: OFFICE, note: true, needs: "the reason" },
+    Transition { action: Action::Dispatch, name: "dispatch", label: "派遣", from: &[Filed], to: Next::To(Dispatched), roles: OFFICE, note: false, needs: "department_id, or a routing rule / the category's default department" },
+    Transition { action: Action::SelfHandle, name: "self_handle", label: "自处理", from: &[Filed], to: Next::To(Closed), roles: GRID, note: true, needs: "attachments where photos were taken" },
+    Transition { action: Action::Accept, name: "accept", label: "签收", from: &[Dispatched], to: Next::To(Accepted), roles: DEPARTMENT, note: false, needs: "the case is dispatched to the caller's department" },
+    Transition { action: Action::Return, name: "return", label: "退回", from: &[Dispatched], to: Next::To(Filed), roles: DEPARTMENT, note: true, needs: "counted as a mis-dispatch" },
+    Transition { action: Action::Handle, name: "handle", label: "处置反馈", from: &[Accepted], to: Next::To(Handled), roles: DEPARTMENT, note: true, needs: "attachments where photos were taken" },
+    Transition { action: Action::VerifyPass, name: "verify_pass", label: "核查结案", from: &[Handled], to: Next::To(Closed), roles: GRID, note: false, needs: "" },
+    Transition { action: Action::VerifyFail, name: "verify_fail", label: "返工", from: &[Handled], to: Next::To(Accepted), roles: GRID, note: true, needs: "counted as rework" },
+    Transition { action: Action::Suspend, name: "suspend", label: "挂账", from: WORKING, to: Next::To(Suspended), roles: OFFICE, note: true, needs: "" },
+    Transition { action: Action::Resume, name: "resume", label: "恢复", from: &[Suspended], to: Next::Back, roles: OFFICE, note: false, needs: "the deadline moves on by the time suspended" },
+    Transition { action: Action::RequestExtension, name: "request_extension", label: "申请延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: DEPARTMENT, note: false, needs: "extend_by (30m, 4h, 3d); none pending" },
+    Transition { action: Action::GrantExtension, name: "grant_extension", label: "批准延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, note: false, needs: "a pending request; moves the deadline" },
+    Transition { action: Action::DenyExtension, name: "deny_extension", label: "驳回延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, note: false, needs: "a pending request" },
+    Transition { action: Action::Void, name: "void", label: "作废", from: &[Reported, Filed, Rejected, Dispatched, Accepted, Handled, Suspended], to: Next::To(Void), roles: OFFICE, note: true, needs: "" },
+    Transition { action: Action::Evaluate, name: "evaluate", label: "评价", from: &[Closed], to: Next::Stay, roles: &[Resident], note: false, needs: "satisfaction 1–5; a resident request, by its reporter, once" },
+    Transition { action: Action::Reopen, name: "reopen", label: "重新立案", from: &[Closed], to: Next::To(Filed), roles: OFFICE, note: true, needs: "within the reopen window after closing" },
+    Transition { action: Action::Merge, name: "merge", label: "合并", from: NOT_FINISHED, to: Next::To(Closed), roles: OFFICE, note: false, needs: "into: the original, open case (POST /cases/{id}/merge)" },
 ];
 
 impl Action {
@@ -177,7 +179,8 @@ impl Action {
 
 /// The table as Markdown, for `docs/case-lifecycle.md`.
 pub fn markdown() -> String {
-    let mut out = String::from("| action | 中文 | from | to | roles | needs |\n|---|---|---|---|---|---|\n");
+    let mut out =
+        String::from("| action | 中文 | from | to | roles | note | also needs |\n|---|---|---|---|---|---|---|\n");
     for t in TRANSITIONS {
         let from: Vec<&str> = t.from.iter().map(|s| s.as_str()).collect();
         let to = match t.to {
@@ -187,12 +190,13 @@ pub fn markdown() -> String {
         };
         let roles: Vec<&str> = t.roles.iter().map(|r| r.as_str()).collect();
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
             t.name,
             t.label,
             from.join(", "),
             to,
             roles.join(", "),
+            if t.note { "required" } else { "" },
             t.needs
         ));
     }

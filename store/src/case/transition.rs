@@ -117,18 +117,7 @@ pub(crate) fn allowed(
 
 /// What an action needs besides the case being in the right state.
 fn check_input(act: &Act) -> StoreResult<()> {
-    let needs_note = matches!(
-        act.action,
-        Action::Reject
-            | Action::SelfHandle
-            | Action::Return
-            | Action::Handle
-            | Action::VerifyFail
-            | Action::Suspend
-            | Action::Void
-            | Action::Reopen
-    );
-    if needs_note && act.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+    if act.action.transition().note && act.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
         return Err(StoreError::invalid("note", format!("is required to {}", act.action.as_str())));
     }
     if act.action == Action::RequestExtension && act.extend_by.is_none() {
@@ -167,9 +156,10 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             Some(format!("a {} case cannot be {}", state.as_str(), past(action)))
         };
         if let Some(why) = why {
+            let allowed = allowed(conn, caller, &case, policy)?;
             return Err(StoreError::NotAllowedNow {
-                detail: format!("{why}; allowed now: {}", allowed(conn, caller, &case, policy)?.join(", ")),
-                allowed: allowed(conn, caller, &case, policy)?,
+                detail: format!("{why}; allowed now: {}", allowed.join(", ")),
+                allowed,
             });
         }
         check_input(&act)?;
