@@ -22,10 +22,15 @@
 //! | max_import_bytes | `GRIDHUB_MAX_IMPORT_BYTES` | `33554432` (32 MiB) |
 //! | max_full_time_cells | `GRIDHUB_MAX_FULL_TIME_CELLS` | `3` |
 //! | case_reopen_days | `GRIDHUB_CASE_REOPEN_DAYS` | `7` |
+//! | working_hours | `GRIDHUB_WORKING_HOURS` | `09:00-12:00,13:30-17:30` (China Standard Time) |
+//! | whistle_on_site_m | `GRIDHUB_WHISTLE_ON_SITE_M` | `200` |
+//! | worker_interval_ms | `GRIDHUB_WORKER_INTERVAL_MS` | `5000` |
+//! | webhook_timeout_ms / webhook_max_attempts / webhook_retry_base_secs | `GRIDHUB_WEBHOOK_…` | `5000` / `8` / `30` |
 //! | login_per_minute_per_address / …_per_username | `GRIDHUB_LOGIN_PER_MINUTE_PER_ADDRESS` / `…_PER_USERNAME` | `30` / `10` |
 
 use std::path::{Path, PathBuf};
 
+use gridhub_store::calendar::WorkingHours;
 use serde::Deserialize;
 
 /// One layer of settings, every value optional: the command line (with its environment
@@ -109,6 +114,27 @@ pub struct SettingsLayer {
     /// How many days after closing a case may be reopened [default: 7]
     #[arg(long, env = "GRIDHUB_CASE_REOPEN_DAYS", global = true)]
     pub case_reopen_days: Option<u32>,
+    /// The working periods of a day, China Standard Time, that time limits count
+    /// [default: 09:00-12:00,13:30-17:30]
+    #[arg(long, env = "GRIDHUB_WORKING_HOURS", global = true)]
+    pub working_hours: Option<String>,
+    /// How near the case a department's report-in counts as on site, metres [default: 200]
+    #[arg(long, env = "GRIDHUB_WHISTLE_ON_SITE_M", global = true)]
+    pub whistle_on_site_m: Option<f64>,
+    /// How often the background workers look for overdue work and webhooks to send,
+    /// milliseconds [default: 5000]
+    #[arg(long, env = "GRIDHUB_WORKER_INTERVAL_MS", global = true)]
+    pub worker_interval_ms: Option<u64>,
+    /// Time limit for a department's webhook to answer, milliseconds [default: 5000]
+    #[arg(long, env = "GRIDHUB_WEBHOOK_TIMEOUT_MS", global = true)]
+    pub webhook_timeout_ms: Option<u64>,
+    /// Attempts to deliver a webhook before it is dead-lettered [default: 8]
+    #[arg(long, env = "GRIDHUB_WEBHOOK_MAX_ATTEMPTS", global = true)]
+    pub webhook_max_attempts: Option<u32>,
+    /// The first retry of a webhook waits this long, doubling after each failure (with
+    /// jitter), seconds [default: 30]
+    #[arg(long, env = "GRIDHUB_WEBHOOK_RETRY_BASE_SECS", global = true)]
+    pub webhook_retry_base_secs: Option<u64>,
 }
 
 /// The resolved settings the service runs with.
@@ -138,6 +164,12 @@ pub struct Settings {
     pub max_import_bytes: usize,
     pub max_full_time_cells: usize,
     pub case_reopen_days: u32,
+    pub working_hours: String,
+    pub whistle_on_site_m: f64,
+    pub worker_interval_ms: u64,
+    pub webhook_timeout_ms: u64,
+    pub webhook_max_attempts: u32,
+    pub webhook_retry_base_secs: u64,
 }
 
 impl Default for Settings {
@@ -179,6 +211,12 @@ impl Settings {
             max_import_bytes: pick!(max_import_bytes, 32 * 1024 * 1024),
             max_full_time_cells: pick!(max_full_time_cells, 3).max(1),
             case_reopen_days: pick!(case_reopen_days, 7),
+            working_hours: pick!(working_hours, "09:00-12:00,13:30-17:30".into()),
+            whistle_on_site_m: pick!(whistle_on_site_m, 200.0),
+            worker_interval_ms: pick!(worker_interval_ms, 5000).max(10),
+            webhook_timeout_ms: pick!(webhook_timeout_ms, 5000).max(100),
+            webhook_max_attempts: pick!(webhook_max_attempts, 8).max(1),
+            webhook_retry_base_secs: pick!(webhook_retry_base_secs, 30),
         }
     }
 
@@ -200,9 +238,21 @@ impl Settings {
         Ok(Self::resolve(cli, under))
     }
 
-    /// The operator's choices for the closed loop of cases.
+    /// The operator's choices for the closed loop of cases (`working_hours` is checked at start).
     pub fn case_policy(&self) -> gridhub_store::case::Policy {
-        gridhub_store::case::Policy { reopen_window: chrono::Duration::days(i64::from(self.case_reopen_days)) }
+        gridhub_store::case::Policy {
+            reopen_window: chrono::Duration::days(i64::from(self.case_reopen_days)),
+            hours: WorkingHours::parse(&self.working_hours).unwrap_or_default(),
+        }
+    }
+
+    /// Refuses settings that parse but make no sense.
+    pub fn check(&self) -> Result<(), String> {
+        WorkingHours::parse(&self.working_hours).map_err(|e| format!("working_hours: {e}"))?;
+        if !(self.whistle_on_site_m > 0.0 && self.whistle_on_site_m.is_finite()) {
+            return Err("whistle_on_site_m: must be a positive number of metres".into());
+        }
+        Ok(())
     }
 }
 

@@ -230,7 +230,7 @@ fn cases(conn: &mut DbConn, people: &CasePeople, cells: &[cell::Cell]) -> StoreR
             near_cell_id: None,
             idempotency: None,
         };
-        let id = case::create(conn, reporter, &new)?.case.case.id;
+        let id = case::create(conn, reporter, &new, &Policy::default())?.case.case.id;
         for name in *actions {
             let action = Action::parse(name).expect("demo actions are in the table");
             let actor = match action {

@@ -124,6 +124,44 @@ impl Check {
         v.to_owned()
     }
 
+    /// A coordinate system (`crs`): WGS-84 when absent.
+    pub fn crs(&mut self, value: Option<&str>) -> Crs {
+        match value {
+            None => Crs::Wgs84,
+            Some(v) => Crs::parse(v).unwrap_or_else(|| {
+                self.push("crs", "must be wgs84, gcj02 or bd09");
+                Crs::Wgs84
+            }),
+        }
+    }
+
+    /// A point (`lng`, `lat`) given in `crs`, as WGS-84.
+    pub fn point(&mut self, lng: f64, lat: f64, crs: Crs) -> (f64, f64) {
+        if !(lng.is_finite() && lng.abs() <= 180.0) {
+            self.push("lng", "must be a longitude from -180 to 180");
+        }
+        if !(lat.is_finite() && lat.abs() <= 90.0) {
+            self.push("lat", "must be a latitude from -90 to 90");
+        }
+        crs.to_wgs84(lng, lat)
+    }
+
+    /// Attachment ids as phones make them (`[A-Za-z0-9_.-]{1,64}`), at most 20.
+    pub fn attachments(&mut self, ids: Vec<String>) -> Vec<String> {
+        const MAX: usize = 20;
+        if ids.len() > MAX {
+            self.push("attachments", format!("at most {MAX}"));
+        }
+        for (i, id) in ids.iter().enumerate() {
+            let ok = (1..=64).contains(&id.len())
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+            if !ok {
+                self.push(format!("attachments[{i}]"), "must be an id of 1 to 64 letters, digits, _ . or -");
+            }
+        }
+        ids
+    }
+
     /// A name: trimmed, 1 to 100 characters.
     pub fn name(&mut self, field: &str, value: &str) -> String {
         let v = value.trim();

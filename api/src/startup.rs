@@ -17,7 +17,7 @@ use crate::error::{ApiError, no_route};
 use crate::grid::Grid;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::{routes, telemetry};
+use crate::{routes, telemetry, workers};
 
 pub struct Application {
     port: u16,
@@ -58,6 +58,7 @@ impl Application {
 
     fn with_pool(settings: Settings, pool: Pool, grid: Grid) -> Result<Self, String> {
         install_tls();
+        settings.check()?;
         let tokens = TokenService::new(&settings)?;
         let listener =
             TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
@@ -69,6 +70,7 @@ impl Application {
         let wechat = WechatClient::from_settings(&settings)?;
         let login_limits =
             LoginLimits::new(settings.login_per_minute_per_address, settings.login_per_minute_per_username);
+        let webhooks = workers::WebhookSender::from_settings(&settings)?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             tokens,
@@ -79,6 +81,7 @@ impl Application {
             settings,
             metrics: Metrics::default(),
         });
+        workers::start(state.clone().into_inner(), webhooks);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

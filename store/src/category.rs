@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -117,21 +117,6 @@ impl Limit {
             return Err(format!("{text:?} must be from 1 to {max}{unit}"));
         }
         Ok(Limit { amount, unit })
-    }
-
-    /// The deadline of a step of this limit started at `start`. Counted in elapsed time for
-    /// now (a day is 24 hours); the working calendar replaces this in one place.
-    pub fn deadline_from(self, start: NaiveDateTime) -> NaiveDateTime {
-        start + self.duration()
-    }
-
-    pub fn duration(self) -> Duration {
-        let n = i64::from(self.amount);
-        match self.unit {
-            'm' => Duration::minutes(n),
-            'h' => Duration::hours(n),
-            _ => Duration::days(n),
-        }
     }
 }
 
@@ -444,7 +429,7 @@ mod tests {
     #[test]
     fn limits_parse_and_count() {
         assert_eq!(Limit::parse("4h").unwrap(), Limit { amount: 4, unit: 'h' });
-        assert_eq!(Limit::parse("3d").unwrap().duration(), Duration::days(3));
+        assert_eq!(Limit::parse("3d").unwrap(), Limit { amount: 3, unit: 'd' });
         for bad in ["", "h", "4", "0h", "4w", "-1h", "400d", "1.5h"] {
             assert!(Limit::parse(bad).is_err(), "{bad}");
         }

@@ -144,8 +144,8 @@ pub fn get(pool: &Pool) -> StoreResult<PooledConn> {
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
-/// Applies the pending migrations of this backend's dialect and adds the shipped categories the
-/// database lacks; returns how many migrations ran. On
+/// Applies the pending migrations of this backend's dialect and adds the shipped categories and
+/// calendar years the database lacks; returns how many migrations ran. On
 /// PostgreSQL an advisory lock keeps two servers starting at once from migrating together.
 pub fn migrate(conn: &mut DbConn) -> StoreResult<usize> {
     let ran = match conn {
@@ -159,6 +159,7 @@ pub fn migrate(conn: &mut DbConn) -> StoreResult<usize> {
     };
     let ran = ran.map_err(|e| StoreError::Migration(e.to_string()))?;
     crate::category::seed(conn)?;
+    crate::calendar::seed(conn)?;
     Ok(ran)
 }
 

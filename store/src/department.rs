@@ -24,6 +24,11 @@ pub struct Department {
     pub updated_at: chrono::NaiveDateTime,
     /// The duty phone (值班电话).
     pub phone: Option<String>,
+    /// Where dispatch, whistle, overdue and closure events are POSTed.
+    pub webhook_url: Option<String>,
+    /// The key of their HMAC-SHA256 signature; never shown.
+    #[serde(skip)]
+    pub webhook_secret: Option<String>,
 }
 
 pub fn create(
@@ -48,6 +53,8 @@ pub fn create(
             created_at: t,
             updated_at: t,
             phone: phone.map(str::to_owned),
+            webhook_url: None,
+            webhook_secret: None,
         };
         diesel::insert_into(departments::table)
             .values(&row)
@@ -128,6 +135,8 @@ pub fn list(
 pub struct DepartmentPatch {
     pub name: Option<String>,
     pub phone: Option<Option<String>>,
+    pub webhook_url: Option<Option<String>>,
+    pub webhook_secret: Option<Option<String>>,
 }
 
 pub fn update(
@@ -144,6 +153,11 @@ pub fn update(
         let mut new = Department { version: old.version + 1, updated_at: now(), ..old.clone() };
         new.name = patch.name.unwrap_or(new.name);
         new.phone = patch.phone.unwrap_or(new.phone);
+        new.webhook_url = patch.webhook_url.unwrap_or(new.webhook_url);
+        new.webhook_secret = patch.webhook_secret.unwrap_or(new.webhook_secret);
+        if new.webhook_url.is_some() && new.webhook_secret.is_none() {
+            return Err(StoreError::invalid("webhook_secret", "is required with a webhook_url, to sign what is sent"));
+        }
         diesel::update(departments::table.find(id)).set(&new).execute(conn)?;
         audit::record(
             conn,
@@ -151,7 +165,12 @@ pub fn update(
             "department.update",
             ("department", id),
             &Place::district(&old.district_id),
-            audit::diff(&[("name", json!(old.name), json!(new.name)), ("phone", json!(old.phone), json!(new.phone))]),
+            audit::diff(&[
+                ("name", json!(old.name), json!(new.name)),
+                ("phone", json!(old.phone), json!(new.phone)),
+                ("webhook_url", json!(old.webhook_url), json!(new.webhook_url)),
+                ("webhook_secret", json!(old.webhook_secret.is_some()), json!(new.webhook_secret.is_some())),
+            ]),
         )?;
         Ok(new)
     })

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod assignment;
 pub mod audit;
+pub mod calendar;
 pub mod case;
 pub mod category;
 pub mod cell;
@@ -16,13 +17,15 @@ pub mod db;
 pub mod department;
 pub mod district;
 mod error;
+pub mod outbox;
 pub mod page;
 pub mod refresh_token;
 pub mod routing;
 pub mod schema;
 pub mod street;
-mod time;
+pub mod time;
 pub mod user;
+pub mod whistle;
 
 pub use access::{Caller, Role};
 pub use db::{DbConn, Pool, connect, migrate, write};

@@ -57,6 +57,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         phone -> Nullable<Text>,
+        webhook_url -> Nullable<Text>,
+        webhook_secret -> Nullable<Text>,
     }
 }
 
@@ -228,6 +230,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         version -> BigInt,
         updated_at -> Timestamp,
+        overdue_at -> Nullable<Timestamp>,
     }
 }
 
@@ -268,6 +271,78 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_days (date) {
+        date -> Text,
+        kind -> Text,
+        name -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        recipient_type -> Text,
+        recipient_id -> Text,
+        kind -> Text,
+        case_id -> Nullable<Text>,
+        whistle_id -> Nullable<Text>,
+        message -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        department_id -> Text,
+        district_id -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    whistles (id) {
+        id -> Text,
+        case_id -> Text,
+        district_id -> Text,
+        street_id -> Text,
+        summoned_by -> Nullable<Text>,
+        note -> Nullable<Text>,
+        report_in_within_minutes -> Integer,
+        deadline_at -> Timestamp,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    whistle_departments (whistle_id, department_id) {
+        whistle_id -> Text,
+        department_id -> Text,
+        state -> Text,
+        reported_at -> Nullable<Timestamp>,
+        lng -> Nullable<Double>,
+        lat -> Nullable<Double>,
+        distance_m -> Nullable<Double>,
+        note -> Nullable<Text>,
+        attachments -> Text,
+        overdue_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(whistle_departments -> whistles (whistle_id));
+diesel::joinable!(whistle_departments -> departments (department_id));
 diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(case_reporters -> cases (case_id));
 diesel::joinable!(assignments -> cells (cell_id));
@@ -296,4 +371,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_reporters,
     case_events,
     idempotency_keys,
+    calendar_days,
+    notifications,
+    webhook_deliveries,
+    whistles,
+    whistle_departments,
 );

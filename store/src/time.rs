@@ -1,13 +1,25 @@
 //! Time as the store keeps it: UTC, truncated to microseconds so that both backends give back
 //! exactly what was written; shown as RFC 3339 with a `Z`.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Timelike, Utc};
 use serde::Serializer;
 
+/// How far the store's clock runs ahead of the system's, in microseconds (0 but in tests).
+static AHEAD_US: AtomicI64 = AtomicI64::new(0);
+
 /// The current UTC time, truncated to whole microseconds.
 pub fn now() -> NaiveDateTime {
-    let t = Utc::now().naive_utc();
+    let t = Utc::now().naive_utc() + chrono::Duration::microseconds(AHEAD_US.load(Ordering::Relaxed));
     t.with_nanosecond(t.nanosecond() / 1_000 * 1_000).expect("a truncated nanosecond is valid")
+}
+
+/// Moves the store's clock on by `by`, for every thread of this process: the way tests see a
+/// case turn yellow and red without waiting hours. The test runner (nextest) gives each test a
+/// process of its own, so one test's clock is not another's. Never called by the service.
+pub fn advance_clock(by: chrono::Duration) {
+    AHEAD_US.fetch_add(by.num_microseconds().unwrap_or(0), Ordering::Relaxed);
 }
 
 pub fn rfc3339(t: &NaiveDateTime) -> String {

@@ -19,7 +19,6 @@ use crate::state::AppState;
 /// How far from the nearest cell a point outside every cell may lie and still be placed in
 /// that cell's community (so that its office answers for it).
 const NEAR_CELL_M: f64 = 2000.0;
-const MAX_ATTACHMENTS: usize = 20;
 
 /// A case as JSON, its coordinates in `crs`.
 fn case_json(v: &CaseView, out: Crs) -> Value {
@@ -37,35 +36,6 @@ fn time(check: &mut Check, field: &str, text: Option<&str>) -> Option<NaiveDateT
         .map(|t| t.naive_utc())
         .map_err(|_| check.push(field, "must be an RFC 3339 time like 2026-05-01T08:30:00+08:00"))
         .ok()
-}
-
-/// Attachment ids: what the phone made (`[A-Za-z0-9_.-]{1,64}`), at most 20.
-fn attachments(check: &mut Check, ids: Vec<String>) -> Vec<String> {
-    if ids.len() > MAX_ATTACHMENTS {
-        check.push("attachments", format!("at most {MAX_ATTACHMENTS}"));
-    }
-    for (i, id) in ids.iter().enumerate() {
-        let ok = (1..=64).contains(&id.len())
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-        if !ok {
-            check.push(format!("attachments[{i}]"), "must be an id of 1 to 64 letters, digits, _ . or -");
-        }
-    }
-    ids
-}
-
-fn point(check: &mut Check, lng: f64, lat: f64, io: Crs) -> (f64, f64) {
-    if !(lng.is_finite() && lng.abs() <= 180.0) {
-        check.push("lng", "must be a longitude from -180 to 180");
-    }
-    if !(lat.is_finite() && lat.abs() <= 90.0) {
-        check.push("lat", "must be a latitude from -90 to 90");
-    }
-    io.to_wgs84(lng, lat)
-}
-
-fn body_crs(check: &mut Check, value: Option<&str>) -> Crs {
-    crs(value).map_err(|_| check.push("crs", "must be wgs84, gcj02 or bd09")).unwrap_or(Crs::Wgs84)
 }
 
 #[derive(Deserialize)]
@@ -113,15 +83,15 @@ pub async fn create(
     }
     let title = check.text("title", &body.title, 100, true);
     let description = check.text("description", &body.description, 2000, false);
-    let io = body_crs(&mut check, body.crs.as_deref());
-    let (lng, lat) = point(&mut check, body.lng, body.lat, io);
+    let io = check.crs(body.crs.as_deref());
+    let (lng, lat) = check.point(body.lng, body.lat, io);
     let address = body.address.as_deref().map(|a| check.text("address", a, 200, false));
     let priority = body.priority.unwrap_or_else(|| "normal".into());
     if !case::PRIORITIES.contains(&priority.as_str()) {
         check.push("priority", format!("must be one of {}", case::PRIORITIES.join(", ")));
     }
     let reported_at = time(&mut check, "reported_at", body.reported_at.as_deref());
-    let attachments = attachments(&mut check, body.attachments);
+    let attachments = check.attachments(body.attachments);
     check.done()?;
     let index = state.grid.index();
     let cell_id = index.locate(lng, lat).map(str::to_owned);
@@ -144,7 +114,8 @@ pub async fn create(
         near_cell_id,
         idempotency: key.map(|k| (k, format!("{:x}", Sha256::digest(&raw)))),
     };
-    let made = state.db(move |conn| case::create(conn, &caller, &new)).await?;
+    let policy = state.settings.case_policy();
+    let made = state.db(move |conn| case::create(conn, &caller, &new, &policy)).await?;
     let mut body = case_json(&made.case, io);
     body["possible_duplicates"] = json!(made.possible_duplicates);
     let mut res = HttpResponse::Created();
@@ -215,7 +186,8 @@ pub async fn list(
         received_from,
         received_to,
     };
-    let rows = state.db(move |conn| case::list(conn, &caller, &filter, &page)).await?;
+    let policy = state.settings.case_policy();
+    let rows = state.db(move |conn| case::list(conn, &caller, &filter, &page, &policy)).await?;
     let items: Vec<Value> = rows.items.iter().map(|v| case_json(v, out)).collect();
     Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": cursor(rows.next_after)})))
 }
@@ -303,16 +275,16 @@ pub async fn transition(
         check.push("action", format!("must be one of {}", all.join(", ")));
     }
     let note = body.note.as_deref().map(|n| check.text("note", n, 2000, false)).filter(|n| !n.is_empty());
-    let io = body_crs(&mut check, body.crs.as_deref());
+    let io = check.crs(body.crs.as_deref());
     let at_point = match (body.lng, body.lat) {
-        (Some(lng), Some(lat)) => Some(point(&mut check, lng, lat, io)),
+        (Some(lng), Some(lat)) => Some(check.point(lng, lat, io)),
         (None, None) => None,
         _ => {
             check.push("lat", "lng and lat come together");
             None
         }
     };
-    let attachments = attachments(&mut check, body.attachments);
+    let attachments = check.attachments(body.attachments);
     check.done()?;
     let act = Act {
         note,

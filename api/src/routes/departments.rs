@@ -92,6 +92,10 @@ pub struct Patch {
     name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    webhook_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    webhook_secret: Option<Option<String>>,
 }
 
 pub async fn update(
@@ -105,8 +109,19 @@ pub async fn update(
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));
     let phone = body.phone.map(|p| check_phone(&mut check, p.as_deref()));
+    if let Some(Some(url)) = &body.webhook_url {
+        let ok = (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 500 && url.len() > 10;
+        if !ok {
+            check.push("webhook_url", "must be an http:// or https:// URL of at most 500 characters");
+        }
+    }
+    if let Some(Some(secret)) = &body.webhook_secret
+        && !(16..=200).contains(&secret.len())
+    {
+        check.push("webhook_secret", "must be 16 to 200 characters");
+    }
     check.done()?;
-    let patch = DepartmentPatch { name, phone };
+    let patch = DepartmentPatch { name, phone, webhook_url: body.webhook_url, webhook_secret: body.webhook_secret };
     let d = state.db(move |conn| department::update(conn, &caller, &id, patch, expected)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(d.version)).json(d))
 }

@@ -4,13 +4,16 @@
 mod assignments;
 mod audit;
 mod auth;
+mod calendar;
 mod cases;
 mod categories;
 mod cells;
 mod departments;
 mod health;
+mod notifications;
 mod regions;
 pub mod users;
+mod whistles;
 
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, web};
@@ -112,6 +115,15 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::POST, "/api/v1/cases/{id}/transitions", cases::transition),
         ep(M::POST, "/api/v1/cases/{id}/merge", cases::merge),
         ep(M::GET, "/api/v1/cases/{id}/events", cases::events),
+        ep(M::POST, "/api/v1/cases/{id}/whistle", whistles::blow),
+        ep(M::GET, "/api/v1/whistles", whistles::list),
+        ep(M::GET, "/api/v1/whistles/{id}", whistles::get),
+        ep(M::POST, "/api/v1/whistles/{id}/report-in", whistles::report_in),
+        ep(M::GET, "/api/v1/calendar/{year}", calendar::get),
+        ep(M::PUT, "/api/v1/calendar/{year}", calendar::put),
+        ep(M::GET, "/api/v1/notifications", notifications::list),
+        ep(M::GET, "/api/v1/webhook-deliveries", notifications::deliveries),
+        ep(M::POST, "/api/v1/webhook-deliveries/{id}/retry", notifications::retry),
     ]
 }
 

@@ -54,7 +54,8 @@ pub(crate) fn record(
         from_status: from.map(|s| s.as_str().to_owned()),
         to_status: to.as_str().to_owned(),
         actor_id: actor.actor_id().map(str::to_owned),
-        actor_role: actor.role.as_str().to_owned(),
+        // the service itself (the overdue sweep, the command line) acts as `system`
+        actor_role: if actor.actor_id().is_some() { actor.role.as_str() } else { "system" }.to_owned(),
         note: note.map(str::to_owned),
         attachments: json!(attachments).to_string(),
         lng: at_point.map(|p| p.0),

@@ -7,6 +7,7 @@
 
 pub mod event;
 pub mod lifecycle;
+pub mod overdue;
 mod transition;
 
 pub use lifecycle::{Action, Status};
@@ -18,6 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::access::{Place, Reach};
+use crate::calendar::{self, Calendar};
 use crate::category::{self, Category, Step};
 use crate::error::{expect_version, unique_as_conflict};
 use crate::schema::{case_events, case_reporters, cases, idempotency_keys};
@@ -71,6 +73,9 @@ pub struct Case {
     pub version: i64,
     #[serde(serialize_with = "crate::time::serialize")]
     pub updated_at: NaiveDateTime,
+    /// When the running step was found overdue.
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub overdue_at: Option<NaiveDateTime>,
 }
 
 impl Case {
@@ -86,13 +91,50 @@ impl Case {
         }
     }
 
-    /// Starts the step of `status` at `t`, with its deadline from the category's limit.
-    fn start_step(&mut self, status: Status, category: &Category, t: NaiveDateTime) {
+    /// Starts the step of `status` at `t`, with its deadline from the category's limit counted
+    /// on the working calendar.
+    fn start_step(&mut self, status: Status, category: &Category, t: NaiveDateTime, cal: &Calendar) {
         self.status = status.as_str().to_owned();
         let step = status.step();
         self.step_started_at = step.map(|_| t);
-        self.deadline_at = step.and_then(|s| category.limit(s)).map(|l| l.deadline_from(t));
+        self.deadline_at = step.and_then(|s| category.limit(s)).map(|l| cal.deadline(t, l));
+        self.overdue_at = None;
     }
+
+    /// The traffic light of the running step at `at`: `green` under 80% of its working time
+    /// used, `yellow` from 80% to the deadline, `red` past it; none when no step runs (closed,
+    /// suspended: a suspended case's clock stands still).
+    pub fn light(&self, cal: &Calendar, at: NaiveDateTime) -> Option<&'static str> {
+        let (Some(start), Some(deadline)) = (self.step_started_at, self.deadline_at) else { return None };
+        if self.state() == Status::Suspended {
+            return None;
+        }
+        if at > deadline {
+            return Some("red");
+        }
+        let total = cal.working_minutes(start, deadline);
+        let used = cal.working_minutes(start, at);
+        Some(if total > 0 && used * 5 < total * 4 { "green" } else { "yellow" })
+    }
+}
+
+/// What webhooks and notifications say about a case.
+pub(crate) fn payload(case: &Case) -> serde_json::Value {
+    json!({
+        "case_id": case.id,
+        "title": case.title,
+        "category_code": case.category_code,
+        "status": case.status,
+        "priority": case.priority,
+        "lng": case.lng,
+        "lat": case.lat,
+        "address": case.address,
+        "street_id": case.street_id,
+        "community_id": case.community_id,
+        "cell_id": case.cell_id,
+        "department_id": case.department_id,
+        "deadline_at": case.deadline_at.as_ref().map(crate::time::rfc3339),
+    })
 }
 
 pub const SOURCES: [&str; 4] = ["field_report", "resident_request", "patrol", "hotline"];
@@ -116,6 +158,8 @@ pub struct CaseView {
     pub case: Case,
     pub outside_grid: bool,
     pub step: Option<&'static str>,
+    /// `green`, `yellow` or `red`: how much of the running step's working time is used.
+    pub light: Option<&'static str>,
     pub category_name: String,
     pub cell_code: Option<String>,
     pub cell_name: Option<String>,
@@ -175,16 +219,17 @@ const OLDEST_REPORT: Duration = Duration::days(30);
 
 /// Files a report. A retried create (same `Idempotency-Key` from the same user) returns the
 /// first case and creates nothing, also when the two arrive at once.
-pub fn create(conn: &mut DbConn, caller: &Caller, new: &NewCase) -> StoreResult<Created> {
-    match create_once(conn, caller, new) {
+pub fn create(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Policy) -> StoreResult<Created> {
+    match create_once(conn, caller, new, policy) {
         // the same key committed by a concurrent request between our look-up and our insert
-        Err(StoreError::Conflict { field: "Idempotency-Key", .. }) => create_once(conn, caller, new),
+        Err(StoreError::Conflict { field: "Idempotency-Key", .. }) => create_once(conn, caller, new, policy),
         other => other,
     }
 }
 
-fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase) -> StoreResult<Created> {
+fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Policy) -> StoreResult<Created> {
     crate::write(conn, |conn| {
+        let cal = calendar::load(conn, &policy.hours)?;
         if let Some((key, hash)) = &new.idempotency
             && let Some((first_hash, case_id)) = idempotency_keys::table
                 .filter(idempotency_keys::user_id.eq(&caller.user_id))
@@ -202,7 +247,7 @@ fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase) -> StoreResult
             let case = get(conn, &case_id)?;
             let category = category::get(conn, &case.category_code)?;
             let possible_duplicates = duplicates(conn, caller, &case, &category)?;
-            return Ok(Created { case: view(conn, case)?, possible_duplicates, replayed: true });
+            return Ok(Created { case: view(conn, case, &cal)?, possible_duplicates, replayed: true });
         }
         if !may_file(caller.role, &new.source) {
             return Err(StoreError::Forbidden(format!(
@@ -260,8 +305,9 @@ fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase) -> StoreResult
             closed_at: None,
             version: 1,
             updated_at: t,
+            overdue_at: None,
         };
-        case.start_step(Status::Reported, &category, t);
+        case.start_step(Status::Reported, &category, t, &cal);
         diesel::insert_into(cases::table).values(&case).execute(conn)?;
         add_reporter(conn, &case.id, &caller.user_id, &case.id, t)?;
         let data = json!({
@@ -295,7 +341,7 @@ fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase) -> StoreResult
                 .map_err(unique_as_conflict("Idempotency-Key", "a concurrent request used this key".into()))?;
         }
         let possible_duplicates = duplicates(conn, caller, &case, &category)?;
-        Ok(Created { case: view(conn, case)?, possible_duplicates, replayed: false })
+        Ok(Created { case: view(conn, case, &cal)?, possible_duplicates, replayed: false })
     })
 }
 
@@ -396,7 +442,7 @@ fn visible(conn: &mut DbConn, caller: &Caller, reach: &Reach, case: &Case) -> St
 }
 
 /// A case the caller may see; 404 for any other.
-fn find_case(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Case> {
+pub(crate) fn find_case(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Case> {
     let case = get(conn, id)?;
     let reach = Reach::of(conn, caller)?;
     if visible(conn, caller, &reach, &case)? { Ok(case) } else { Err(StoreError::not_found("case", id)) }
@@ -405,18 +451,20 @@ fn find_case(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Case> 
 /// A case with what the caller may do with it now.
 pub fn find(conn: &mut DbConn, caller: &Caller, id: &str, policy: &Policy) -> StoreResult<CaseView> {
     let case = find_case(conn, caller, id)?;
-    let mut v = view(conn, case)?;
+    let cal = calendar::load(conn, &policy.hours)?;
+    let mut v = view(conn, case, &cal)?;
     v.allowed_actions = Some(transition::allowed(conn, caller, &v.case, policy)?);
     Ok(v)
 }
 
-fn view(conn: &mut DbConn, case: Case) -> StoreResult<CaseView> {
-    Ok(views(conn, vec![case])?.pop().expect("one case in, one view out"))
+fn view(conn: &mut DbConn, case: Case, cal: &Calendar) -> StoreResult<CaseView> {
+    Ok(views(conn, vec![case], cal)?.pop().expect("one case in, one view out"))
 }
 
 /// Views of a page of cases, with the names a screen shows (category, cell, department) and
 /// the counts, in a fixed number of queries whatever the page size.
-fn views(conn: &mut DbConn, rows: Vec<Case>) -> StoreResult<Vec<CaseView>> {
+fn views(conn: &mut DbConn, rows: Vec<Case>, cal: &Calendar) -> StoreResult<Vec<CaseView>> {
+    let at = now();
     use std::collections::HashMap;
 
     use crate::schema::{categories, cells, departments};
@@ -465,6 +513,7 @@ fn views(conn: &mut DbConn, rows: Vec<Case>) -> StoreResult<Vec<CaseView>> {
             CaseView {
                 outside_grid: case.cell_id.is_none(),
                 step: case.state().step().map(Step::as_str),
+                light: case.light(cal, at),
                 category_name: category_names.get(&case.category_code).cloned().unwrap_or_default(),
                 cell_code: cell.map(|c| c.0.clone()),
                 cell_name: cell.map(|c| c.1.clone()),
@@ -496,7 +545,13 @@ pub struct CaseFilter {
 }
 
 /// The cases the caller may see, newest first.
-pub fn list(conn: &mut DbConn, caller: &Caller, filter: &CaseFilter, page: &Page) -> StoreResult<Paged<CaseView>> {
+pub fn list(
+    conn: &mut DbConn,
+    caller: &Caller,
+    filter: &CaseFilter,
+    page: &Page,
+    policy: &Policy,
+) -> StoreResult<Paged<CaseView>> {
     let reach = Reach::of(conn, caller)?;
     let mine = case_reporters::table
         .filter(case_reporters::user_id.eq(caller.user_id.clone()))
@@ -556,7 +611,8 @@ pub fn list(conn: &mut DbConn, caller: &Caller, filter: &CaseFilter, page: &Page
     }
     let rows = q.limit(page.fetch()).load(conn)?;
     let paged = Paged::from_rows(rows, page, |c: &Case| &c.id);
-    Ok(Paged { items: views(conn, paged.items)?, next_after: paged.next_after })
+    let cal = calendar::load(conn, &policy.hours)?;
+    Ok(Paged { items: views(conn, paged.items, &cal)?, next_after: paged.next_after })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -613,7 +669,7 @@ pub fn update(
                 .ok_or_else(|| StoreError::invalid("category_code", format!("{code} is not an active category")))?;
             new.category_code = category.code.clone();
             let started = old.step_started_at.unwrap_or(old.received_at);
-            new.start_step(Status::Reported, &category, started);
+            new.start_step(Status::Reported, &category, started, &calendar::load(conn, &policy.hours)?);
         }
         new.title = patch.title.unwrap_or(new.title);
         new.description = patch.description.unwrap_or(new.description);
@@ -628,7 +684,8 @@ pub fn update(
             ("category_code", json!(old.category_code), json!(new.category_code)),
         ]);
         event::record(conn, caller, id, "correct", Some(state), state, None, &[], None, json!({"changes": changes}))?;
-        let mut v = view(conn, new)?;
+        let cal = calendar::load(conn, &policy.hours)?;
+        let mut v = view(conn, new, &cal)?;
         v.allowed_actions = Some(transition::allowed(conn, caller, &v.case, policy)?);
         Ok(v)
     })

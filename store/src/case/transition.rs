@@ -9,22 +9,26 @@ use serde_json::{Value, json};
 
 use super::lifecycle::{Next, TRANSITIONS};
 use super::{Action, Case, CaseView, Status, event, find_case, is_reporter, save, view};
+use crate::calendar::{self, WorkingHours};
 use crate::category::{self, Limit};
 use crate::error::expect_version;
+use crate::outbox::{self, About, Recipient};
 use crate::routing::{self, Decision};
 use crate::schema::case_reporters;
 use crate::{Caller, DbConn, StoreError, StoreResult, audit, department, now};
 
 /// Settings of the closed loop that an operator chooses.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     /// How long after closing a case may be reopened.
     pub reopen_window: Duration,
+    /// The working hours time limits are counted in.
+    pub hours: WorkingHours,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { reopen_window: Duration::days(7) }
+        Self { reopen_window: Duration::days(7), hours: WorkingHours::default() }
     }
 }
 
@@ -164,6 +168,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
         }
         check_input(&act)?;
         let category = category::get(conn, &case.category_code)?;
+        let cal = calendar::load(conn, &policy.hours)?;
         let at = now();
         let to = match t.to {
             Next::To(s) => s,
@@ -178,12 +183,12 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.department_id = Some(d.department_id.clone());
                 new.routing_rule_id = d.rule_id.clone();
                 new.assignee_id = None;
-                new.start_step(to, &category, at);
+                new.start_step(to, &category, at, &cal);
                 data = json!({"routing": d});
             }
             Action::Accept => {
                 new.assignee_id = Some(caller.user_id.clone());
-                new.start_step(to, &category, at);
+                new.start_step(to, &category, at, &cal);
             }
             Action::Return | Action::Reopen => {
                 data = json!({"department_id": case.department_id});
@@ -192,20 +197,22 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.assignee_id = None;
                 new.pending_extension = None;
                 new.closed_at = None;
-                new.start_step(to, &category, at);
+                new.start_step(to, &category, at, &cal);
             }
             Action::Suspend => {
                 new.suspended_from = Some(state.as_str().to_owned());
                 new.status = to.as_str().to_owned();
             }
             Action::Resume => {
+                // the step goes on with the working time it had left when it was suspended
                 let since = event::last_suspended(conn, id)?.unwrap_or(at);
-                let paused = at - since;
-                new.deadline_at = case.deadline_at.map(|d| d + paused);
-                new.step_started_at = case.step_started_at.map(|d| d + paused);
+                let used = case.step_started_at.map_or(0, |s| cal.working_minutes(s, since));
+                let left = case.deadline_at.map(|d| cal.working_minutes(since, d));
+                new.step_started_at = case.step_started_at.map(|_| cal.sub_minutes(at, used));
+                new.deadline_at = left.map(|m| cal.add_minutes(at, m));
                 new.suspended_from = None;
                 new.status = to.as_str().to_owned();
-                data = json!({"suspended_secs": paused.num_seconds()});
+                data = json!({"suspended_secs": (at - since).num_seconds(), "working_minutes_left": left});
             }
             Action::RequestExtension => {
                 new.pending_extension = act.extend_by.clone();
@@ -214,7 +221,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             Action::GrantExtension => {
                 let text = act.extend_by.clone().or(case.pending_extension.clone()).unwrap_or_default();
                 let limit = Limit::parse(&text).map_err(|e| StoreError::invalid("extend_by", e))?;
-                new.deadline_at = case.deadline_at.map(|d| d + limit.duration());
+                new.deadline_at = case.deadline_at.map(|d| cal.deadline(d, limit));
                 new.pending_extension = None;
                 data = json!({"extend_by": text, "requested": case.pending_extension, "deadline_at": new.deadline_at.as_ref().map(crate::time::rfc3339)});
             }
@@ -229,22 +236,23 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             Action::Merge => {
                 let original = merge_into(conn, caller, &case, act.into.as_deref().unwrap_or_default(), at)?;
                 new.merged_into = Some(original.clone());
-                new.start_step(to, &category, at);
+                new.start_step(to, &category, at, &cal);
                 data = json!({"into": original});
             }
             Action::VerifyFail => {
-                new.start_step(to, &category, at);
+                new.start_step(to, &category, at, &cal);
                 data = json!({"rework": true});
             }
             _ => {
                 new.suspended_from = None;
-                new.start_step(to, &category, at);
+                new.start_step(to, &category, at, &cal);
             }
         }
         if to == Status::Closed && state != Status::Closed {
             new.closed_at = Some(at);
         }
         save(conn, case.version, &new)?;
+        tell_department(conn, action, to, &new)?;
         event::record(
             conn,
             caller,
@@ -265,10 +273,28 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             &case.place(),
             json!({"from": state.as_str(), "to": to.as_str(), "data": data}),
         )?;
-        let mut v = view(conn, new)?;
+        let mut v = view(conn, new, &cal)?;
         v.allowed_actions = Some(allowed(conn, caller, &v.case, policy)?);
         Ok(v)
     })
+}
+
+/// A dispatched or closed case is news for its department: a notification, and its webhook.
+fn tell_department(conn: &mut DbConn, action: Action, to: Status, case: &Case) -> StoreResult<()> {
+    let kind = match (action, to) {
+        (Action::Dispatch, _) => "case.dispatched",
+        (_, Status::Closed) if action != Action::Evaluate => "case.closed",
+        _ => return Ok(()),
+    };
+    let Some(id) = &case.department_id else { return Ok(()) };
+    let about = About { case_id: Some(&case.id), whistle_id: None };
+    let message = match kind {
+        "case.dispatched" => format!("新派遣案件「{}」", case.title),
+        _ => format!("案件「{}」已结案", case.title),
+    };
+    outbox::notify(conn, Recipient::Department(id), kind, about, message)?;
+    let department = department::get(conn, id)?;
+    outbox::enqueue(conn, &department, kind, super::payload(case))
 }
 
 fn past(action: Action) -> &'static str {

@@ -1,0 +1,57 @@
+//! The overdue sweep: a running step past its deadline is marked once (`overdue_at`), with an
+//! event on the timeline, a notification to the street and the department, and the
+//! department's webhook. Safe to run on several servers at once: on PostgreSQL each claims its
+//! cases with `FOR UPDATE SKIP LOCKED`; SQLite has one writer at a time.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::{Case, Status, event, payload};
+use crate::outbox::{self, About, Recipient};
+use crate::schema::cases;
+use crate::{Caller, DbConn, StoreResult, department};
+
+/// How many cases one sweep takes at most; the next sweep takes the rest.
+const BATCH: i64 = 200;
+
+/// Marks the steps overdue at `at`; returns how many.
+pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
+    crate::write(conn, |conn| {
+        let running: Vec<&str> = Status::OPEN.iter().filter(|s| **s != Status::Suspended).map(|s| s.as_str()).collect();
+        macro_rules! due {
+            () => {
+                cases::table
+                    .filter(cases::overdue_at.is_null())
+                    .filter(cases::deadline_at.lt(at))
+                    .filter(cases::status.eq_any(&running))
+                    .order(cases::deadline_at.asc())
+                    .limit(BATCH)
+                    .select(Case::as_select())
+            };
+        }
+        let due: Vec<Case> = match conn {
+            crate::DbConn::Sqlite(c) => due!().load(c)?,
+            crate::DbConn::Pg(c) => due!().for_update().skip_locked().load(c)?,
+        };
+        let system = Caller::system();
+        for case in &due {
+            diesel::update(cases::table.find(&case.id)).set(cases::overdue_at.eq(at)).execute(conn)?;
+            let state = case.state();
+            let step = state.step().map(|s| s.as_str());
+            let data = json!({"step": step, "deadline_at": case.deadline_at.as_ref().map(crate::time::rfc3339)});
+            event::record(conn, &system, &case.id, "overdue", Some(state), state, None, &[], None, data)?;
+            let about = About { case_id: Some(&case.id), whistle_id: None };
+            let message = format!("「{}」的{}环节已超时", case.title, step.unwrap_or(""));
+            if let Some(street) = &case.street_id {
+                outbox::notify(conn, Recipient::Street(street), "case.overdue", about, message.clone())?;
+            }
+            if let Some(id) = &case.department_id {
+                outbox::notify(conn, Recipient::Department(id), "case.overdue", about, message)?;
+                let d = department::get(conn, id)?;
+                outbox::enqueue(conn, &d, "case.overdue", payload(case))?;
+            }
+        }
+        Ok(due.len())
+    })
+}

@@ -1,0 +1,282 @@
+//! How gridhub tells people. Notifications are rows a street, district or department reads
+//! (`GET /api/v1/notifications`). Departments that registered a webhook also get each event
+//! as a signed JSON POST: the delivery is written here, in the transaction of the change it
+//! reports (nothing is sent for a change that rolled back, nothing is lost when the receiver or
+//! gridhub is down), and a worker sends it, retrying with backoff until it is dead-lettered.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::access::Reach;
+use crate::department::Department;
+use crate::schema::{departments, notifications, webhook_deliveries};
+use crate::{Caller, DbConn, Page, Paged, Role, StoreError, StoreResult, now};
+
+/// Who a notification is for.
+#[derive(Debug, Clone, Copy)]
+pub enum Recipient<'a> {
+    Department(&'a str),
+    Street(&'a str),
+    District(&'a str),
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: String,
+    pub recipient_type: String,
+    pub recipient_id: String,
+    pub kind: String,
+    pub case_id: Option<String>,
+    pub whistle_id: Option<String>,
+    pub message: String,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub created_at: NaiveDateTime,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct About<'a> {
+    pub case_id: Option<&'a str>,
+    pub whistle_id: Option<&'a str>,
+}
+
+pub fn notify(conn: &mut DbConn, to: Recipient, kind: &str, about: About, message: String) -> StoreResult<()> {
+    let (recipient_type, recipient_id) = match to {
+        Recipient::Department(id) => ("department", id),
+        Recipient::Street(id) => ("street", id),
+        Recipient::District(id) => ("district", id),
+    };
+    let row = Notification {
+        id: uuid::Uuid::now_v7().to_string(),
+        recipient_type: recipient_type.into(),
+        recipient_id: recipient_id.into(),
+        kind: kind.into(),
+        case_id: about.case_id.map(Into::into),
+        whistle_id: about.whistle_id.map(Into::into),
+        message,
+        created_at: now(),
+    };
+    diesel::insert_into(notifications::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+/// The notifications for the caller: a street office its street's, a district admin its
+/// district's, department staff their department's; newest first.
+pub fn notifications_of(conn: &mut DbConn, caller: &Caller, page: &Page) -> StoreResult<Paged<Notification>> {
+    let mut q = notifications::table.select(Notification::as_select()).order(notifications::id.desc()).into_boxed();
+    let scope = caller.scope_id.clone().unwrap_or_default();
+    q = match caller.role {
+        Role::SystemAdmin => q,
+        Role::DistrictAdmin => {
+            q.filter(notifications::recipient_type.eq("district").and(notifications::recipient_id.eq(scope)))
+        }
+        Role::StreetAdmin => {
+            q.filter(notifications::recipient_type.eq("street").and(notifications::recipient_id.eq(scope)))
+        }
+        Role::DeptStaff => {
+            q.filter(notifications::recipient_type.eq("department").and(notifications::recipient_id.eq(scope)))
+        }
+        _ => return Ok(Paged::from_rows(Vec::new(), page, |n: &Notification| &n.id)),
+    };
+    if let Some(after) = &page.after {
+        q = q.filter(notifications::id.lt(after.clone()));
+    }
+    let rows = q.limit(page.fetch()).load(conn)?;
+    Ok(Paged::from_rows(rows, page, |n| &n.id))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct Delivery {
+    pub id: String,
+    /// The `id` of the JSON sent: the same on every attempt, so a receiver can drop repeats.
+    pub event_id: String,
+    pub event_type: String,
+    pub department_id: String,
+    pub district_id: String,
+    #[serde(serialize_with = "crate::time::json_text")]
+    pub payload: String,
+    /// `pending`, `delivered` or `failed` (dead-lettered).
+    pub status: String,
+    pub attempts: i32,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub next_attempt_at: NaiveDateTime,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+/// Queues `data` as an event of `event_type` for the department's webhook, if it has one.
+/// Call it in the transaction of the change the event reports.
+pub fn enqueue(conn: &mut DbConn, department: &Department, event_type: &str, data: Value) -> StoreResult<()> {
+    if department.webhook_url.is_none() {
+        return Ok(());
+    }
+    let t = now();
+    let event_id = uuid::Uuid::now_v7().to_string();
+    let payload = json!({"id": event_id, "type": event_type, "occurred_at": crate::time::rfc3339(&t), "data": data});
+    let row = Delivery {
+        id: uuid::Uuid::now_v7().to_string(),
+        event_id,
+        event_type: event_type.into(),
+        department_id: department.id.clone(),
+        district_id: department.district_id.clone(),
+        payload: payload.to_string(),
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: t,
+        last_status: None,
+        last_error: None,
+        created_at: t,
+        delivered_at: None,
+    };
+    diesel::insert_into(webhook_deliveries::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+/// A delivery to send now, with where and how to sign it.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub delivery: Delivery,
+    pub url: String,
+    pub secret: String,
+}
+
+/// Takes up to `limit` deliveries that are due at `at`, and holds them for `lease` (pushing
+/// their next attempt on), so that no other worker — on this server or another — sends them
+/// meanwhile. On PostgreSQL rows another worker is claiming are skipped, not waited for.
+pub fn claim_due(conn: &mut DbConn, at: NaiveDateTime, limit: i64, lease: Duration) -> StoreResult<Vec<Due>> {
+    crate::write(conn, |conn| {
+        macro_rules! due {
+            () => {
+                webhook_deliveries::table
+                    .filter(webhook_deliveries::status.eq("pending"))
+                    .filter(webhook_deliveries::next_attempt_at.le(at))
+                    .order(webhook_deliveries::next_attempt_at.asc())
+                    .limit(limit)
+                    .select(Delivery::as_select())
+            };
+        }
+        let rows: Vec<Delivery> = match conn {
+            DbConn::Sqlite(c) => due!().load(c)?,
+            DbConn::Pg(c) => due!().for_update().skip_locked().load(c)?,
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for d in rows {
+            diesel::update(webhook_deliveries::table.find(&d.id))
+                .set(webhook_deliveries::next_attempt_at.eq(at + lease))
+                .execute(conn)?;
+            let (url, secret): (Option<String>, Option<String>) = departments::table
+                .find(&d.department_id)
+                .select((departments::webhook_url, departments::webhook_secret))
+                .first(conn)?;
+            match (url, secret) {
+                (Some(url), Some(secret)) => out.push(Due { delivery: d, url, secret }),
+                // the department removed its webhook since: nothing to send to
+                _ => record_attempt(conn, &d.id, Err("the department has no webhook any more".into()), at, None)?,
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// Records an attempt: delivered on `Ok(status)`; otherwise retried at `retry_at`, or
+/// dead-lettered (`failed`) when there is none.
+pub fn record_attempt(
+    conn: &mut DbConn,
+    id: &str,
+    outcome: Result<u16, String>,
+    at: NaiveDateTime,
+    retry_at: Option<NaiveDateTime>,
+) -> StoreResult<()> {
+    let target = webhook_deliveries::table.find(id);
+    match outcome {
+        Ok(status) => diesel::update(target)
+            .set((
+                webhook_deliveries::status.eq("delivered"),
+                webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+                webhook_deliveries::last_status.eq(i32::from(status)),
+                webhook_deliveries::last_error.eq(None::<String>),
+                webhook_deliveries::delivered_at.eq(at),
+            ))
+            .execute(conn)?,
+        Err(error) => diesel::update(target)
+            .set((
+                webhook_deliveries::status.eq(if retry_at.is_some() { "pending" } else { "failed" }),
+                webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+                webhook_deliveries::last_error.eq(error),
+                webhook_deliveries::next_attempt_at.eq(retry_at.unwrap_or(at)),
+            ))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Records the HTTP status of a failed attempt along with its error.
+pub fn record_status(conn: &mut DbConn, id: &str, status: u16) -> StoreResult<()> {
+    diesel::update(webhook_deliveries::table.find(id))
+        .set(webhook_deliveries::last_status.eq(i32::from(status)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deliveries the caller may read: district admins their district's, department staff their
+/// department's, system admins all; newest first, optionally of one status.
+pub fn deliveries(
+    conn: &mut DbConn,
+    caller: &Caller,
+    status: Option<&str>,
+    page: &Page,
+) -> StoreResult<Paged<Delivery>> {
+    let reach = Reach::of(conn, caller)?;
+    let mut q =
+        webhook_deliveries::table.select(Delivery::as_select()).order(webhook_deliveries::id.desc()).into_boxed();
+    q = match (caller.role, reach.district()) {
+        (Role::SystemAdmin, _) => q,
+        (Role::DistrictAdmin, Some(d)) => q.filter(webhook_deliveries::district_id.eq(d.to_owned())),
+        (Role::DeptStaff, _) => {
+            q.filter(webhook_deliveries::department_id.eq(caller.scope_id.clone().unwrap_or_default()))
+        }
+        _ => {
+            return Err(StoreError::Forbidden(format!("a {} does not read webhook deliveries", caller.role.as_str())));
+        }
+    };
+    if let Some(s) = status {
+        q = q.filter(webhook_deliveries::status.eq(s.to_owned()));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(webhook_deliveries::id.lt(after.clone()));
+    }
+    let rows = q.limit(page.fetch()).load(conn)?;
+    Ok(Paged::from_rows(rows, page, |d| &d.id))
+}
+
+/// Sends a dead-lettered (or pending) delivery again at once: district and system admins.
+pub fn retry(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Delivery> {
+    crate::write(conn, |conn| {
+        let d: Delivery = webhook_deliveries::table
+            .find(id)
+            .select(Delivery::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| StoreError::not_found("webhook delivery", id))?;
+        let reach = Reach::of(conn, caller)?;
+        let sees = caller.role == Role::SystemAdmin || reach.district() == Some(d.district_id.as_str());
+        if !sees || !matches!(caller.role, Role::SystemAdmin | Role::DistrictAdmin) {
+            return Err(StoreError::not_found("webhook delivery", id));
+        }
+        if d.status == "delivered" {
+            return Err(StoreError::Conflict { field: "status", detail: "this delivery was delivered".into() });
+        }
+        diesel::update(webhook_deliveries::table.find(id))
+            .set((webhook_deliveries::status.eq("pending"), webhook_deliveries::next_attempt_at.eq(now())))
+            .execute(conn)?;
+        Ok(webhook_deliveries::table.find(id).select(Delivery::as_select()).first(conn)?)
+    })
+}
