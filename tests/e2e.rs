@@ -10,3 +10,4 @@ mod identity;
 mod openapi;
 mod persistence;
 mod regions;
+mod supervision;
