@@ -8,7 +8,7 @@ use gridhub_geo::{Boundary, DivisionCode};
 use gridhub_store::assignment::{self, Change, Duty, Rules};
 use gridhub_store::cell::{self, GenerateOptions};
 use gridhub_store::user::{self, NewUser};
-use gridhub_store::{Caller, DbConn, Role, StoreResult, community, department, district, routing, street};
+use gridhub_store::{Caller, DbConn, Role, StoreResult, community, department, district, routing, street, whistle};
 use serde_json::json;
 
 use crate::auth::hash_password;
@@ -252,6 +252,16 @@ fn cases(conn: &mut DbConn, people: &CasePeople, cells: &[cell::Cell]) -> StoreR
                 ..Act::new(action)
             };
             case::transition(conn, actor, &id, act, &Policy::default())?;
+        }
+        // the stubborn street stall: the office summons three departments at once (吹哨报到)
+        if *category == "SJ0504" {
+            let departments = ["chengguan", "gongan", "shichang"].map(|c| people.departments[c].clone()).to_vec();
+            let new = whistle::NewWhistle {
+                departments,
+                report_in_within_minutes: 60,
+                note: Some("占道停车屡禁不止，请城管、交警、市场监管联合到场".into()),
+            };
+            whistle::blow(conn, &people.office, &id, new)?;
         }
     }
     Ok(())
