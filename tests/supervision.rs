@@ -43,13 +43,13 @@ async fn setup(app: &TestApp, admin: &str) -> Setup {
     let r = regions(app, admin).await;
     let res = app.post(Some(admin), &format!("/api/v1/communities/{}/cells/generate", r.community), &json!({})).await;
     assert_eq!(res.status(), 200);
-    let mut depts = HashMap::new();
-    for (code, name) in [("chengguan", "城管局"), ("gongan", "公安分局"), ("xiaofang", "消防大队")] {
-        let d = app
-            .create(admin, "/api/v1/departments", &json!({"district_id": r.district, "code": code, "name": name}))
-            .await;
-        depts.insert(code, d["id"].as_str().unwrap().to_owned());
-    }
+    let depts = departments(
+        app,
+        admin,
+        &r.district,
+        &[("chengguan", "城管局"), ("gongan", "公安分局"), ("xiaofang", "消防大队")],
+    )
+    .await;
     let people: [(&'static str, Role, Option<&str>); 6] = [
         ("office", Role::StreetAdmin, Some(&r.street)),
         ("donghu", Role::DistrictAdmin, Some(&r.district)),
@@ -58,12 +58,7 @@ async fn setup(app: &TestApp, admin: &str) -> Setup {
         ("gongan", Role::DeptStaff, Some(&depts["gongan"])),
         ("xiaofang", Role::DeptStaff, Some(&depts["xiaofang"])),
     ];
-    let mut tokens = HashMap::new();
-    for (name, role, scope) in people {
-        app.create_user(name, role, scope);
-        tokens.insert(name, app.login(name, PASSWORD).await);
-    }
-    tokens.insert("admin", admin.to_owned());
+    let tokens = logged_in(app, admin, &people).await;
     Setup { r, depts, tokens }
 }
 

@@ -30,6 +30,20 @@ macro_rules! per_backend {
     };
 }
 
+/// Loads the rows a background worker claims. On PostgreSQL they are locked `FOR UPDATE SKIP
+/// LOCKED`, so workers on several servers each take different rows instead of waiting for, or
+/// repeating, each other; SQLite has one writer at a time (`write` begins `IMMEDIATE`).
+/// Use it inside a write transaction: `claim!(conn, table.filter(...).select(Row::as_select()))`.
+#[macro_export]
+macro_rules! claim {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => $query.load(c),
+            $crate::db::DbConn::Pg(c) => $query.for_update().skip_locked().load(c),
+        }
+    };
+}
+
 pub type Pool = r2d2::Pool<ConnManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnManager>;
 

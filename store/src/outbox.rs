@@ -153,20 +153,15 @@ pub struct Due {
 /// meanwhile. On PostgreSQL rows another worker is claiming are skipped, not waited for.
 pub fn claim_due(conn: &mut DbConn, at: NaiveDateTime, limit: i64, lease: Duration) -> StoreResult<Vec<Due>> {
     crate::write(conn, |conn| {
-        macro_rules! due {
-            () => {
-                webhook_deliveries::table
-                    .filter(webhook_deliveries::status.eq("pending"))
-                    .filter(webhook_deliveries::next_attempt_at.le(at))
-                    .order(webhook_deliveries::next_attempt_at.asc())
-                    .limit(limit)
-                    .select(Delivery::as_select())
-            };
-        }
-        let rows: Vec<Delivery> = match conn {
-            DbConn::Sqlite(c) => due!().load(c)?,
-            DbConn::Pg(c) => due!().for_update().skip_locked().load(c)?,
-        };
+        let rows: Vec<Delivery> = crate::claim!(
+            conn,
+            webhook_deliveries::table
+                .filter(webhook_deliveries::status.eq("pending"))
+                .filter(webhook_deliveries::next_attempt_at.le(at))
+                .order(webhook_deliveries::next_attempt_at.asc())
+                .limit(limit)
+                .select(Delivery::as_select())
+        )?;
         let mut out = Vec::with_capacity(rows.len());
         for d in rows {
             diesel::update(webhook_deliveries::table.find(&d.id))

@@ -336,18 +336,13 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
             .filter(whistles::deadline_at.lt(at))
             .filter(whistles::status.eq("open"))
             .select(whistles::id);
-        macro_rules! due {
-            () => {
-                whistle_departments::table
-                    .filter(whistle_departments::state.eq("summoned"))
-                    .filter(whistle_departments::whistle_id.eq_any(late))
-                    .select(Summoned::as_select())
-            };
-        }
-        let due: Vec<Summoned> = match conn {
-            crate::DbConn::Sqlite(c) => due!().load(c)?,
-            crate::DbConn::Pg(c) => due!().for_update().skip_locked().load(c)?,
-        };
+        let due: Vec<Summoned> = crate::claim!(
+            conn,
+            whistle_departments::table
+                .filter(whistle_departments::state.eq("summoned"))
+                .filter(whistle_departments::whistle_id.eq_any(late))
+                .select(Summoned::as_select())
+        )?;
         let system = Caller::system();
         for s in &due {
             diesel::update(whistle_departments::table.find((&s.whistle_id, &s.department_id)))

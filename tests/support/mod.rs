@@ -417,3 +417,35 @@ pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 pub fn utc(text: &str) -> chrono::NaiveDateTime {
     chrono::DateTime::parse_from_rfc3339(text).expect("an RFC 3339 time").naive_utc()
 }
+
+/// Makes each (username, role, scope) account and logs it in; the tokens by username, with
+/// the system admin's as `admin`.
+pub async fn logged_in(
+    app: &TestApp,
+    admin: &str,
+    people: &[(&'static str, Role, Option<&str>)],
+) -> std::collections::HashMap<&'static str, String> {
+    let mut tokens = std::collections::HashMap::new();
+    for (name, role, scope) in people {
+        app.create_user(name, *role, *scope);
+        tokens.insert(*name, app.login(name, PASSWORD).await);
+    }
+    tokens.insert("admin", admin.to_owned());
+    tokens
+}
+
+/// Makes the departments (code, name) of `district`; their ids by code.
+pub async fn departments(
+    app: &TestApp,
+    admin: &str,
+    district: &str,
+    list: &[(&'static str, &str)],
+) -> std::collections::HashMap<&'static str, String> {
+    let mut ids = std::collections::HashMap::new();
+    for (code, name) in list {
+        let body = serde_json::json!({"district_id": district, "code": code, "name": name});
+        let d = app.create(admin, "/api/v1/departments", &body).await;
+        ids.insert(*code, d["id"].as_str().expect("an id").to_owned());
+    }
+    ids
+}

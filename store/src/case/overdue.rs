@@ -19,21 +19,16 @@ const BATCH: i64 = 200;
 pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
     crate::write(conn, |conn| {
         let running: Vec<&str> = Status::OPEN.iter().filter(|s| **s != Status::Suspended).map(|s| s.as_str()).collect();
-        macro_rules! due {
-            () => {
-                cases::table
-                    .filter(cases::overdue_at.is_null())
-                    .filter(cases::deadline_at.lt(at))
-                    .filter(cases::status.eq_any(&running))
-                    .order(cases::deadline_at.asc())
-                    .limit(BATCH)
-                    .select(Case::as_select())
-            };
-        }
-        let due: Vec<Case> = match conn {
-            crate::DbConn::Sqlite(c) => due!().load(c)?,
-            crate::DbConn::Pg(c) => due!().for_update().skip_locked().load(c)?,
-        };
+        let due: Vec<Case> = crate::claim!(
+            conn,
+            cases::table
+                .filter(cases::overdue_at.is_null())
+                .filter(cases::deadline_at.lt(at))
+                .filter(cases::status.eq_any(&running))
+                .order(cases::deadline_at.asc())
+                .limit(BATCH)
+                .select(Case::as_select())
+        )?;
         let system = Caller::system();
         for case in &due {
             diesel::update(cases::table.find(&case.id)).set(cases::overdue_at.eq(at)).execute(conn)?;
