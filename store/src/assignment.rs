@@ -191,6 +191,7 @@ fn record_scope(conn: &mut DbConn, user_id: &str, cell_id: &str, change: &str, a
             scope_changes::cell_id.eq(cell_id),
             scope_changes::change.eq(change),
             scope_changes::at.eq(at),
+            scope_changes::sync_ms.eq(crate::clock::tick(conn)?),
         ))
         .execute(conn)?;
     Ok(())

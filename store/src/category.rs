@@ -164,6 +164,8 @@ pub struct Category {
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::time::serialize")]
     pub updated_at: NaiveDateTime,
+    #[serde(skip)]
+    pub sync_ms: i64,
 }
 
 impl Category {
@@ -232,6 +234,7 @@ fn row_of(new: &NewCategory, kind: Kind, parent: Option<&Category>) -> StoreResu
         version: 1,
         created_at: t,
         updated_at: t,
+        sync_ms: 0,
     })
 }
 
@@ -278,7 +281,8 @@ pub fn seed(conn: &mut DbConn) -> StoreResult<usize> {
             }
             let (kind, parent) = parse_code(&new.code).map_err(StoreError::Config)?;
             let parent = parent.map(|p| get(conn, p)).transpose()?;
-            diesel::insert_into(categories::table).values(row_of(&new, kind, parent.as_ref())?).execute(conn)?;
+            let row = Category { sync_ms: crate::clock::tick(conn)?, ..row_of(&new, kind, parent.as_ref())? };
+            diesel::insert_into(categories::table).values(row).execute(conn)?;
             added += 1;
         }
         Ok(added)
@@ -342,7 +346,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewCategory) -> StoreResu
         if get(conn, &new.code).is_ok() {
             return Err(StoreError::Conflict { field: "code", detail: format!("{} is in the catalogue", new.code) });
         }
-        let row = row_of(&new, kind, parent.as_ref())?;
+        let row = Category { sync_ms: crate::clock::tick(conn)?, ..row_of(&new, kind, parent.as_ref())? };
         diesel::insert_into(categories::table).values(&row).execute(conn)?;
         audit::record(
             conn,
@@ -380,7 +384,8 @@ pub fn update(
     crate::write(conn, |conn| {
         let old = get(conn, code)?;
         expect_version("category", code, old.version, expected_version)?;
-        let mut new = Category { version: old.version + 1, updated_at: now(), ..old.clone() };
+        let mut new =
+            Category { version: old.version + 1, updated_at: now(), sync_ms: crate::clock::tick(conn)?, ..old.clone() };
         if let Some(limits) = patch.time_limits {
             check_limits("time_limits", &limits)?;
             let mut merged: TimeLimits = serde_json::from_str(&old.time_limits).unwrap_or_default();

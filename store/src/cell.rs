@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::access::{Place, Reach};
 use crate::error::{expect_version, unique_as_conflict};
 use crate::schema::{cells, communities, grid_state, streets};
-use crate::{Caller, DbConn, FieldProblem, Page, Paged, StoreError, StoreResult, audit, community, now, street};
+use crate::{Caller, DbConn, FieldProblem, Page, Paged, StoreError, StoreResult, audit, clock, community, now, street};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = cells, treat_none_as_null = true)]
@@ -44,6 +44,9 @@ pub struct Cell {
     pub updated_at: NaiveDateTime,
     #[serde(serialize_with = "crate::time::serialize_opt")]
     pub retired_at: Option<NaiveDateTime>,
+    /// The sync clock's stamp of the last change (phones pull by it).
+    #[serde(skip)]
+    pub sync_ms: i64,
 }
 
 impl Cell {
@@ -65,6 +68,7 @@ impl Cell {
             created_at: t,
             updated_at: t,
             retired_at: None,
+            sync_ms: 0,
         };
         cell.set_boundary(boundary);
         cell
@@ -209,7 +213,8 @@ pub fn import(
         for f in &features {
             let cell = match by_code.get(f.code.as_str()) {
                 Some(old) => {
-                    let mut cell = Cell { version: old.version + 1, updated_at: now(), ..(*old).clone() };
+                    let mut cell =
+                        Cell { version: old.version + 1, updated_at: now(), sync_ms: clock::tick(conn)?, ..(*old).clone() };
                     cell.set_boundary(&f.boundary);
                     if let Some(name) = &f.name {
                         cell.name = name.clone();
@@ -223,7 +228,8 @@ pub fn import(
                 }
                 None => {
                     let name = f.name.clone().unwrap_or_else(|| default_name(&f.code));
-                    let cell = Cell::new(&community.id, f.code.clone(), name, f.households, &f.boundary);
+                    let mut cell = Cell::new(&community.id, f.code.clone(), name, f.households, &f.boundary);
+                    cell.sync_ms = clock::tick(conn)?;
                     diesel::insert_into(cells::table)
                         .values(&cell)
                         .execute(conn)
@@ -306,11 +312,18 @@ pub fn generate(
             return Ok(out);
         }
         let t = now();
+        let stamp = clock::tick(conn)?;
         diesel::update(cells::table.filter(cells::community_id.eq(&community.id)).filter(cells::retired_at.is_null()))
-            .set((cells::retired_at.eq(t), cells::updated_at.eq(t), cells::version.eq(cells::version + 1)))
+            .set((
+                cells::retired_at.eq(t),
+                cells::updated_at.eq(t),
+                cells::version.eq(cells::version + 1),
+                cells::sync_ms.eq(stamp),
+            ))
             .execute(conn)?;
-        for cell in &out {
-            diesel::insert_into(cells::table).values(cell).execute(conn)?;
+        for cell in &mut out {
+            cell.sync_ms = stamp;
+            diesel::insert_into(cells::table).values(&*cell).execute(conn)?;
         }
         bump_grid_version(conn)?;
         let changes = json!({"retired": existing.len(), "created": out.len(), "tiling": format!("{:?}", options.tiling).to_lowercase(), "target_area_m2": options.target_area_m2});
@@ -459,6 +472,7 @@ pub fn update(
                 return Err(StoreError::Invalid(problems));
             }
         }
+        new.sync_ms = clock::tick(conn)?;
         diesel::update(cells::table.find(id)).set(&new).execute(conn)?;
         if patch.boundary.is_some() {
             bump_grid_version(conn)?;

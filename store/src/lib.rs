@@ -11,6 +11,7 @@ pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod category;
+pub mod clock;
 pub mod cell;
 pub mod community;
 pub mod db;

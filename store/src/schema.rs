@@ -128,6 +128,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         retired_at -> Nullable<Timestamp>,
+        sync_ms -> BigInt,
     }
 }
 
@@ -163,6 +164,7 @@ diesel::table! {
         cell_id -> Text,
         change -> Text,
         at -> Timestamp,
+        sync_ms -> BigInt,
     }
 }
 
@@ -182,6 +184,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sync_ms -> BigInt,
     }
 }
 
@@ -231,6 +234,7 @@ diesel::table! {
         version -> BigInt,
         updated_at -> Timestamp,
         overdue_at -> Nullable<Timestamp>,
+        sync_ms -> BigInt,
     }
 }
 
@@ -258,6 +262,9 @@ diesel::table! {
         lat -> Nullable<Double>,
         data -> Text,
         at -> Timestamp,
+        sync_ms -> BigInt,
+        result -> Nullable<Text>,
+        reason -> Nullable<Text>,
     }
 }
 
@@ -341,6 +348,74 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sync_clock (id) {
+        id -> Integer,
+        last_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    patrols (id) {
+        id -> Text,
+        user_id -> Text,
+        cell_id -> Text,
+        started_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+        distance_m -> Double,
+        track -> Text,
+        note -> Text,
+        created_ms -> BigInt,
+        sync_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        case_id -> Text,
+        user_id -> Text,
+        sha256 -> Text,
+        mime -> Text,
+        size -> BigInt,
+        created_ms -> BigInt,
+        sync_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    blobs (sha256) {
+        sha256 -> Text,
+        mime -> Text,
+        size -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tombstones (table_name, record_id) {
+        table_name -> Text,
+        record_id -> Text,
+        user_id -> Text,
+        sync_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    sync_quarantine (id) {
+        id -> Text,
+        user_id -> Text,
+        district_id -> Nullable<Text>,
+        street_id -> Nullable<Text>,
+        community_id -> Nullable<Text>,
+        table_name -> Text,
+        record_id -> Text,
+        raw -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(whistle_departments -> whistles (whistle_id));
 diesel::joinable!(whistle_departments -> departments (department_id));
 diesel::joinable!(case_events -> cases (case_id));
@@ -376,4 +451,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     whistles,
     whistle_departments,
+    sync_clock,
+    patrols,
+    attachments,
+    blobs,
+    tombstones,
+    sync_quarantine,
 );

@@ -31,6 +31,11 @@ pub struct Event {
     pub data: String,
     #[serde(serialize_with = "crate::time::serialize")]
     pub at: NaiveDateTime,
+    #[serde(skip)]
+    pub sync_ms: i64,
+    /// For an event made on a phone: `applied`, or `rejected` with a `reason`.
+    pub result: Option<String>,
+    pub reason: Option<String>,
 }
 
 /// Writes one event; call it in the transaction of the change it records.
@@ -62,6 +67,9 @@ pub(crate) fn record(
         lat: at_point.map(|p| p.1),
         data: data.to_string(),
         at: now(),
+        sync_ms: crate::clock::tick(conn)?,
+        result: None,
+        reason: None,
     };
     diesel::insert_into(case_events::table).values(&e).execute(conn)?;
     Ok(e)
@@ -73,6 +81,15 @@ pub struct EventView {
     #[serde(flatten)]
     pub event: Event,
     pub actor_name: Option<String>,
+}
+
+/// Gives the event made by a transition the id its phone made for it, marked `applied`: the
+/// phone's record and the timeline's are one.
+pub(crate) fn adopt(conn: &mut DbConn, id: &str, phone_id: &str) -> StoreResult<()> {
+    diesel::update(case_events::table.find(id))
+        .set((case_events::id.eq(phone_id), case_events::result.eq("applied")))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub(crate) fn of_case(conn: &mut DbConn, case_id: &str) -> StoreResult<Vec<EventView>> {

@@ -76,6 +76,9 @@ pub struct Case {
     /// When the running step was found overdue.
     #[serde(serialize_with = "crate::time::serialize_opt")]
     pub overdue_at: Option<NaiveDateTime>,
+    /// The sync clock's stamp of the last change (phones pull by it).
+    #[serde(skip)]
+    pub sync_ms: i64,
 }
 
 impl Case {
@@ -306,6 +309,7 @@ fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Polic
             version: 1,
             updated_at: t,
             overdue_at: None,
+            sync_ms: crate::clock::tick(conn)?,
         };
         case.start_step(Status::Reported, &category, t, &cal);
         diesel::insert_into(cases::table).values(&case).execute(conn)?;
@@ -348,6 +352,7 @@ fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Polic
 /// Writes `new` over the case if it is still at `seen` (compare-and-set): two offices acting on
 /// one case at once cannot both win, whatever the isolation level.
 fn save(conn: &mut DbConn, seen: i64, new: &Case) -> StoreResult<()> {
+    let new = &Case { sync_ms: crate::clock::tick(conn)?, ..new.clone() };
     let written = diesel::update(cases::table.find(&new.id).filter(cases::version.eq(seen))).set(new).execute(conn)?;
     if written == 1 {
         Ok(())

@@ -31,7 +31,9 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
         )?;
         let system = Caller::system();
         for case in &due {
-            diesel::update(cases::table.find(&case.id)).set(cases::overdue_at.eq(at)).execute(conn)?;
+            diesel::update(cases::table.find(&case.id))
+                .set((cases::overdue_at.eq(at), cases::sync_ms.eq(crate::clock::tick(conn)?)))
+                .execute(conn)?;
             let state = case.state();
             let step = state.step().map(|s| s.as_str());
             let data = json!({"step": step, "deadline_at": case.deadline_at.as_ref().map(crate::time::rfc3339)});

@@ -49,6 +49,8 @@ pub struct Act {
     /// Where the actor stood (WGS-84), when the phone said.
     pub at_point: Option<(f64, f64)>,
     pub expected_version: Option<i64>,
+    /// The id a phone made for the event (offline actions arrive by sync).
+    pub event_id: Option<String>,
 }
 
 impl Act {
@@ -63,6 +65,7 @@ impl Act {
             into: None,
             at_point: None,
             expected_version: None,
+            event_id: None,
         }
     }
 }
@@ -253,7 +256,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
         }
         save(conn, case.version, &new)?;
         tell_department(conn, action, to, &new)?;
-        event::record(
+        let e = event::record(
             conn,
             caller,
             id,
@@ -265,6 +268,9 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             act.at_point,
             data.clone(),
         )?;
+        if let Some(phone_id) = &act.event_id {
+            event::adopt(conn, &e.id, phone_id)?;
+        }
         audit::record(
             conn,
             caller,

@@ -1,0 +1,16 @@
+DROP TABLE sync_quarantine;
+DROP TABLE tombstones;
+DROP TABLE blobs;
+DROP TABLE attachments;
+DROP TABLE patrols;
+DROP INDEX scope_changes_sync;
+ALTER TABLE scope_changes DROP COLUMN sync_ms;
+ALTER TABLE categories DROP COLUMN sync_ms;
+ALTER TABLE cells DROP COLUMN sync_ms;
+DROP INDEX case_events_sync;
+ALTER TABLE case_events DROP COLUMN reason;
+ALTER TABLE case_events DROP COLUMN result;
+ALTER TABLE case_events DROP COLUMN sync_ms;
+DROP INDEX cases_sync;
+ALTER TABLE cases DROP COLUMN sync_ms;
+DROP TABLE sync_clock;
