@@ -26,6 +26,8 @@
 //! | whistle_on_site_m | `GRIDHUB_WHISTLE_ON_SITE_M` | `200` |
 //! | worker_interval_ms | `GRIDHUB_WORKER_INTERVAL_MS` | `5000` |
 //! | webhook_timeout_ms / webhook_max_attempts / webhook_retry_base_secs | `GRIDHUB_WEBHOOK_…` | `5000` / `8` / `30` |
+//! | sync_max_body_bytes | `GRIDHUB_SYNC_MAX_BODY_BYTES` | `20971520` (20 MiB) |
+//! | photo_max_bytes | `GRIDHUB_PHOTO_MAX_BYTES` | `10485760` (10 MiB); photos are kept in `data_dir/photos` |
 //! | login_per_minute_per_address / …_per_username | `GRIDHUB_LOGIN_PER_MINUTE_PER_ADDRESS` / `…_PER_USERNAME` | `30` / `10` |
 
 use std::path::{Path, PathBuf};
@@ -135,6 +137,12 @@ pub struct SettingsLayer {
     /// jitter), seconds [default: 30]
     #[arg(long, env = "GRIDHUB_WEBHOOK_RETRY_BASE_SECS", global = true)]
     pub webhook_retry_base_secs: Option<u64>,
+    /// Largest push a phone may send, bytes [default: 20971520]
+    #[arg(long, env = "GRIDHUB_SYNC_MAX_BODY_BYTES", global = true)]
+    pub sync_max_body_bytes: Option<usize>,
+    /// Largest photo, bytes [default: 10485760]
+    #[arg(long, env = "GRIDHUB_PHOTO_MAX_BYTES", global = true)]
+    pub photo_max_bytes: Option<usize>,
 }
 
 /// The resolved settings the service runs with.
@@ -170,6 +178,8 @@ pub struct Settings {
     pub webhook_timeout_ms: u64,
     pub webhook_max_attempts: u32,
     pub webhook_retry_base_secs: u64,
+    pub sync_max_body_bytes: usize,
+    pub photo_max_bytes: usize,
 }
 
 impl Default for Settings {
@@ -217,6 +227,8 @@ impl Settings {
             webhook_timeout_ms: pick!(webhook_timeout_ms, 5000).max(100),
             webhook_max_attempts: pick!(webhook_max_attempts, 8).max(1),
             webhook_retry_base_secs: pick!(webhook_retry_base_secs, 30),
+            sync_max_body_bytes: pick!(sync_max_body_bytes, 20 * 1024 * 1024),
+            photo_max_bytes: pick!(photo_max_bytes, 10 * 1024 * 1024),
         }
     }
 

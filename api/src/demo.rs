@@ -216,6 +216,7 @@ fn cases(conn: &mut DbConn, people: &CasePeople, cells: &[cell::Cell]) -> StoreR
         let point = c.shape().interior_point().expect("a cell has an interior");
         let reporter = if *by_resident { &people.resident } else { &people.worker };
         let new = NewCase {
+            id: None,
             source: if *by_resident { "resident_request" } else { "field_report" }.into(),
             category_code: (*category).into(),
             title: (*title).into(),

@@ -66,11 +66,21 @@ impl Application {
         let (max_body, workers) = (settings.max_body_bytes, settings.workers.max(1));
         let grid = Arc::new(grid);
         grid.clone().watch(pool.clone(), Duration::from_secs(settings.grid_refresh_secs));
-        let limits = routes::BodyLimits { default: max_body, import: settings.max_import_bytes };
+        let limits = routes::BodyLimits {
+            default: max_body,
+            import: settings.max_import_bytes,
+            sync: settings.sync_max_body_bytes,
+            // the photo, and room for a multipart envelope a client might wrap it in
+            photo: settings.photo_max_bytes + 64 * 1024,
+        };
         let wechat = WechatClient::from_settings(&settings)?;
         let login_limits =
             LoginLimits::new(settings.login_per_minute_per_address, settings.login_per_minute_per_username);
         let webhooks = workers::WebhookSender::from_settings(&settings)?;
+        let photo_dir = settings.data_dir.join("photos");
+        std::fs::create_dir_all(&photo_dir).map_err(|e| format!("cannot make {}: {e}", photo_dir.display()))?;
+        let photos = object_store::local::LocalFileSystem::new_with_prefix(&photo_dir)
+            .map_err(|e| format!("cannot keep photos in {}: {e}", photo_dir.display()))?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             tokens,
@@ -80,6 +90,7 @@ impl Application {
             grid,
             settings,
             metrics: Metrics::default(),
+            photos: Arc::new(photos),
         });
         workers::start(state.clone().into_inner(), webhooks);
         let server = HttpServer::new(move || {

@@ -21,6 +21,8 @@ pub struct AppState {
     pub grid: std::sync::Arc<Grid>,
     pub settings: Settings,
     pub metrics: Metrics,
+    /// Where photos are kept (a directory under `data_dir`, through `object_store`).
+    pub photos: std::sync::Arc<dyn object_store::ObjectStore>,
 }
 
 impl AppState {

@@ -213,8 +213,12 @@ pub fn import(
         for f in &features {
             let cell = match by_code.get(f.code.as_str()) {
                 Some(old) => {
-                    let mut cell =
-                        Cell { version: old.version + 1, updated_at: now(), sync_ms: clock::tick(conn)?, ..(*old).clone() };
+                    let mut cell = Cell {
+                        version: old.version + 1,
+                        updated_at: now(),
+                        sync_ms: clock::tick(conn)?,
+                        ..(*old).clone()
+                    };
                     cell.set_boundary(&f.boundary);
                     if let Some(name) = &f.name {
                         cell.name = name.clone();

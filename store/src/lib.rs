@@ -7,12 +7,13 @@
 
 pub mod access;
 pub mod assignment;
+pub mod attachment;
 pub mod audit;
 pub mod calendar;
 pub mod case;
 pub mod category;
-pub mod clock;
 pub mod cell;
+pub mod clock;
 pub mod community;
 pub mod db;
 pub mod department;
@@ -20,6 +21,7 @@ pub mod district;
 mod error;
 pub mod outbox;
 pub mod page;
+pub mod patrol;
 pub mod refresh_token;
 pub mod routing;
 pub mod schema;

@@ -100,6 +100,7 @@ pub async fn create(
         None => index.nearest(lng, lat, NEAR_CELL_M).map(|(id, _)| id.to_owned()),
     };
     let new = NewCase {
+        id: None,
         source: body.source,
         category_code: body.category_code,
         title,

@@ -2,6 +2,7 @@
 //! openapi test compares it with `openapi.yaml`, so the two cannot drift apart.
 
 mod assignments;
+mod attachments;
 mod audit;
 mod auth;
 mod calendar;
@@ -12,6 +13,7 @@ mod departments;
 mod health;
 mod notifications;
 mod regions;
+mod sync;
 pub mod users;
 mod whistles;
 
@@ -24,22 +26,35 @@ pub struct Endpoint {
     pub method: Method,
     pub path: &'static str,
     route: actix_web::Route,
-    /// Takes large bodies (cell imports) up to `BodyLimits::import`.
-    large_body: bool,
+    /// What body size the route takes, when not the default.
+    body: Option<Body>,
+}
+
+/// The routes that take large bodies, each up to its own limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Body {
+    /// Cell and assignment imports: `BodyLimits::import`.
+    Import,
+    /// A phone's push: `BodyLimits::sync`.
+    Sync,
+    /// A photo's bytes: `BodyLimits::photo`.
+    Photo,
 }
 
 impl Endpoint {
-    fn large_body(mut self) -> Self {
-        self.large_body = true;
+    fn body(mut self, body: Body) -> Self {
+        self.body = Some(body);
         self
     }
 }
 
-/// Request body limits: most routes take small JSON bodies; imports may be large.
+/// Request body limits: most routes take small JSON bodies; imports, pushes and photos more.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimits {
     pub default: usize,
     pub import: usize,
+    pub sync: usize,
+    pub photo: usize,
 }
 
 fn ep<F, Args>(method: Method, path: &'static str, handler: F) -> Endpoint
@@ -48,7 +63,7 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    Endpoint { route: web::method(method.clone()).to(handler), method, path, large_body: false }
+    Endpoint { route: web::method(method.clone()).to(handler), method, path, body: None }
 }
 
 /// The table. Within a prefix, literal paths come before `{id}` paths.
@@ -68,12 +83,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/districts/{id}", regions::get_district),
         ep(M::PATCH, "/api/v1/districts/{id}", regions::update_district),
         ep(M::GET, "/api/v1/streets/{id}/staffing", assignments::street_staffing),
-        ep(M::POST, "/api/v1/streets/{id}/assignments/import", assignments::import).large_body(),
+        ep(M::POST, "/api/v1/streets/{id}/assignments/import", assignments::import).body(Body::Import),
         ep(M::POST, "/api/v1/streets", regions::create_street),
         ep(M::GET, "/api/v1/streets", regions::list_streets),
         ep(M::GET, "/api/v1/streets/{id}", regions::get_street),
         ep(M::PATCH, "/api/v1/streets/{id}", regions::update_street),
-        ep(M::POST, "/api/v1/communities/{id}/cells/import", cells::import).large_body(),
+        ep(M::POST, "/api/v1/communities/{id}/cells/import", cells::import).body(Body::Import),
         ep(M::POST, "/api/v1/communities/{id}/cells/generate", cells::generate),
         ep(M::GET, "/api/v1/communities/{id}/coverage", cells::coverage),
         ep(M::GET, "/api/v1/communities/{id}/map.svg", cells::map),
@@ -119,6 +134,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/whistles", whistles::list),
         ep(M::GET, "/api/v1/whistles/{id}", whistles::get),
         ep(M::POST, "/api/v1/whistles/{id}/report-in", whistles::report_in),
+        ep(M::GET, "/api/v1/sync/quarantine", sync::quarantine),
+        ep(M::GET, "/api/v1/sync", sync::pull),
+        ep(M::POST, "/api/v1/sync", sync::push).body(Body::Sync),
+        ep(M::PUT, "/api/v1/attachments/{sha256}", attachments::put).body(Body::Photo),
+        ep(M::GET, "/api/v1/attachments/{sha256}", attachments::get),
         ep(M::GET, "/api/v1/calendar/{year}", calendar::get),
         ep(M::PUT, "/api/v1/calendar/{year}", calendar::put),
         ep(M::GET, "/api/v1/notifications", notifications::list),
@@ -134,20 +154,26 @@ pub fn table() -> Vec<(Method, &'static str)> {
 
 /// Registers the table: one resource per path, answering other methods with a 405 problem.
 pub fn configure(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
-    let mut paths: Vec<(&'static str, bool, Vec<actix_web::Route>)> = Vec::new();
+    let mut paths: Vec<(&'static str, Option<Body>, Vec<actix_web::Route>)> = Vec::new();
     for e in endpoints() {
         match paths.iter_mut().find(|(p, _, _)| *p == e.path) {
-            Some((_, large, routes)) => {
-                *large |= e.large_body;
+            Some((_, body, routes)) => {
+                *body = body.or(e.body);
                 routes.push(e.route);
             }
-            None => paths.push((e.path, e.large_body, vec![e.route])),
+            None => paths.push((e.path, e.body, vec![e.route])),
         }
     }
-    for (path, large, routes) in paths {
+    for (path, body, routes) in paths {
         let mut resource = routes.into_iter().fold(web::resource(path), |r, route| r.route(route));
-        if large {
-            resource = resource.app_data(web::PayloadConfig::new(limits.import));
+        let limit = match body {
+            None => None,
+            Some(Body::Import) => Some(limits.import),
+            Some(Body::Sync) => Some(limits.sync),
+            Some(Body::Photo) => Some(limits.photo),
+        };
+        if let Some(limit) = limit {
+            resource = resource.app_data(web::PayloadConfig::new(limit));
         }
         cfg.service(resource.default_service(web::to(method_not_allowed)));
     }

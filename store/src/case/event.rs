@@ -83,13 +83,21 @@ pub struct EventView {
     pub actor_name: Option<String>,
 }
 
-/// Gives the event made by a transition the id its phone made for it, marked `applied`: the
-/// phone's record and the timeline's are one.
-pub(crate) fn adopt(conn: &mut DbConn, id: &str, phone_id: &str) -> StoreResult<()> {
+/// Gives an event the id its phone made for it, with the outcome (`applied`, or `rejected` and
+/// why): the phone's record and the timeline's are one.
+pub(crate) fn adopt(conn: &mut DbConn, id: &str, phone_id: &str, rejected: Option<&str>) -> StoreResult<()> {
     diesel::update(case_events::table.find(id))
-        .set((case_events::id.eq(phone_id), case_events::result.eq("applied")))
+        .set((
+            case_events::id.eq(phone_id),
+            case_events::result.eq(if rejected.is_some() { "rejected" } else { "applied" }),
+            case_events::reason.eq(rejected),
+        ))
         .execute(conn)?;
     Ok(())
+}
+
+pub(crate) fn exists(conn: &mut DbConn, id: &str) -> StoreResult<bool> {
+    Ok(case_events::table.find(id).select(case_events::id).first::<String>(conn).optional()?.is_some())
 }
 
 pub(crate) fn of_case(conn: &mut DbConn, case_id: &str) -> StoreResult<Vec<EventView>> {

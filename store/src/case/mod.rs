@@ -8,6 +8,7 @@
 pub mod event;
 pub mod lifecycle;
 pub mod overdue;
+pub mod phone;
 mod transition;
 
 pub use lifecycle::{Action, Status};
@@ -188,6 +189,8 @@ pub struct Duplicate {
 }
 
 pub struct NewCase {
+    /// The id a phone made for the report (`[A-Za-z0-9_.-]{1,64}`); the server makes one if none.
+    pub id: Option<String>,
     pub source: String,
     pub category_code: String,
     pub title: String,
@@ -233,6 +236,17 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Policy
 fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Policy) -> StoreResult<Created> {
     crate::write(conn, |conn| {
         let cal = calendar::load(conn, &policy.hours)?;
+        // a phone's report sent again (its answer was lost): the first one stands
+        if let Some(id) = &new.id
+            && let Some(case) = cases::table.find(id).select(Case::as_select()).first(conn).optional()?
+        {
+            if case.reporter_id != caller.user_id {
+                return Err(StoreError::Conflict { field: "id", detail: format!("the id {id} is taken") });
+            }
+            let category = category::get(conn, &case.category_code)?;
+            let possible_duplicates = duplicates(conn, caller, &case, &category)?;
+            return Ok(Created { case: view(conn, case, &cal)?, possible_duplicates, replayed: true });
+        }
         if let Some((key, hash)) = &new.idempotency
             && let Some((first_hash, case_id)) = idempotency_keys::table
                 .filter(idempotency_keys::user_id.eq(&caller.user_id))
@@ -277,8 +291,16 @@ fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Polic
             }
             None => Place::of_scope(conn, caller.role.scope_level(), caller.scope_id.as_deref()).unwrap_or_default(),
         };
+        // people of a community report in its cells; the street office and above anywhere
+        let local = matches!(caller.role, Role::GridWorker | Role::Volunteer | Role::CommunityAdmin);
+        if local && new.cell_id.is_some() && place.community != caller.scope_id {
+            return Err(StoreError::Forbidden(format!(
+                "a {} reports in the cells of their own community; this point lies in another",
+                caller.role.as_str()
+            )));
+        }
         let mut case = Case {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: new.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
             district_id: place.district,
             street_id: place.street,
             community_id: place.community,
@@ -680,6 +702,15 @@ pub fn update(
         new.description = patch.description.unwrap_or(new.description);
         new.address = patch.address.unwrap_or(new.address);
         new.priority = patch.priority.unwrap_or(new.priority);
+        let same = (&new.title, &new.description, &new.address, &new.priority, &new.category_code)
+            == (&old.title, &old.description, &old.address, &old.priority, &old.category_code);
+        if same {
+            // nothing to correct (a phone sending its record again): nothing changes
+            let cal = calendar::load(conn, &policy.hours)?;
+            let mut v = view(conn, old, &cal)?;
+            v.allowed_actions = Some(transition::allowed(conn, caller, &v.case, policy)?);
+            return Ok(v);
+        }
         save(conn, old.version, &new)?;
         let changes = crate::audit::diff(&[
             ("title", json!(old.title), json!(new.title)),

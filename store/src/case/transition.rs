@@ -269,7 +269,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             data.clone(),
         )?;
         if let Some(phone_id) = &act.event_id {
-            event::adopt(conn, &e.id, phone_id)?;
+            event::adopt(conn, &e.id, phone_id, None)?;
         }
         audit::record(
             conn,

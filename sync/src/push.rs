@@ -1,0 +1,450 @@
+//! Push: what a phone changed offline, applied in one transaction — all of it or nothing.
+//! A record changed on the server after the phone's `last_pulled_at` aborts the push (409,
+//! naming the records): the phone pulls, merges and pushes again. A `created` record that
+//! exists already is an upsert (a retried push after a lost answer changes nothing), and an
+//! `updated` one that does not exist is created (clients with `sendCreatedAsUpdated`). `_status`,
+//! `_changed` and server-owned columns are ignored. A record that can never be accepted is kept
+//! in the quarantine with the reason, for the street office to see, and its id is returned so
+//! the phone stops sending it.
+
+use std::collections::BTreeMap;
+
+use chrono::DateTime;
+use diesel::prelude::*;
+use gridhub_geo::Crs;
+use gridhub_store::access::{Place, Reach};
+use gridhub_store::attachment::{self, Attachment};
+use gridhub_store::case::phone::{self, Outcome, PhoneEvent};
+use gridhub_store::case::{self, NewCase, Policy};
+use gridhub_store::patrol::{self, Patrol};
+use gridhub_store::schema::{attachments, cases, patrols, sync_quarantine};
+use gridhub_store::{Caller, DbConn, Page, Paged, StoreError, StoreResult, clock, now};
+use serde_json::{Map, Value, json};
+
+use crate::schema;
+
+/// One table's part of a push.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TableChanges {
+    #[serde(default)]
+    pub created: Vec<Map<String, Value>>,
+    #[serde(default)]
+    pub updated: Vec<Map<String, Value>>,
+    #[serde(default)]
+    pub deleted: Vec<String>,
+}
+
+/// The body of a push: the changes by table.
+pub type Changes = BTreeMap<String, TableChanges>;
+
+#[derive(Debug, Default)]
+pub struct PushOutcome {
+    /// Records that can never be accepted, by table (`experimentalRejectedIds`).
+    pub rejected: BTreeMap<String, Vec<String>>,
+}
+
+/// Where the grid index puts a point: its cell, or for a point outside every cell the nearest
+/// one (the API holds the index).
+pub type Locate<'a> = &'a dyn Fn(f64, f64) -> (Option<String>, Option<String>);
+
+/// Settings of a push.
+pub struct PushSettings<'a> {
+    pub policy: &'a Policy,
+    pub locate: Locate<'a>,
+    pub max_photo_bytes: i64,
+}
+
+/// Refusals of a whole push.
+#[derive(Debug)]
+pub enum PushError {
+    /// Records changed on the server since the phone's last pull, by table.
+    Conflict(BTreeMap<String, Vec<String>>),
+    /// The body is not the protocol's shape.
+    Malformed(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for PushError {
+    fn from(e: StoreError) -> Self {
+        PushError::Store(e)
+    }
+}
+
+impl From<diesel::result::Error> for PushError {
+    fn from(e: diesel::result::Error) -> Self {
+        PushError::Store(e.into())
+    }
+}
+
+/// Applies a push by `caller`, who last pulled at `last_pulled_at`.
+pub fn push(
+    conn: &mut DbConn,
+    caller: &Caller,
+    last_pulled_at: i64,
+    changes: Changes,
+    settings: &PushSettings,
+) -> Result<PushOutcome, PushError> {
+    for table in changes.keys() {
+        if !schema::tables().any(|t| t == table) {
+            return Err(PushError::Malformed(format!(
+                "{table:?} is not a table of schema version {}",
+                schema::VERSION
+            )));
+        }
+    }
+    for (table, c) in &changes {
+        for r in c.created.iter().chain(&c.updated) {
+            if !r.get("id").is_some_and(Value::is_string) {
+                return Err(PushError::Malformed(format!("a record of {table} has no string id")));
+            }
+        }
+    }
+    gridhub_store::write(conn, |conn| {
+        // hold the clock: nothing is stamped between the conflict check and the commit
+        clock::tick(conn)?;
+        let conflicts = conflicts(conn, last_pulled_at, &changes)?;
+        if !conflicts.is_empty() {
+            return Err(PushError::Conflict(conflicts));
+        }
+        let mut out = PushOutcome::default();
+        let mut apply =
+            |conn: &mut DbConn, table: &str, id: &str, raw: Value, result: StoreResult<()>| -> StoreResult<()> {
+                match result {
+                    Ok(()) => Ok(()),
+                    Err(
+                        e @ (StoreError::Invalid(_)
+                        | StoreError::Forbidden(_)
+                        | StoreError::NotFound { .. }
+                        | StoreError::Conflict { .. }
+                        | StoreError::NotAllowedNow { .. }
+                        | StoreError::VersionMismatch { .. }),
+                    ) => {
+                        quarantine_record(conn, caller, table, id, &raw, &reason(&e))?;
+                        out.rejected.entry(table.to_owned()).or_default().push(id.to_owned());
+                        Ok(())
+                    }
+                    Err(other) => Err(other),
+                }
+            };
+        // in an order where what a record names arrives first: cases, then their events and photos
+        for table in ["cases", "case_events", "patrols", "attachments"] {
+            let Some(c) = changes.get(table) else { continue };
+            for r in c.created.iter().chain(&c.updated) {
+                let id = r["id"].as_str().expect("checked above").to_owned();
+                let result = match table {
+                    "cases" => case_record(conn, caller, &id, r, settings),
+                    "case_events" => event_record(conn, caller, &id, r, settings),
+                    "patrols" => patrol_record(conn, caller, &id, r),
+                    _ => attachment_record(conn, caller, &id, r, settings),
+                };
+                apply(conn, table, &id, Value::Object(r.clone()), result)?;
+            }
+            for id in &c.deleted {
+                let result = match table {
+                    "patrols" => patrol::delete(conn, caller, id),
+                    _ => Err(StoreError::Forbidden(format!(
+                        "{table} are not deleted from a phone; the street office voids or corrects them"
+                    ))),
+                };
+                apply(conn, table, id, json!({"id": id, "_status": "deleted"}), result)?;
+            }
+        }
+        Ok(out)
+    })
+}
+
+fn reason(e: &StoreError) -> String {
+    match e {
+        StoreError::Invalid(problems) => {
+            problems.iter().map(|p| format!("{}: {}", p.field, p.detail)).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The pushed records the server changed after `since`.
+fn conflicts(conn: &mut DbConn, since: i64, changes: &Changes) -> StoreResult<BTreeMap<String, Vec<String>>> {
+    let mut out = BTreeMap::new();
+    for (table, c) in changes {
+        let ids: Vec<&str> = c
+            .updated
+            .iter()
+            .filter_map(|r| r.get("id").and_then(Value::as_str))
+            .chain(c.deleted.iter().map(String::as_str))
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let changed: Vec<String> = match table.as_str() {
+            "cases" => cases::table
+                .filter(cases::id.eq_any(&ids))
+                .filter(cases::sync_ms.gt(since))
+                .select(cases::id)
+                .load(conn)?,
+            "patrols" => patrols::table
+                .filter(patrols::id.eq_any(&ids))
+                .filter(patrols::sync_ms.gt(since))
+                .select(patrols::id)
+                .load(conn)?,
+            "attachments" => attachments::table
+                .filter(attachments::id.eq_any(&ids))
+                .filter(attachments::sync_ms.gt(since))
+                .select(attachments::id)
+                .load(conn)?,
+            // events are never changed once made; pull-only tables are ignored
+            _ => Vec::new(),
+        };
+        if !changed.is_empty() {
+            out.insert(table.clone(), changed);
+        }
+    }
+    Ok(out)
+}
+
+fn text(r: &Map<String, Value>, key: &str) -> Option<String> {
+    r.get(key).and_then(Value::as_str).map(str::to_owned).filter(|s| !s.is_empty())
+}
+
+fn number(r: &Map<String, Value>, key: &str) -> Option<f64> {
+    r.get(key).and_then(Value::as_f64)
+}
+
+fn invalid(field: &str, detail: &str) -> StoreError {
+    StoreError::invalid(field, detail)
+}
+
+/// A phone id: `[A-Za-z0-9_.-]{1,64}`.
+fn check_id(id: &str) -> StoreResult<()> {
+    let ok = (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if ok { Ok(()) } else { Err(invalid("id", "must be 1 to 64 letters, digits, _ . or -")) }
+}
+
+/// A WGS-84 point from a record's `lng`, `lat` and `crs`.
+fn point(r: &Map<String, Value>) -> StoreResult<Option<(f64, f64)>> {
+    let (Some(lng), Some(lat)) = (number(r, "lng"), number(r, "lat")) else { return Ok(None) };
+    if !(lng.abs() <= 180.0 && lat.abs() <= 90.0) {
+        return Err(invalid("lng", "the point is not on the earth"));
+    }
+    let crs = match text(r, "crs") {
+        None => Crs::Wgs84,
+        Some(c) => Crs::parse(&c).ok_or_else(|| invalid("crs", "must be wgs84, gcj02 or bd09"))?,
+    };
+    Ok(Some(crs.to_wgs84(lng, lat)))
+}
+
+fn case_record(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    r: &Map<String, Value>,
+    s: &PushSettings,
+) -> StoreResult<()> {
+    check_id(id)?;
+    let exists = cases::table.find(id).select(cases::id).first::<String>(conn).optional()?.is_some();
+    if exists {
+        // corrections of the phone's own columns, while the case waits to be filed
+        let patch = case::CasePatch {
+            title: text(r, "title"),
+            description: r.get("description").and_then(Value::as_str).map(str::to_owned),
+            address: r.get("address").map(|a| a.as_str().map(str::to_owned)),
+            priority: text(r, "priority").filter(|p| case::PRIORITIES.contains(&p.as_str())),
+            category_code: None,
+        };
+        return match case::update(conn, caller, id, patch, None, s.policy) {
+            // a case that moved on keeps the server's words: the phone's edit is dropped, not refused
+            Ok(_) | Err(StoreError::Forbidden(_) | StoreError::Conflict { .. }) => Ok(()),
+            Err(e) => Err(e),
+        };
+    }
+    let (lng, lat) = point(r)?.ok_or_else(|| invalid("lng", "a report needs lng and lat"))?;
+    let title = text(r, "title").ok_or_else(|| invalid("title", "is required"))?;
+    if title.chars().count() > 100 {
+        return Err(invalid("title", "must be at most 100 characters"));
+    }
+    let category_code = text(r, "category_code").ok_or_else(|| invalid("category_code", "is required"))?;
+    let priority = text(r, "priority").unwrap_or_else(|| "normal".into());
+    if !case::PRIORITIES.contains(&priority.as_str()) {
+        return Err(invalid("priority", "must be low, normal, high or urgent"));
+    }
+    let reported_at = match number(r, "reported_at") {
+        None => None,
+        Some(ms) => Some(
+            DateTime::from_timestamp_millis(ms as i64)
+                .ok_or_else(|| invalid("reported_at", "is not a time in ms"))?
+                .naive_utc(),
+        ),
+    };
+    let (cell_id, near_cell_id) = (s.locate)(lng, lat);
+    let new = NewCase {
+        id: Some(id.to_owned()),
+        source: "field_report".into(),
+        category_code,
+        title,
+        description: r.get("description").and_then(Value::as_str).unwrap_or("").chars().take(2000).collect(),
+        lng,
+        lat,
+        address: text(r, "address"),
+        priority,
+        reported_at,
+        attachments: Vec::new(),
+        cell_id,
+        near_cell_id,
+        idempotency: None,
+    };
+    case::create(conn, caller, &new, s.policy).map(|_| ())
+}
+
+fn event_record(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    r: &Map<String, Value>,
+    s: &PushSettings,
+) -> StoreResult<()> {
+    check_id(id)?;
+    let e = PhoneEvent {
+        id: id.to_owned(),
+        case_id: text(r, "case_id").ok_or_else(|| invalid("case_id", "is required"))?,
+        action: text(r, "action").ok_or_else(|| invalid("action", "is required"))?,
+        note: text(r, "note"),
+        at_point: point(r)?,
+    };
+    match phone::act(conn, caller, &e, s.policy)? {
+        // a refused action stays on the timeline with its reason; the phone pulls it back
+        Outcome::Applied | Outcome::Rejected(_) | Outcome::Known => Ok(()),
+    }
+}
+
+fn patrol_record(conn: &mut DbConn, caller: &Caller, id: &str, r: &Map<String, Value>) -> StoreResult<()> {
+    check_id(id)?;
+    let int = |k: &str| r.get(k).and_then(Value::as_i64);
+    let track = r.get("track").and_then(Value::as_str).unwrap_or("").to_owned();
+    if track.len() > 1_000_000 {
+        return Err(invalid("track", "is longer than a patrol's track can be"));
+    }
+    let distance_m = number(r, "distance_m").unwrap_or(0.0);
+    if !(0.0..=200_000.0).contains(&distance_m) {
+        return Err(invalid("distance_m", "must be from 0 to 200 km"));
+    }
+    let p = Patrol {
+        id: id.to_owned(),
+        user_id: caller.user_id.clone(),
+        cell_id: text(r, "cell_id").ok_or_else(|| invalid("cell_id", "is required"))?,
+        started_at: int("started_at").ok_or_else(|| invalid("started_at", "is required (ms)"))?,
+        ended_at: int("ended_at"),
+        distance_m,
+        track,
+        note: r.get("note").and_then(Value::as_str).unwrap_or("").chars().take(2000).collect(),
+        created_ms: 0,
+        sync_ms: 0,
+    };
+    patrol::upsert(conn, caller, p)
+}
+
+fn attachment_record(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    r: &Map<String, Value>,
+    s: &PushSettings,
+) -> StoreResult<()> {
+    check_id(id)?;
+    let a = Attachment {
+        id: id.to_owned(),
+        case_id: text(r, "case_id").ok_or_else(|| invalid("case_id", "is required"))?,
+        user_id: caller.user_id.clone(),
+        sha256: text(r, "sha256").ok_or_else(|| invalid("sha256", "is required"))?.to_ascii_lowercase(),
+        mime: text(r, "mime").ok_or_else(|| invalid("mime", "is required"))?,
+        size: r.get("size").and_then(Value::as_i64).ok_or_else(|| invalid("size", "is required"))?,
+        created_ms: 0,
+        sync_ms: 0,
+    };
+    attachment::upsert(conn, caller, a, s.max_photo_bytes)
+}
+
+/// Keeps a record that can never be accepted, with the pusher's place for the office to find it.
+fn quarantine_record(
+    conn: &mut DbConn,
+    caller: &Caller,
+    table: &str,
+    id: &str,
+    raw: &Value,
+    reason: &str,
+) -> StoreResult<()> {
+    let place = Place::of_scope(conn, caller.role.scope_level(), caller.scope_id.as_deref()).unwrap_or_default();
+    diesel::insert_into(sync_quarantine::table)
+        .values((
+            sync_quarantine::id.eq(uuid::Uuid::now_v7().to_string()),
+            sync_quarantine::user_id.eq(&caller.user_id),
+            sync_quarantine::district_id.eq(place.district),
+            sync_quarantine::street_id.eq(place.street),
+            sync_quarantine::community_id.eq(place.community),
+            sync_quarantine::table_name.eq(table),
+            sync_quarantine::record_id.eq(id),
+            sync_quarantine::raw.eq(raw.to_string()),
+            sync_quarantine::reason.eq(reason),
+            sync_quarantine::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, serde::Serialize)]
+pub struct Quarantined {
+    pub id: String,
+    pub user_id: String,
+    pub table_name: String,
+    pub record_id: String,
+    #[serde(serialize_with = "raw_json")]
+    pub raw: String,
+    pub reason: String,
+    pub created_at: String,
+}
+
+fn raw_json<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&serde_json::from_str::<Value>(text).unwrap_or(Value::Null), s)
+}
+
+/// The quarantined records the caller's area's phones pushed, newest first (admins only).
+pub fn quarantine(conn: &mut DbConn, caller: &Caller, page: &Page) -> StoreResult<Paged<Quarantined>> {
+    if !caller.role.is_admin() {
+        return Err(StoreError::Forbidden(format!("a {} does not read the sync quarantine", caller.role.as_str())));
+    }
+    let mut q = sync_quarantine::table.order(sync_quarantine::id.desc()).into_boxed();
+    q = match Reach::of(conn, caller)? {
+        Reach::Everywhere => q,
+        Reach::District { district } => q.filter(sync_quarantine::district_id.eq(district)),
+        Reach::Street { street, .. } => q.filter(sync_quarantine::street_id.eq(street)),
+        Reach::Community { community, .. } => q.filter(sync_quarantine::community_id.eq(community)),
+        Reach::Nothing => return Ok(Paged::from_rows(Vec::new(), page, |r: &Quarantined| &r.id)),
+    };
+    if let Some(after) = &page.after {
+        q = q.filter(sync_quarantine::id.lt(after.clone()));
+    }
+    let rows: Vec<(String, String, String, String, String, String, chrono::NaiveDateTime)> = q
+        .select((
+            sync_quarantine::id,
+            sync_quarantine::user_id,
+            sync_quarantine::table_name,
+            sync_quarantine::record_id,
+            sync_quarantine::raw,
+            sync_quarantine::reason,
+            sync_quarantine::created_at,
+        ))
+        .limit(page.fetch())
+        .load(conn)?;
+    let rows = rows
+        .into_iter()
+        .map(|(id, user_id, table_name, record_id, raw, reason, at)| Quarantined {
+            id,
+            user_id,
+            table_name,
+            record_id,
+            raw,
+            reason,
+            created_at: gridhub_store::time::rfc3339(&at),
+        })
+        .collect();
+    Ok(Paged::from_rows(rows, page, |r| &r.id))
+}
