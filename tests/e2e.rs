@@ -11,3 +11,4 @@ mod openapi;
 mod persistence;
 mod regions;
 mod supervision;
+mod sync;

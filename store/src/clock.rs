@@ -1,9 +1,13 @@
 //! The sync clock: integer milliseconds that never go back, whatever the wall clock does. Every
-//! change a phone may pull is stamped with a tick of it in the change's own transaction. A tick
-//! holds the clock until its transaction ends (PostgreSQL: an exclusive transaction-level
-//! advisory lock; SQLite: the write lock every write holds), and a pull holds it too (shared),
-//! so stamps are handed out in commit order and a pull never misses a change committed after it
-//! read the clock.
+//! change a phone may pull is stamped with a tick of it in the change's own transaction.
+//!
+//! Why a pull never misses a change: a tick holds the clock until its transaction ends
+//! (PostgreSQL: an exclusive transaction-level advisory lock taken before the clock is read, and
+//! the clock row's own lock; SQLite: the write lock every write holds), so writers stamp one at
+//! a time in commit order, and the clock's committed value is never below a committed stamp. A
+//! pull reads the committed clock first and returns it as its `timestamp`: whatever commits
+//! later carries a larger stamp and comes with the next pull. A pull therefore waits for no
+//! push (it may send a record that committed while it read twice; the client takes that).
 
 use diesel::prelude::*;
 
@@ -24,11 +28,7 @@ pub fn tick(conn: &mut DbConn) -> StoreResult<i64> {
     Ok(next)
 }
 
-/// The last stamp handed out, holding the clock (shared) until the transaction ends, so that no
-/// change can be stamped at or below it and commit afterwards. Call it inside a transaction.
+/// The last stamp committed: every change stamped at or below it has committed (see the module).
 pub fn read(conn: &mut DbConn) -> StoreResult<i64> {
-    if let DbConn::Pg(c) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock_shared({LOCK})")).execute(c)?;
-    }
     Ok(sync_clock::table.find(1).select(sync_clock::last_ms).first(conn)?)
 }

@@ -65,13 +65,13 @@ fn ms(t: &NaiveDateTime) -> i64 {
     t.and_utc().timestamp_millis()
 }
 
-/// Pulls for `caller`. Holds the sync clock while reading, so that no change committed after
-/// the returned `timestamp` is stamped at or below it.
+/// Pulls for `caller`: the clock first, then the records (see `gridhub_store::clock` for why
+/// nothing committed is ever skipped), in one read transaction.
 pub fn pull(conn: &mut DbConn, caller: &Caller, req: &PullRequest, policy: &Policy) -> StoreResult<Value> {
     if req.schema_version < 1 {
         return Err(StoreError::invalid("schema_version", "must be 1 or more"));
     }
-    gridhub_store::write(conn, |conn| {
+    conn.transaction(|conn| {
         let timestamp = clock::read(conn)?;
         let scope = Scope::of(conn, caller)?;
         // tables to send whole: new in the client's migration, or with new columns

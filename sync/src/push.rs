@@ -37,6 +37,31 @@ pub struct TableChanges {
 /// The body of a push: the changes by table.
 pub type Changes = BTreeMap<String, TableChanges>;
 
+/// Reads a push body, refusing anything not of the protocol's shape: an object of tables, each
+/// an object whose `created` and `updated` are arrays of records and `deleted` an array of ids.
+pub fn parse(body: &[u8]) -> Result<Changes, PushError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| PushError::Malformed(format!("not JSON: {e}")))?;
+    let Value::Object(tables) = value else {
+        return Err(PushError::Malformed("the body must be an object of tables".into()));
+    };
+    for (table, c) in &tables {
+        let Value::Object(lists) = c else {
+            return Err(PushError::Malformed(format!("{table} must be an object of created, updated and deleted")));
+        };
+        for (list, items) in lists {
+            let ok = match (list.as_str(), items) {
+                ("created" | "updated", Value::Array(a)) => a.iter().all(Value::is_object),
+                ("deleted", Value::Array(a)) => a.iter().all(Value::is_string),
+                _ => false,
+            };
+            if !ok {
+                return Err(PushError::Malformed(format!("{table}.{list} is not an array of the right items")));
+            }
+        }
+    }
+    serde_json::from_value(Value::Object(tables)).map_err(|e| PushError::Malformed(e.to_string()))
+}
+
 #[derive(Debug, Default)]
 pub struct PushOutcome {
     /// Records that can never be accepted, by table (`experimentalRejectedIds`).

@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use gridhub_store::FieldProblem;
-use gridhub_sync::push::{Changes, PushError, PushSettings};
+use gridhub_sync::push::{PushError, PushSettings};
 use gridhub_sync::{Migration, PullRequest};
 use serde::Deserialize;
 use serde_json::json;
@@ -69,10 +69,11 @@ pub async fn push(
 ) -> ApiResult<HttpResponse> {
     let last_pulled_at = millis(query.last_pulled_at.as_deref())?
         .ok_or_else(|| ApiError::bad_field("last_pulled_at", "is required: pull before pushing"))?;
-    let changes: Changes = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(format!(
-            "the body is not a push: {e} (expected {{table: {{created, updated, deleted}}}})"
-        ))
+    let changes = gridhub_sync::push::parse(&body).map_err(|e| match e {
+        PushError::Malformed(why) => {
+            ApiError::bad_request(format!("the body is not a push ({{table: {{created, updated, deleted}}}}): {why}"))
+        }
+        other => ApiError::internal(format!("{other:?}")),
     })?;
     let policy = state.settings.case_policy();
     let index = state.grid.index();
