@@ -230,7 +230,14 @@ async fn pushes_apply_whole_once_and_conflict(backend: Backend) {
     assert_eq!(other["changes"]["patrols"]["created"], json!([]));
     // phone1 pulls its own patrol back (another device of the same worker would)
     let mine = pull(app, s.t("phone1"), Some(ts)).await;
-    assert_eq!(ids(&mine, "patrols", "created"), set(&["p1patrol00000001"]));
+    assert_eq!(
+        ids(&mine, "patrols", "updated"),
+        set(&["p1patrol00000001"]),
+        "its own: an update for the phone that made it"
+    );
+    assert_eq!(ids(&mine, "cases", "updated"), set(&["p1case0000000001"]));
+    assert_eq!(ids(&mine, "case_events", "updated"), set(&["p1event000000001"]));
+    assert!(ids(&mine, "case_events", "created").len() == 1, "the server's report event is new to it");
     let ts2 = mine["timestamp"].as_i64().unwrap();
 
     // the office files the case; phone2 still edits what it pulled before: 409, nothing applied
@@ -341,7 +348,8 @@ async fn offline_actions_are_applied_or_rejected_and_bad_records_quarantined(bac
     let case = json(app.get(Some(s.t("office")), &format!("/api/v1/cases/{id}")).await).await;
     assert_eq!(case["status"], "closed");
     let after = pull(app, s.t("phone1"), Some(ts)).await;
-    let events: std::collections::HashMap<String, Value> = after["changes"]["case_events"]["created"]
+    // the phone's own events come back as updates, each with its result
+    let events: std::collections::HashMap<String, Value> = after["changes"]["case_events"]["updated"]
         .as_array()
         .unwrap()
         .iter()
@@ -428,7 +436,8 @@ async fn scope_changes_come_as_created_and_deleted(backend: Backend) {
         )
         .await;
     let migrated = json(res).await;
-    assert_eq!(ids(&migrated, "cells", "created"), set(&[s.cell(0), s.cell(3)]), "the cells again, whole");
+    assert_eq!(ids(&migrated, "cells", "updated"), set(&[s.cell(0), s.cell(3)]), "the cells again, whole");
+    assert_eq!(migrated["changes"]["cells"]["created"], json!([]), "the phone has them: updates");
     assert_eq!(migrated["changes"]["cases"]["updated"], json!([]), "other tables as usual");
 }
 

@@ -170,7 +170,8 @@ pub fn pull(conn: &mut DbConn, caller: &Caller, req: &PullRequest, policy: &Poli
                 "reported_at": ms(&c.reported_at), "cell_id": c.cell_id, "status": c.status,
                 "deadline_at": c.deadline_at.as_ref().map(ms), "light": c.light(&cal, at), "updated_at": ms(&c.updated_at),
             });
-            let new = t_cases.is_none_or(|t| joined.contains(&c.id) || born.get(&c.id).is_some_and(|b| *b > t));
+            let theirs = c.reporter_id != caller.user_id;
+            let new = t_cases.is_none_or(|t| joined.contains(&c.id) || (theirs && born.get(&c.id).is_some_and(|b| *b > t)));
             let changes = out.get_mut("cases").expect("a table");
             if new { changes.created.push(record) } else { changes.updated.push(record) }
         }
@@ -189,6 +190,7 @@ pub fn pull(conn: &mut DbConn, caller: &Caller, req: &PullRequest, policy: &Poli
                 case_events::at,
                 case_events::result,
                 case_events::reason,
+                case_events::actor_id,
             ))
             .into_boxed();
         if let Some(t) = t_events {
@@ -206,13 +208,17 @@ pub fn pull(conn: &mut DbConn, caller: &Caller, req: &PullRequest, policy: &Poli
             NaiveDateTime,
             Option<String>,
             Option<String>,
+            Option<String>,
         );
-        for (id, case_id, action, note, lng, lat, at, result, reason) in q.load::<EventRow>(conn)? {
+        for (id, case_id, action, note, lng, lat, at, result, reason, actor) in q.load::<EventRow>(conn)? {
             let record = json!({
                 "id": id, "case_id": case_id, "action": action, "note": note, "lng": lng, "lat": lat,
                 "created_at": ms(&at), "result": result, "reason": reason,
             });
-            out.get_mut("case_events").expect("a table").created.push(record);
+            let changes = out.get_mut("case_events").expect("a table");
+            // the caller's phone made it (phone events carry their result): it has it
+            let mine = t_events.is_some() && result.is_some() && actor.as_deref() == Some(caller.user_id.as_str());
+            if mine { changes.updated.push(record) } else { changes.created.push(record) }
         }
         if !left.is_empty() {
             let gone: Vec<String> =
@@ -231,6 +237,7 @@ pub fn pull(conn: &mut DbConn, caller: &Caller, req: &PullRequest, policy: &Poli
                 attachments::mime,
                 attachments::size,
                 attachments::created_ms,
+                attachments::user_id,
                 blobs::sha256.nullable(),
             ))
             .into_boxed();
@@ -239,12 +246,13 @@ pub fn pull(conn: &mut DbConn, caller: &Caller, req: &PullRequest, policy: &Poli
                 attachments::sync_ms.gt(t).or(attachments::case_id.eq_any(joined.iter().cloned().collect::<Vec<_>>())),
             );
         }
-        for (id, case_id, sha256, mime, size, created_ms, blob) in
-            q.load::<(String, String, String, String, i64, i64, Option<String>)>(conn)?
+        for (id, case_id, sha256, mime, size, created_ms, owner, blob) in
+            q.load::<(String, String, String, String, i64, i64, String, Option<String>)>(conn)?
         {
             let record = json!({"id": id, "case_id": case_id, "sha256": sha256, "mime": mime, "size": size, "uploaded": blob.is_some()});
             let changes = out.get_mut("attachments").expect("a table");
-            if t_att.is_none_or(|t| created_ms > t || joined.contains(&case_id)) {
+            let theirs = owner != caller.user_id;
+            if t_att.is_none_or(|t| (theirs && created_ms > t) || joined.contains(&case_id)) {
                 changes.created.push(record)
             } else {
                 changes.updated.push(record)
@@ -269,11 +277,8 @@ pub fn pull(conn: &mut DbConn, caller: &Caller, req: &PullRequest, policy: &Poli
                 "distance_m": p.distance_m, "track": p.track, "note": p.note,
             });
             let changes = out.get_mut("patrols").expect("a table");
-            if t_pat.is_none_or(|t| p.created_ms > t) {
-                changes.created.push(record)
-            } else {
-                changes.updated.push(record)
-            }
+            // the caller's own: on an incremental pull the device that made them has them
+            if t_pat.is_none() { changes.created.push(record) } else { changes.updated.push(record) }
         }
         if let Some(t) = t_pat {
             let gone: Vec<String> = tombstones::table
@@ -285,6 +290,19 @@ pub fn pull(conn: &mut DbConn, caller: &Caller, req: &PullRequest, policy: &Poli
             out.get_mut("patrols").expect("a table").deleted.extend(gone);
         }
 
+        // tables that only gained columns are on the phone already: their records are updates
+        if req.last_pulled_at.is_some()
+            && let Some(m) = &req.migration
+        {
+            for c in &m.columns {
+                if let Some(changes) = out.get_mut(c.table.as_str())
+                    && !m.tables.contains(&c.table)
+                {
+                    let created = std::mem::take(&mut changes.created);
+                    changes.updated.extend(created);
+                }
+            }
+        }
         let changes: serde_json::Map<String, Value> = out.into_iter().map(|(t, c)| (t.to_owned(), c.json())).collect();
         Ok(json!({"changes": changes, "timestamp": timestamp.max(1)}))
     })

@@ -277,8 +277,13 @@ fn case_record(
             category_code: None,
         };
         return match case::update(conn, caller, id, patch, None, s.policy) {
-            // a case that moved on keeps the server's words: the phone's edit is dropped, not refused
-            Ok(_) | Err(StoreError::Forbidden(_) | StoreError::Conflict { .. }) => Ok(()),
+            Ok(_) => Ok(()),
+            // a case that moved on keeps the server's words: the phone's edit is dropped, not
+            // refused, and the case is stamped so that the phone pulls the server's record back
+            Err(StoreError::Forbidden(_) | StoreError::Conflict { .. }) => {
+                diesel::update(cases::table.find(id)).set(cases::sync_ms.eq(clock::tick(conn)?)).execute(conn)?;
+                Ok(())
+            }
             Err(e) => Err(e),
         };
     }

@@ -1,0 +1,263 @@
+// The real WatermelonDB sync engine (LokiJS adapter, no React) against a running gridhub: the
+// stock `synchronize()` with no adapter code, as a grid worker's phone runs it. Starts gridhub
+// itself (GRIDHUB_BIN, default ../../target/debug/gridhub) with the demo data on a fresh SQLite
+// database, and stops it at the end.
+//
+//   npm test            (from tests/watermelon, after `cargo build` and `npm ci`)
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+
+const { Database, Model, Q, appSchema, tableSchema } = require('@nozbe/watermelondb')
+const { schemaMigrations, addColumns } = require('@nozbe/watermelondb/Schema/migrations')
+const LokiJSAdapter = require('@nozbe/watermelondb/adapters/lokijs').default
+const { synchronize } = require('@nozbe/watermelondb/sync')
+const { LokiMemoryAdapter } = require('lokijs')
+
+// ---- the phone app's schema (gridhub's phone schema, version 1) ----
+
+const columns = {
+  cells: ['code', 'name', 'community_id', 'boundary', 'duty', 'households:number'],
+  categories: ['code', 'name', 'parent_code', 'kind'],
+  cases: ['category_code', 'title', 'description', 'lng:number', 'lat:number', 'crs', 'address', 'priority',
+    'reported_at:number', 'cell_id', 'status', 'deadline_at:number', 'light', 'updated_at:number'],
+  case_events: ['case_id', 'action', 'note', 'lng:number', 'lat:number', 'created_at:number', 'result', 'reason'],
+  patrols: ['cell_id', 'started_at:number', 'ended_at:number', 'distance_m:number', 'track', 'note'],
+  attachments: ['case_id', 'sha256', 'mime', 'size:number', 'uploaded:boolean'],
+}
+
+function schemaOf(version, without = {}) {
+  return appSchema({
+    version,
+    tables: Object.entries(columns).map(([name, cols]) => tableSchema({
+      name,
+      columns: cols
+        .filter((c) => !(without[name] || []).includes(c.split(':')[0]))
+        .map((c) => {
+          const [n, type = 'string'] = c.split(':')
+          // WatermelonDB keeps created_at and updated_at itself: numbers, never optional
+          return { name: n, type, isOptional: !['created_at', 'updated_at'].includes(n) }
+        }),
+    })),
+  })
+}
+
+const models = Object.keys(columns).map((table) => class extends Model { static table = table })
+
+let dbs = 0
+function phone(schema, migrations, lokiAdapter, dbName) {
+  dbs += 1
+  const adapter = new LokiJSAdapter({
+    schema,
+    migrations,
+    useWebWorker: false,
+    useIncrementalIndexedDB: false,
+    dbName: dbName || `phone${dbs}`,
+    _testLokiAdapter: lokiAdapter || new LokiMemoryAdapter(),
+  })
+  return new Database({ adapter, modelClasses: models })
+}
+
+// ---- gridhub ----
+
+let base
+let server
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gridhub-watermelon-'))
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+async function api(method, route, token, body, headers = {}) {
+  const res = await fetch(base + route, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : null }
+}
+
+async function login(username, password = 'gridhub-demo') {
+  const res = await api('POST', '/api/v1/auth/login', null, { username, password })
+  assert.equal(res.status, 200, `login ${username}`)
+  return res.body.access_token
+}
+
+/** The stock synchronize(), talking to gridhub exactly as its docs show. */
+function sync(database, token, { beforePush, afterPush, migrationsEnabledAtVersion, onPull } = {}) {
+  return synchronize({
+    database,
+    migrationsEnabledAtVersion,
+    pullChanges: async ({ lastPulledAt, schemaVersion, migration }) => {
+      const query = `last_pulled_at=${lastPulledAt}&schema_version=${schemaVersion}&migration=${encodeURIComponent(JSON.stringify(migration))}`
+      const res = await fetch(`${base}/api/v1/sync?${query}`, { headers: { authorization: `Bearer ${token}` } })
+      if (!res.ok) throw new Error(`pull: ${res.status} ${await res.text()}`)
+      const answer = await res.json()
+      if (onPull) onPull({ lastPulledAt, migration, answer })
+      return answer
+    },
+    pushChanges: async ({ changes, lastPulledAt }) => {
+      if (beforePush) await beforePush(changes)
+      const res = await fetch(`${base}/api/v1/sync?last_pulled_at=${lastPulledAt}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+        body: JSON.stringify(changes),
+      })
+      if (!res.ok) throw new Error(`push: ${res.status} ${await res.text()}`)
+      const answer = await res.json()
+      if (afterPush) await afterPush()
+      return answer
+    },
+  })
+}
+
+const all = (db, table) => db.get(table).query().fetch()
+const find = async (db, table, id) => (await db.get(table).query(Q.where('id', id)).fetch())[0]
+
+before(async () => {
+  const port = await freePort()
+  base = `http://127.0.0.1:${port}`
+  const bin = process.env.GRIDHUB_BIN || path.join(__dirname, '..', '..', 'target', 'debug', 'gridhub')
+  server = spawn(bin, ['serve', '--demo', '--bind', `127.0.0.1:${port}`], {
+    env: { ...process.env, GRIDHUB_DATABASE_URL: `sqlite://${path.join(dir, 'gridhub.db')}`, GRIDHUB_DATA_DIR: path.join(dir, 'data'), GRIDHUB_LOG: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  for (let i = 0; i < 300; i += 1) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) return
+    } catch (_) { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('gridhub did not start')
+})
+
+after(() => {
+  if (server) server.kill('SIGTERM')
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+test('two phones, the office between them, and a schema migration', async () => {
+  const office = await login('gongyuan.office')
+  const li = await login('worker.li')
+  const me = (await api('GET', '/api/v1/auth/me', li)).body
+  const cells = me.assigned_cells.map((c) => c.cell_id || c.id)
+  assert.ok(cells.length >= 2, 'worker.li holds cells')
+  // a second worker in the same cells, with a phone of their own
+  const made = await api('POST', '/api/v1/users', office, {
+    username: 'worker.zhou', password: 'zhou-phone-pass', display_name: '周敏', role: 'grid_worker', scope_id: me.user.scope_id,
+  })
+  assert.equal(made.status, 201, JSON.stringify(made.body))
+  const zhouAssignments = []
+  for (const cell of cells.slice(0, 2)) {
+    const a = await api('POST', `/api/v1/cells/${cell}/assignments`, office, { user_id: made.body.id, duty: 'part_time_worker' })
+    assert.equal(a.status, 201, JSON.stringify(a.body))
+    zhouAssignments.push(a.body.assignment.id)
+  }
+  const zhou = await login('worker.zhou', 'zhou-phone-pass')
+
+  const A = phone(schemaOf(1))
+  const B = phone(schemaOf(1))
+  await sync(A, li)
+  await sync(B, zhou)
+  assert.equal((await all(A, 'cells')).length, cells.length)
+  assert.equal((await all(B, 'cells')).length, 2)
+  assert.ok((await all(A, 'categories')).length > 100)
+
+  // offline on phone A: a report in its first cell, and a patrol
+  const cell = await find(A, 'cells', cells[0])
+  const ring = JSON.parse(cell._raw.boundary).coordinates[0]
+  const [lng, lat] = [ring.slice(0, -1).reduce((s, p) => s + p[0], 0) / (ring.length - 1), ring.slice(0, -1).reduce((s, p) => s + p[1], 0) / (ring.length - 1)]
+  let report
+  let patrol
+  await A.write(async () => {
+    report = await A.get('cases').create((r) => {
+      Object.assign(r._raw, { category_code: 'SJ0102', title: '楼下垃圾堆放', description: '', lng, lat, crs: 'wgs84', priority: 'normal', reported_at: Date.now() })
+    })
+    patrol = await A.get('patrols').create((p) => {
+      Object.assign(p._raw, { cell_id: cells[0], started_at: Date.now() - 3600000, ended_at: Date.now(), distance_m: 850, track: '_p~iF~ps|U', note: '正常' })
+    })
+  })
+  await sync(A, li)
+  const onServer = await api('GET', `/api/v1/cases/${report.id}`, office)
+  assert.equal(onServer.status, 200, 'the report keeps the phone id on the server')
+  assert.equal(onServer.body.cell_id, cells[0])
+
+  // the other phone pulls it
+  await sync(B, zhou)
+  const pulled = await find(B, 'cases', report.id)
+  assert.equal(pulled._raw.title, '楼下垃圾堆放')
+  assert.equal(pulled._raw.status, 'reported')
+  assert.equal(typeof pulled._raw.deadline_at, 'number')
+
+  // the office files it between phone A's pull and push: 409, then the merge
+  await A.write(async () => { await (await find(A, 'cases', report.id)).update((r) => { r._setRaw('title', '楼下垃圾堆放（补充）') }) })
+  await assert.rejects(sync(A, li, {
+    beforePush: async () => {
+      const v = (await api('GET', `/api/v1/cases/${report.id}`, office)).body.version
+      assert.equal((await api('POST', `/api/v1/cases/${report.id}/transitions`, office, { action: 'file', expected_version: v })).status, 200)
+    },
+  }), /push: 409/)
+  await sync(A, li)
+  const merged = await find(A, 'cases', report.id)
+  assert.equal(merged._raw.status, 'filed', 'the server\'s change came in')
+  await sync(A, li)
+  assert.equal((await find(A, 'cases', report.id))._raw.title, '楼下垃圾堆放', 'a filed case keeps the office\'s words')
+
+  // a push whose answer is lost is retried: nothing twice
+  await A.write(async () => {
+    await A.get('case_events').create((e) => {
+      Object.assign(e._raw, { case_id: report.id, action: 'note', note: '再次巡查，仍有垃圾', lng, lat, created_at: Date.now() })
+    })
+  })
+  await assert.rejects(sync(A, li, { afterPush: async () => { throw new Error('the answer was lost') } }), /lost/)
+  await sync(A, li)
+  const timeline = (await api('GET', `/api/v1/cases/${report.id}/events`, office)).body.items
+  assert.equal(timeline.filter((e) => e.action === 'note').length, 1, 'the note once')
+  assert.equal((await api('GET', '/api/v1/cases?limit=500', office)).body.items.filter((c) => c.id === report.id).length, 1)
+
+  // a delete: the patrol goes from the worker's other phone too
+  const A2 = phone(schemaOf(1))
+  await sync(A2, li)
+  assert.ok(await find(A2, 'patrols', patrol.id))
+  await A.write(async () => { await (await find(A, 'patrols', patrol.id)).markAsDeleted() })
+  await sync(A, li)
+  await sync(A2, li)
+  assert.equal(await find(A2, 'patrols', patrol.id), undefined)
+
+  // a reassignment: phone B loses the first cell, and its cases
+  const cellOfB = zhouAssignments[0]
+  assert.equal((await api('POST', `/api/v1/assignments/${cellOfB}/end`, office, { reason: '调整网格' })).status, 200)
+  await sync(B, zhou)
+  assert.equal(await find(B, 'cells', cells[0]), undefined)
+  assert.equal(await find(B, 'cases', report.id), undefined)
+  assert.equal((await all(B, 'cells')).length, 1)
+
+  // a schema migration: the app's version 1 had no households on cells; version 2 adds them
+  const disk = new LokiMemoryAdapter()
+  const old = phone(schemaOf(1, { cells: ['households'] }), undefined, disk, 'upgraded-phone')
+  await sync(old, li)
+  assert.equal((await all(old, 'cells'))[0]._raw.households, undefined)
+  await new Promise((r) => setTimeout(r, 1200)) // Loki saves every 500 ms
+  const migrations = schemaMigrations({ migrations: [{ toVersion: 2, steps: [addColumns({ table: 'cells', columns: [{ name: 'households', type: 'number', isOptional: true }] })] }] })
+  const upgraded = phone(schemaOf(2), migrations, disk, 'upgraded-phone')
+  let sent
+  await sync(upgraded, li, { migrationsEnabledAtVersion: 1, onPull: (p) => { sent = p } })
+  assert.ok(sent.lastPulledAt > 0, 'an incremental pull')
+  assert.equal(sent.answer.changes.cells.created.length, 0, 'the phone has the cells: updates, not creations')
+  assert.ok(sent.answer.changes.cells.updated.length > 0)
+  assert.deepEqual(sent.migration, { from: 1, tables: [], columns: [{ table: 'cells', columns: ['households'] }] })
+  const households = (await all(upgraded, 'cells')).map((c) => c._raw.households)
+  assert.ok(households.every((h) => typeof h === 'number'), `the cells came whole: ${households}`)
+})
