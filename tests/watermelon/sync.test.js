@@ -126,7 +126,8 @@ function sync(database, token, { beforePush, afterPush, migrationsEnabledAtVersi
 const all = (db, table) => db.get(table).query().fetch()
 const find = async (db, table, id) => (await db.get(table).query(Q.where('id', id)).fetch())[0]
 
-before(async () => {
+/** Starts gridhub on the test's database (loading the demo data into it the first time). */
+async function start() {
   const port = await freePort()
   base = `http://127.0.0.1:${port}`
   const bin = process.env.GRIDHUB_BIN || path.join(__dirname, '..', '..', 'target', 'debug', 'gridhub')
@@ -141,7 +142,9 @@ before(async () => {
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error('gridhub did not start')
-})
+}
+
+before(start)
 
 let failed = false
 
@@ -160,6 +163,60 @@ test('two phones, the office between them, and a schema migration', async () => 
     throw e
   }
 })
+
+test('killed in the middle of a large push, then retried: one copy of every record', async () => {
+  try {
+    await killedMidPush()
+  } catch (e) {
+    failed = true
+    throw e
+  }
+})
+
+async function killedMidPush() {
+  const li = await login('worker.li')
+  const me = (await api('GET', '/api/v1/auth/me', li)).body
+  const pulled = await (await fetch(`${base}/api/v1/sync?last_pulled_at=null&schema_version=1`, { headers: { authorization: `Bearer ${li}` } })).json()
+  const cell = pulled.changes.cells.created.find((c) => c.id === me.assigned_cells[0].cell_id)
+  const ring = JSON.parse(cell.boundary).coordinates[0]
+  const [lng, lat] = [(ring[0][0] + ring[2][0]) / 2, (ring[0][1] + ring[2][1]) / 2]
+  const records = Array.from({ length: 1000 }, (_, k) => ({
+    id: `bulk${String(k).padStart(8, '0')}`, category_code: 'SJ0102', title: `第${k}处垃圾`, description: '', lng, lat, crs: 'wgs84',
+    priority: 'normal', reported_at: Date.now(), _status: 'created', _changed: '',
+  }))
+  const body = JSON.stringify({ cases: { created: records, updated: [], deleted: [] } })
+  const pushOnce = () => fetch(`${base}/api/v1/sync?last_pulled_at=${pulled.timestamp}`, {
+    method: 'POST', headers: { authorization: `Bearer ${li}`, 'content-type': 'text/plain' }, body,
+  })
+  // SIGKILL while the push is being applied
+  const inFlight = pushOnce().then((r) => r.status, () => 'cut off')
+  await new Promise((r) => setTimeout(r, 300))
+  server.kill('SIGKILL')
+  await new Promise((r) => server.once('exit', r))
+  assert.equal(await inFlight, 'cut off', 'the server died before answering')
+  await start()
+  const token = await login('worker.li')
+  const office = await login('gongyuan.office')
+  const res = await fetch(`${base}/api/v1/sync?last_pulled_at=${pulled.timestamp}`, {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body,
+  })
+  assert.equal(res.status, 200, await res.text())
+  // the retry again, as a phone whose answer was lost would: still one copy
+  const again = await fetch(`${base}/api/v1/sync?last_pulled_at=${pulled.timestamp}`, {
+    method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body,
+  })
+  assert.equal(again.status, 200)
+  const seen = new Map()
+  let cursor = null
+  do {
+    const page = (await api('GET', `/api/v1/cases?limit=500&category=SJ0102${cursor ? `&cursor=${cursor}` : ''}`, office)).body
+    for (const c of page.items) seen.set(c.id, (seen.get(c.id) || 0) + 1)
+    cursor = page.next_cursor
+  } while (cursor)
+  const bulk = [...seen.entries()].filter(([id]) => id.startsWith('bulk'))
+  assert.equal(bulk.length, 1000, 'every record')
+  assert.ok(bulk.every(([, n]) => n === 1), 'once each')
+}
 
 async function twoPhones() {
   const office = await login('gongyuan.office')
