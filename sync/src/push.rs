@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use gridhub_geo::Crs;
 use gridhub_store::access::{Place, Reach};
 use gridhub_store::attachment::{self, Attachment};
+use gridhub_store::calendar::{self, Calendar};
 use gridhub_store::case::phone::{self, Outcome, PhoneEvent};
 use gridhub_store::case::{self, NewCase, Policy};
 use gridhub_store::patrol::{self, Patrol};
@@ -131,6 +132,7 @@ pub fn push(
         if !conflicts.is_empty() {
             return Err(PushError::Conflict(conflicts));
         }
+        let cal = calendar::load(conn, &settings.policy.hours)?;
         let mut out = PushOutcome::default();
         let mut apply =
             |conn: &mut DbConn, table: &str, id: &str, raw: Value, result: StoreResult<()>| -> StoreResult<()> {
@@ -157,7 +159,7 @@ pub fn push(
             for r in c.created.iter().chain(&c.updated) {
                 let id = r["id"].as_str().expect("checked above").to_owned();
                 let result = match table {
-                    "cases" => case_record(conn, caller, &id, r, settings),
+                    "cases" => case_record(conn, caller, &id, r, settings, &cal),
                     "case_events" => event_record(conn, caller, &id, r, settings),
                     "patrols" => patrol_record(conn, caller, &id, r),
                     _ => attachment_record(conn, caller, &id, r, settings),
@@ -264,6 +266,7 @@ fn case_record(
     id: &str,
     r: &Map<String, Value>,
     s: &PushSettings,
+    cal: &Calendar,
 ) -> StoreResult<()> {
     check_id(id)?;
     let exists = cases::table.find(id).select(cases::id).first::<String>(conn).optional()?.is_some();
@@ -322,7 +325,8 @@ fn case_record(
         near_cell_id,
         idempotency: None,
     };
-    case::create(conn, caller, &new, s.policy).map(|_| ())
+    // in a savepoint: a refused report leaves nothing behind in the push
+    gridhub_store::write(conn, |conn| case::file(conn, caller, &new, cal)).map(|_| ())
 }
 
 fn event_record(

@@ -236,17 +236,6 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Policy
 fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Policy) -> StoreResult<Created> {
     crate::write(conn, |conn| {
         let cal = calendar::load(conn, &policy.hours)?;
-        // a phone's report sent again (its answer was lost): the first one stands
-        if let Some(id) = &new.id
-            && let Some(case) = cases::table.find(id).select(Case::as_select()).first(conn).optional()?
-        {
-            if case.reporter_id != caller.user_id {
-                return Err(StoreError::Conflict { field: "id", detail: format!("the id {id} is taken") });
-            }
-            let category = category::get(conn, &case.category_code)?;
-            let possible_duplicates = duplicates(conn, caller, &case, &category)?;
-            return Ok(Created { case: view(conn, case, &cal)?, possible_duplicates, replayed: true });
-        }
         if let Some((key, hash)) = &new.idempotency
             && let Some((first_hash, case_id)) = idempotency_keys::table
                 .filter(idempotency_keys::user_id.eq(&caller.user_id))
@@ -262,98 +251,9 @@ fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Polic
                 ));
             }
             let case = get(conn, &case_id)?;
-            let category = category::get(conn, &case.category_code)?;
-            let possible_duplicates = duplicates(conn, caller, &case, &category)?;
-            return Ok(Created { case: view(conn, case, &cal)?, possible_duplicates, replayed: true });
+            return answer(conn, caller, case, &cal, true);
         }
-        if !may_file(caller.role, &new.source) {
-            return Err(StoreError::Forbidden(format!(
-                "a {} may not file a case of source {}",
-                caller.role.as_str(),
-                new.source
-            )));
-        }
-        let category = category::get(conn, &new.category_code).ok().filter(|c| c.active).ok_or_else(|| {
-            StoreError::invalid("category_code", format!("{} is not an active category", new.category_code))
-        })?;
-        let t = now();
-        let reported_at = new.reported_at.unwrap_or(t);
-        if reported_at > t + CLOCK_SKEW {
-            return Err(StoreError::invalid("reported_at", "is in the future; check the phone's clock"));
-        }
-        if reported_at < t - OLDEST_REPORT {
-            return Err(StoreError::invalid("reported_at", "is more than 30 days ago"));
-        }
-        let place = match new.cell_id.as_ref().or(new.near_cell_id.as_ref()) {
-            Some(id) => {
-                let (_, c, s) = cell::placed(conn, id)?;
-                Place::community(&s.district_id, &s.id, &c.id)
-            }
-            None => Place::of_scope(conn, caller.role.scope_level(), caller.scope_id.as_deref()).unwrap_or_default(),
-        };
-        // people of a community report in its cells; the street office and above anywhere
-        let local = matches!(caller.role, Role::GridWorker | Role::Volunteer | Role::CommunityAdmin);
-        if local && new.cell_id.is_some() && place.community != caller.scope_id {
-            return Err(StoreError::Forbidden(format!(
-                "a {} reports in the cells of their own community; this point lies in another",
-                caller.role.as_str()
-            )));
-        }
-        let mut case = Case {
-            id: new.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
-            district_id: place.district,
-            street_id: place.street,
-            community_id: place.community,
-            cell_id: new.cell_id.clone(),
-            source: new.source.clone(),
-            category_code: category.code.clone(),
-            title: new.title.clone(),
-            description: new.description.clone(),
-            lng: new.lng,
-            lat: new.lat,
-            address: new.address.clone(),
-            reporter_id: caller.user_id.clone(),
-            priority: new.priority.clone(),
-            attachments: json!(new.attachments).to_string(),
-            reported_at,
-            received_at: t,
-            status: String::new(),
-            step_started_at: None,
-            deadline_at: None,
-            suspended_from: None,
-            department_id: None,
-            assignee_id: None,
-            routing_rule_id: None,
-            pending_extension: None,
-            satisfaction: None,
-            merged_into: None,
-            closed_at: None,
-            version: 1,
-            updated_at: t,
-            overdue_at: None,
-            sync_ms: crate::clock::tick(conn)?,
-        };
-        case.start_step(Status::Reported, &category, t, &cal);
-        diesel::insert_into(cases::table).values(&case).execute(conn)?;
-        add_reporter(conn, &case.id, &caller.user_id, &case.id, t)?;
-        let data = json!({
-            "source": case.source,
-            "cell_id": case.cell_id,
-            "outside_grid": case.cell_id.is_none(),
-            "near_cell_id": if case.cell_id.is_none() { new.near_cell_id.clone() } else { None },
-        });
-        event::record(
-            conn,
-            caller,
-            &case.id,
-            "report",
-            None,
-            Status::Reported,
-            None,
-            &new.attachments,
-            Some((case.lng, case.lat)),
-            data,
-        )?;
+        let (case, replayed) = file(conn, caller, new, &cal)?;
         if let Some((key, hash)) = &new.idempotency {
             diesel::insert_into(idempotency_keys::table)
                 .values((
@@ -361,14 +261,125 @@ fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Polic
                     idempotency_keys::idem_key.eq(key),
                     idempotency_keys::request_hash.eq(hash),
                     idempotency_keys::case_id.eq(&case.id),
-                    idempotency_keys::created_at.eq(t),
+                    idempotency_keys::created_at.eq(case.received_at),
                 ))
                 .execute(conn)
                 .map_err(unique_as_conflict("Idempotency-Key", "a concurrent request used this key".into()))?;
         }
-        let possible_duplicates = duplicates(conn, caller, &case, &category)?;
-        Ok(Created { case: view(conn, case, &cal)?, possible_duplicates, replayed: false })
+        answer(conn, caller, case, &cal, replayed)
     })
+}
+
+/// The answer to a create: the case as the caller sees it, and its possible duplicates.
+fn answer(conn: &mut DbConn, caller: &Caller, case: Case, cal: &Calendar, replayed: bool) -> StoreResult<Created> {
+    let category = category::get(conn, &case.category_code)?;
+    let possible_duplicates = duplicates(conn, caller, &case, &category)?;
+    Ok(Created { case: view(conn, case, cal)?, possible_duplicates, replayed })
+}
+
+/// Files a report (the work of a create without its answer): checks it, places it, stamps it,
+/// starts its first step on `cal`, records its reporter and its `report` event. A phone's
+/// report sent again (its answer was lost) finds the first one: `(case, true)`. Call it in a
+/// write transaction.
+pub fn file(conn: &mut DbConn, caller: &Caller, new: &NewCase, cal: &Calendar) -> StoreResult<(Case, bool)> {
+    // a phone's report sent again (its answer was lost): the first one stands
+    if let Some(id) = &new.id
+        && let Some(case) = cases::table.find(id).select(Case::as_select()).first(conn).optional()?
+    {
+        if case.reporter_id != caller.user_id {
+            return Err(StoreError::Conflict { field: "id", detail: format!("the id {id} is taken") });
+        }
+        return Ok((case, true));
+    }
+    if !may_file(caller.role, &new.source) {
+        return Err(StoreError::Forbidden(format!(
+            "a {} may not file a case of source {}",
+            caller.role.as_str(),
+            new.source
+        )));
+    }
+    let category = category::get(conn, &new.category_code).ok().filter(|c| c.active).ok_or_else(|| {
+        StoreError::invalid("category_code", format!("{} is not an active category", new.category_code))
+    })?;
+    let t = now();
+    let reported_at = new.reported_at.unwrap_or(t);
+    if reported_at > t + CLOCK_SKEW {
+        return Err(StoreError::invalid("reported_at", "is in the future; check the phone's clock"));
+    }
+    if reported_at < t - OLDEST_REPORT {
+        return Err(StoreError::invalid("reported_at", "is more than 30 days ago"));
+    }
+    let place = match new.cell_id.as_ref().or(new.near_cell_id.as_ref()) {
+        Some(id) => {
+            let (_, c, s) = cell::placed(conn, id)?;
+            Place::community(&s.district_id, &s.id, &c.id)
+        }
+        None => Place::of_scope(conn, caller.role.scope_level(), caller.scope_id.as_deref()).unwrap_or_default(),
+    };
+    // people of a community report in its cells; the street office and above anywhere
+    let local = matches!(caller.role, Role::GridWorker | Role::Volunteer | Role::CommunityAdmin);
+    if local && new.cell_id.is_some() && place.community != caller.scope_id {
+        return Err(StoreError::Forbidden(format!(
+            "a {} reports in the cells of their own community; this point lies in another",
+            caller.role.as_str()
+        )));
+    }
+    let mut case = Case {
+        id: new.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+        district_id: place.district,
+        street_id: place.street,
+        community_id: place.community,
+        cell_id: new.cell_id.clone(),
+        source: new.source.clone(),
+        category_code: category.code.clone(),
+        title: new.title.clone(),
+        description: new.description.clone(),
+        lng: new.lng,
+        lat: new.lat,
+        address: new.address.clone(),
+        reporter_id: caller.user_id.clone(),
+        priority: new.priority.clone(),
+        attachments: json!(new.attachments).to_string(),
+        reported_at,
+        received_at: t,
+        status: String::new(),
+        step_started_at: None,
+        deadline_at: None,
+        suspended_from: None,
+        department_id: None,
+        assignee_id: None,
+        routing_rule_id: None,
+        pending_extension: None,
+        satisfaction: None,
+        merged_into: None,
+        closed_at: None,
+        version: 1,
+        updated_at: t,
+        overdue_at: None,
+        sync_ms: crate::clock::tick(conn)?,
+    };
+    case.start_step(Status::Reported, &category, t, cal);
+    diesel::insert_into(cases::table).values(&case).execute(conn)?;
+    add_reporter(conn, &case.id, &caller.user_id, &case.id, t)?;
+    let data = json!({
+        "source": case.source,
+        "cell_id": case.cell_id,
+        "outside_grid": case.cell_id.is_none(),
+        "near_cell_id": if case.cell_id.is_none() { new.near_cell_id.clone() } else { None },
+    });
+    event::record(
+        conn,
+        caller,
+        &case.id,
+        "report",
+        None,
+        Status::Reported,
+        None,
+        &new.attachments,
+        Some((case.lng, case.lat)),
+        data,
+    )?;
+    Ok((case, false))
 }
 
 /// Writes `new` over the case if it is still at `seen` (compare-and-set): two offices acting on
