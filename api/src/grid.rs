@@ -72,3 +72,16 @@ impl Grid {
         });
     }
 }
+
+/// How far from the nearest cell a point outside every cell may lie and still be placed in
+/// that cell's community (so that its office answers for it).
+pub const NEAR_CELL_M: f64 = 2000.0;
+
+/// Where a report at (`lng`, `lat`) WGS-84 belongs: the cell it lies in, or — outside every
+/// cell — the nearest cell within `NEAR_CELL_M`, whose office then answers for it.
+pub fn place(index: &GridIndex, lng: f64, lat: f64) -> (Option<String>, Option<String>) {
+    match index.locate(lng, lat) {
+        Some(cell) => (Some(cell.to_owned()), None),
+        None => (None, index.nearest(lng, lat, NEAR_CELL_M).map(|(id, _)| id.to_owned())),
+    }
+}

@@ -16,10 +16,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Check, Json, PageQuery, RawBody, cursor, etag, if_match, nullable, parse_json};
 use crate::state::AppState;
 
-/// How far from the nearest cell a point outside every cell may lie and still be placed in
-/// that cell's community (so that its office answers for it).
-const NEAR_CELL_M: f64 = 2000.0;
-
 /// A case as JSON, its coordinates in `crs`.
 fn case_json(v: &CaseView, out: Crs) -> Value {
     let mut j = json!(v);
@@ -93,12 +89,7 @@ pub async fn create(
     let reported_at = time(&mut check, "reported_at", body.reported_at.as_deref());
     let attachments = check.attachments(body.attachments);
     check.done()?;
-    let index = state.grid.index();
-    let cell_id = index.locate(lng, lat).map(str::to_owned);
-    let near_cell_id = match cell_id {
-        Some(_) => None,
-        None => index.nearest(lng, lat, NEAR_CELL_M).map(|(id, _)| id.to_owned()),
-    };
+    let (cell_id, near_cell_id) = crate::grid::place(&state.grid.index(), lng, lat);
     let new = NewCase {
         id: None,
         source: body.source,

@@ -80,12 +80,7 @@ pub async fn push(
     let max_photo_bytes = state.settings.photo_max_bytes as i64;
     let outcome = state
         .db(move |conn| {
-            let locate = |lng: f64, lat: f64| {
-                let cell = index.locate(lng, lat).map(str::to_owned);
-                let near =
-                    if cell.is_none() { index.nearest(lng, lat, 2000.0).map(|(id, _)| id.to_owned()) } else { None };
-                (cell, near)
-            };
+            let locate = |lng: f64, lat: f64| crate::grid::place(&index, lng, lat);
             let settings = PushSettings { policy: &policy, locate: &locate, max_photo_bytes };
             Ok(gridhub_sync::push(conn, &caller, last_pulled_at, changes, &settings))
         })
