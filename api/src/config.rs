@@ -250,17 +250,16 @@ impl Settings {
         Ok(Self::resolve(cli, under))
     }
 
-    /// The operator's choices for the closed loop of cases (`working_hours` is checked at start).
-    pub fn case_policy(&self) -> gridhub_store::case::Policy {
-        gridhub_store::case::Policy {
+    /// The operator's choices for the closed loop of cases, built once at start.
+    pub fn case_policy(&self) -> Result<gridhub_store::case::Policy, String> {
+        Ok(gridhub_store::case::Policy {
             reopen_window: chrono::Duration::days(i64::from(self.case_reopen_days)),
-            hours: WorkingHours::parse(&self.working_hours).unwrap_or_default(),
-        }
+            hours: WorkingHours::parse(&self.working_hours).map_err(|e| format!("working_hours: {e}"))?,
+        })
     }
 
     /// Refuses settings that parse but make no sense.
     pub fn check(&self) -> Result<(), String> {
-        WorkingHours::parse(&self.working_hours).map_err(|e| format!("working_hours: {e}"))?;
         if !(self.whistle_on_site_m > 0.0 && self.whistle_on_site_m.is_finite()) {
             return Err("whistle_on_site_m: must be a positive number of metres".into());
         }

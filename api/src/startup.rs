@@ -59,6 +59,7 @@ impl Application {
     fn with_pool(settings: Settings, pool: Pool, grid: Grid) -> Result<Self, String> {
         install_tls();
         settings.check()?;
+        let policy = Arc::new(settings.case_policy()?);
         let tokens = TokenService::new(&settings)?;
         let listener =
             TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
@@ -89,6 +90,7 @@ impl Application {
             wechat,
             grid,
             settings,
+            policy,
             metrics: Metrics::default(),
             photos: Arc::new(photos),
         });

@@ -20,6 +20,8 @@ pub struct AppState {
     /// The cell index `locate` answers from.
     pub grid: std::sync::Arc<Grid>,
     pub settings: Settings,
+    /// The closed loop's settings (reopen window, working hours), resolved once at start.
+    pub policy: std::sync::Arc<gridhub_store::case::Policy>,
     pub metrics: Metrics,
     /// Where photos are kept (a directory under `data_dir`, through `object_store`).
     pub photos: std::sync::Arc<dyn object_store::ObjectStore>,

@@ -106,7 +106,7 @@ pub async fn create(
         near_cell_id,
         idempotency: key.map(|k| (k, format!("{:x}", Sha256::digest(&raw)))),
     };
-    let policy = state.settings.case_policy();
+    let policy = state.policy.clone();
     let made = state.db(move |conn| case::create(conn, &caller, &new, &policy)).await?;
     let mut body = case_json(&made.case, io);
     body["possible_duplicates"] = json!(made.possible_duplicates);
@@ -178,7 +178,7 @@ pub async fn list(
         received_from,
         received_to,
     };
-    let policy = state.settings.case_policy();
+    let policy = state.policy.clone();
     let rows = state.db(move |conn| case::list(conn, &caller, &filter, &page, &policy)).await?;
     let items: Vec<Value> = rows.items.iter().map(|v| case_json(v, out)).collect();
     Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": cursor(rows.next_after)})))
@@ -192,7 +192,7 @@ pub async fn get(
     query: web::Query<CrsQuery>,
 ) -> ApiResult<HttpResponse> {
     let out = crs(query.crs.as_deref())?;
-    let policy = state.settings.case_policy();
+    let policy = state.policy.clone();
     let v = state.db(move |conn| case::find(conn, &caller, &id, &policy)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(v.case.version)).json(case_json(&v, out)))
 }
@@ -230,7 +230,7 @@ pub async fn update(
     }
     check.done()?;
     let patch = CasePatch { title, description, address, priority: body.priority, category_code: body.category_code };
-    let policy = state.settings.case_policy();
+    let policy = state.policy.clone();
     let v = state.db(move |conn| case::update(conn, &caller, &id, patch, expected, &policy)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(v.case.version)).json(case_json(&v, Crs::Wgs84)))
 }
@@ -289,7 +289,7 @@ pub async fn transition(
         expected_version: Some(body.expected_version),
         ..Act::new(action.expect("checked"))
     };
-    let policy = state.settings.case_policy();
+    let policy = state.policy.clone();
     let id = id.into_inner();
     let v = state.db(move |conn| case::transition(conn, &caller, &id, act, &policy)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(v.case.version)).json(case_json(&v, Crs::Wgs84)))
@@ -318,7 +318,7 @@ pub async fn merge(
         expected_version: body.expected_version,
         ..Act::new(Action::Merge)
     };
-    let policy = state.settings.case_policy();
+    let policy = state.policy.clone();
     let v = state
         .db(move |conn| {
             case::transition(conn, &caller, &id, act, &policy)?;

@@ -56,7 +56,7 @@ pub async fn pull(
         ),
     };
     let req = PullRequest { last_pulled_at, schema_version, migration };
-    let policy = state.settings.case_policy();
+    let policy = state.policy.clone();
     let answer = state.db(move |conn| gridhub_sync::pull(conn, &caller, &req, &policy)).await?;
     Ok(HttpResponse::Ok().json(answer))
 }
@@ -75,7 +75,7 @@ pub async fn push(
         }
         other => ApiError::internal(format!("{other:?}")),
     })?;
-    let policy = state.settings.case_policy();
+    let policy = state.policy.clone();
     let index = state.grid.index();
     let max_photo_bytes = state.settings.photo_max_bytes as i64;
     let outcome = state
