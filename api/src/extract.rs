@@ -153,9 +153,7 @@ impl Check {
             self.push("attachments", format!("at most {MAX}"));
         }
         for (i, id) in ids.iter().enumerate() {
-            let ok = (1..=64).contains(&id.len())
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-            if !ok {
+            if !gridhub_store::is_client_id(id) {
                 self.push(format!("attachments[{i}]"), "must be an id of 1 to 64 letters, digits, _ . or -");
             }
         }

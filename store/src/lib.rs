@@ -35,3 +35,9 @@ pub use db::{DbConn, Pool, connect, migrate, write};
 pub use error::{FieldProblem, StoreError, StoreResult};
 pub use page::{Page, Paged};
 pub use time::now;
+
+/// Whether `text` is an id a client may make (a phone's record, a photo's id):
+/// `[A-Za-z0-9_.-]{1,64}` — WatermelonDB makes 16 such characters.
+pub fn is_client_id(text: &str) -> bool {
+    (1..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}

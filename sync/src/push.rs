@@ -38,29 +38,32 @@ pub struct TableChanges {
 /// The body of a push: the changes by table.
 pub type Changes = BTreeMap<String, TableChanges>;
 
-/// Reads a push body, refusing anything not of the protocol's shape: an object of tables, each
-/// an object whose `created` and `updated` are arrays of records and `deleted` an array of ids.
-pub fn parse(body: &[u8]) -> Result<Changes, PushError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| PushError::Malformed(format!("not JSON: {e}")))?;
-    let Value::Object(tables) = value else {
-        return Err(PushError::Malformed("the body must be an object of tables".into()));
-    };
+/// Reads a push body, refusing anything not of the protocol's shape: an object of the schema's
+/// tables, each an object whose `created` and `updated` are arrays of records with string ids and
+/// `deleted` an array of ids. The error says what is wrong.
+pub fn parse(body: &[u8]) -> Result<Changes, String> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
+    let Value::Object(tables) = value else { return Err("the body must be an object of tables".into()) };
     for (table, c) in &tables {
+        if !schema::tables().any(|t| t == table) {
+            return Err(format!("{table:?} is not a table of schema version {}", schema::VERSION));
+        }
         let Value::Object(lists) = c else {
-            return Err(PushError::Malformed(format!("{table} must be an object of created, updated and deleted")));
+            return Err(format!("{table} must be an object of created, updated and deleted"));
         };
         for (list, items) in lists {
+            let record = |r: &Value| r.get("id").is_some_and(Value::is_string);
             let ok = match (list.as_str(), items) {
-                ("created" | "updated", Value::Array(a)) => a.iter().all(Value::is_object),
+                ("created" | "updated", Value::Array(a)) => a.iter().all(record),
                 ("deleted", Value::Array(a)) => a.iter().all(Value::is_string),
                 _ => false,
             };
             if !ok {
-                return Err(PushError::Malformed(format!("{table}.{list} is not an array of the right items")));
+                return Err(format!("{table}.{list} is not an array of records with string ids"));
             }
         }
     }
-    serde_json::from_value(Value::Object(tables)).map_err(|e| PushError::Malformed(e.to_string()))
+    serde_json::from_value(Value::Object(tables)).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Default)]
@@ -85,8 +88,6 @@ pub struct PushSettings<'a> {
 pub enum PushError {
     /// Records changed on the server since the phone's last pull, by table.
     Conflict(BTreeMap<String, Vec<String>>),
-    /// The body is not the protocol's shape.
-    Malformed(String),
     Store(StoreError),
 }
 
@@ -102,7 +103,7 @@ impl From<diesel::result::Error> for PushError {
     }
 }
 
-/// Applies a push by `caller`, who last pulled at `last_pulled_at`.
+/// Applies a push (read by `parse`) by `caller`, who last pulled at `last_pulled_at`.
 pub fn push(
     conn: &mut DbConn,
     caller: &Caller,
@@ -110,21 +111,6 @@ pub fn push(
     changes: Changes,
     settings: &PushSettings,
 ) -> Result<PushOutcome, PushError> {
-    for table in changes.keys() {
-        if !schema::tables().any(|t| t == table) {
-            return Err(PushError::Malformed(format!(
-                "{table:?} is not a table of schema version {}",
-                schema::VERSION
-            )));
-        }
-    }
-    for (table, c) in &changes {
-        for r in c.created.iter().chain(&c.updated) {
-            if !r.get("id").is_some_and(Value::is_string) {
-                return Err(PushError::Malformed(format!("a record of {table} has no string id")));
-            }
-        }
-    }
     gridhub_store::write(conn, |conn| {
         // hold the clock: nothing is stamped between the conflict check and the commit
         clock::tick(conn)?;
@@ -157,7 +143,7 @@ pub fn push(
         for table in ["cases", "case_events", "patrols", "attachments"] {
             let Some(c) = changes.get(table) else { continue };
             for r in c.created.iter().chain(&c.updated) {
-                let id = r["id"].as_str().expect("checked above").to_owned();
+                let id = r["id"].as_str().expect("parse checked the ids").to_owned();
                 let result = match table {
                     "cases" => case_record(conn, caller, &id, r, settings, &cal),
                     "case_events" => event_record(conn, caller, &id, r, settings),
@@ -240,11 +226,13 @@ fn invalid(field: &str, detail: &str) -> StoreError {
     StoreError::invalid(field, detail)
 }
 
-/// A phone id: `[A-Za-z0-9_.-]{1,64}`.
+/// A phone id (`gridhub_store::is_client_id`).
 fn check_id(id: &str) -> StoreResult<()> {
-    let ok = (1..=64).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-    if ok { Ok(()) } else { Err(invalid("id", "must be 1 to 64 letters, digits, _ . or -")) }
+    if gridhub_store::is_client_id(id) {
+        Ok(())
+    } else {
+        Err(invalid("id", "must be 1 to 64 letters, digits, _ . or -"))
+    }
 }
 
 /// A WGS-84 point from a record's `lng`, `lat` and `crs`.

@@ -69,11 +69,8 @@ pub async fn push(
 ) -> ApiResult<HttpResponse> {
     let last_pulled_at = millis(query.last_pulled_at.as_deref())?
         .ok_or_else(|| ApiError::bad_field("last_pulled_at", "is required: pull before pushing"))?;
-    let changes = gridhub_sync::push::parse(&body).map_err(|e| match e {
-        PushError::Malformed(why) => {
-            ApiError::bad_request(format!("the body is not a push ({{table: {{created, updated, deleted}}}}): {why}"))
-        }
-        other => ApiError::internal(format!("{other:?}")),
+    let changes = gridhub_sync::push::parse(&body).map_err(|why| {
+        ApiError::bad_request(format!("the body is not a push ({{table: {{created, updated, deleted}}}}): {why}"))
     })?;
     let policy = state.policy.clone();
     let index = state.grid.index();
@@ -88,7 +85,6 @@ pub async fn push(
     match outcome {
         Ok(o) if o.rejected.is_empty() => Ok(HttpResponse::Ok().json(json!({}))),
         Ok(o) => Ok(HttpResponse::Ok().json(json!({"experimentalRejectedIds": o.rejected}))),
-        Err(PushError::Malformed(why)) => Err(ApiError::bad_request(why)),
         Err(PushError::Conflict(records)) => {
             let errors: Vec<FieldProblem> = records
                 .iter()
