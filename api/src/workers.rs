@@ -50,7 +50,7 @@ impl WebhookSender {
     }
 
     /// One attempt: the status of a 2xx answer, or why it failed (and the status, if any).
-    async fn send(&self, due: &Due) -> Result<u16, (String, Option<u16>)> {
+    async fn send(&self, due: &Due) -> outbox::Attempt {
         let body = due.delivery.payload.clone();
         let t = chrono::Utc::now().timestamp();
         let header = format!("t={t},v1={}", sign(&due.secret, t, &body));
@@ -134,23 +134,11 @@ async fn deliver(state: &AppState, sender: &WebhookSender) -> Result<(), crate::
         let id = d.delivery.id.clone();
         let attempt = d.delivery.attempts as u32 + 1;
         let at = now();
-        let (outcome, status) = match outcome {
-            Ok(status) => (Ok(status), None),
-            Err((error, status)) => {
-                tracing::warn!(delivery = %id, url = %d.url, %error, attempt, "webhook not delivered");
-                (Err(error), status)
-            }
-        };
+        if let Err((error, _)) = &outcome {
+            tracing::warn!(delivery = %id, url = %d.url, %error, attempt, "webhook not delivered");
+        }
         let retry_at = sender.backoff.retry_at(attempt, at);
-        state
-            .db(move |conn| {
-                outbox::record_attempt(conn, &id, outcome, at, retry_at)?;
-                if let Some(s) = status {
-                    outbox::record_status(conn, &id, s)?;
-                }
-                Ok(())
-            })
-            .await?;
+        state.db(move |conn| outbox::record_attempt(conn, &id, outcome, at, retry_at)).await?;
     }
     Ok(())
 }

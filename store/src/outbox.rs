@@ -174,19 +174,25 @@ pub fn claim_due(conn: &mut DbConn, at: NaiveDateTime, limit: i64, lease: Durati
             match (url, secret) {
                 (Some(url), Some(secret)) => out.push(Due { delivery: d, url, secret }),
                 // the department removed its webhook since: nothing to send to
-                _ => record_attempt(conn, &d.id, Err("the department has no webhook any more".into()), at, None)?,
+                _ => {
+                    record_attempt(conn, &d.id, Err(("the department has no webhook any more".into(), None)), at, None)?
+                }
             }
         }
         Ok(out)
     })
 }
 
-/// Records an attempt: delivered on `Ok(status)`; otherwise retried at `retry_at`, or
-/// dead-lettered (`failed`) when there is none.
+/// What an attempt to deliver came to: the status of a 2xx answer, or why it failed and the
+/// HTTP status the receiver gave, if it answered at all.
+pub type Attempt = Result<u16, (String, Option<u16>)>;
+
+/// Records an attempt: delivered on `Ok`; otherwise retried at `retry_at`, or dead-lettered
+/// (`failed`) when there is none.
 pub fn record_attempt(
     conn: &mut DbConn,
     id: &str,
-    outcome: Result<u16, String>,
+    outcome: Attempt,
     at: NaiveDateTime,
     retry_at: Option<NaiveDateTime>,
 ) -> StoreResult<()> {
@@ -201,23 +207,16 @@ pub fn record_attempt(
                 webhook_deliveries::delivered_at.eq(at),
             ))
             .execute(conn)?,
-        Err(error) => diesel::update(target)
+        Err((error, status)) => diesel::update(target)
             .set((
                 webhook_deliveries::status.eq(if retry_at.is_some() { "pending" } else { "failed" }),
                 webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+                webhook_deliveries::last_status.eq(status.map(i32::from)),
                 webhook_deliveries::last_error.eq(error),
                 webhook_deliveries::next_attempt_at.eq(retry_at.unwrap_or(at)),
             ))
             .execute(conn)?,
     };
-    Ok(())
-}
-
-/// Records the HTTP status of a failed attempt along with its error.
-pub fn record_status(conn: &mut DbConn, id: &str, status: u16) -> StoreResult<()> {
-    diesel::update(webhook_deliveries::table.find(id))
-        .set(webhook_deliveries::last_status.eq(i32::from(status)))
-        .execute(conn)?;
     Ok(())
 }
 

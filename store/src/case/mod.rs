@@ -490,7 +490,12 @@ pub(crate) fn find_case(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreRe
 pub fn find(conn: &mut DbConn, caller: &Caller, id: &str, policy: &Policy) -> StoreResult<CaseView> {
     let case = find_case(conn, caller, id)?;
     let cal = calendar::load(conn, &policy.hours)?;
-    let mut v = view(conn, case, &cal)?;
+    detail(conn, caller, case, &cal, policy)
+}
+
+/// A case as one caller sees it alone: its view and what they may do with it now.
+fn detail(conn: &mut DbConn, caller: &Caller, case: Case, cal: &Calendar, policy: &Policy) -> StoreResult<CaseView> {
+    let mut v = view(conn, case, cal)?;
     v.allowed_actions = Some(transition::allowed(conn, caller, &v.case, policy)?);
     Ok(v)
 }
@@ -693,6 +698,7 @@ pub fn update(
                 detail: format!("a {} case is not corrected", state.as_str()),
             });
         }
+        let cal = calendar::load(conn, &policy.hours)?;
         let mut new = Case { version: old.version + 1, updated_at: now(), ..old.clone() };
         if let Some(code) = patch.category_code.filter(|c| *c != old.category_code) {
             if state != Status::Reported {
@@ -707,7 +713,7 @@ pub fn update(
                 .ok_or_else(|| StoreError::invalid("category_code", format!("{code} is not an active category")))?;
             new.category_code = category.code.clone();
             let started = old.step_started_at.unwrap_or(old.received_at);
-            new.start_step(Status::Reported, &category, started, &calendar::load(conn, &policy.hours)?);
+            new.start_step(Status::Reported, &category, started, &cal);
         }
         new.title = patch.title.unwrap_or(new.title);
         new.description = patch.description.unwrap_or(new.description);
@@ -717,10 +723,7 @@ pub fn update(
             == (&old.title, &old.description, &old.address, &old.priority, &old.category_code);
         if same {
             // nothing to correct (a phone sending its record again): nothing changes
-            let cal = calendar::load(conn, &policy.hours)?;
-            let mut v = view(conn, old, &cal)?;
-            v.allowed_actions = Some(transition::allowed(conn, caller, &v.case, policy)?);
-            return Ok(v);
+            return detail(conn, caller, old, &cal, policy);
         }
         save(conn, old.version, &new)?;
         let changes = crate::audit::diff(&[
@@ -731,10 +734,7 @@ pub fn update(
             ("category_code", json!(old.category_code), json!(new.category_code)),
         ]);
         event::record(conn, caller, id, "correct", Some(state), state, None, &[], None, json!({"changes": changes}))?;
-        let cal = calendar::load(conn, &policy.hours)?;
-        let mut v = view(conn, new, &cal)?;
-        v.allowed_actions = Some(transition::allowed(conn, caller, &v.case, policy)?);
-        Ok(v)
+        detail(conn, caller, new, &cal, policy)
     })
 }
 

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::lifecycle::{Next, TRANSITIONS};
-use super::{Action, Case, CaseView, Status, event, find_case, is_reporter, save, view};
+use super::{Action, Case, CaseView, Status, detail, event, find_case, is_reporter, save};
 use crate::calendar::{self, WorkingHours};
 use crate::category::{self, Limit};
 use crate::error::expect_version;
@@ -160,7 +160,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
         let why = if t.from.contains(&state) {
             blocked(conn, caller, &case, action, policy)?
         } else {
-            Some(format!("a {} case cannot be {}", state.as_str(), past(action)))
+            Some(format!("{} is not taken on a {} case", action.as_str(), state.as_str()))
         };
         if let Some(why) = why {
             let allowed = allowed(conn, caller, &case, policy)?;
@@ -279,9 +279,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             &case.place(),
             json!({"from": state.as_str(), "to": to.as_str(), "data": data}),
         )?;
-        let mut v = view(conn, new, &cal)?;
-        v.allowed_actions = Some(allowed(conn, caller, &v.case, policy)?);
-        Ok(v)
+        detail(conn, caller, new, &cal, policy)
     })
 }
 
@@ -301,27 +299,6 @@ fn tell_department(conn: &mut DbConn, action: Action, to: Status, case: &Case) -
     outbox::notify(conn, Recipient::Department(id), kind, about, message)?;
     let department = department::get(conn, id)?;
     outbox::enqueue(conn, &department, kind, super::payload(case))
-}
-
-fn past(action: Action) -> &'static str {
-    match action {
-        Action::File => "filed",
-        Action::Reject => "rejected",
-        Action::Dispatch => "dispatched",
-        Action::SelfHandle => "self-handled",
-        Action::Accept => "accepted",
-        Action::Return => "returned",
-        Action::Handle => "handled",
-        Action::VerifyPass => "verified and closed",
-        Action::VerifyFail => "sent back for rework",
-        Action::Suspend => "suspended",
-        Action::Resume => "resumed",
-        Action::RequestExtension | Action::GrantExtension | Action::DenyExtension => "extended",
-        Action::Void => "voided",
-        Action::Evaluate => "evaluated",
-        Action::Reopen => "reopened",
-        Action::Merge => "merged",
-    }
 }
 
 /// The department a dispatch goes to: the one named (it must be of the case's district), else
