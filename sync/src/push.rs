@@ -279,15 +279,9 @@ fn case_record(
         };
     }
     let (lng, lat) = point(r)?.ok_or_else(|| invalid("lng", "a report needs lng and lat"))?;
-    let title = text(r, "title").ok_or_else(|| invalid("title", "is required"))?;
-    if title.chars().count() > 100 {
-        return Err(invalid("title", "must be at most 100 characters"));
-    }
+    let title = text(r, "title").unwrap_or_default();
     let category_code = text(r, "category_code").ok_or_else(|| invalid("category_code", "is required"))?;
     let priority = text(r, "priority").unwrap_or_else(|| "normal".into());
-    if !case::PRIORITIES.contains(&priority.as_str()) {
-        return Err(invalid("priority", "must be low, normal, high or urgent"));
-    }
     let reported_at = match number(r, "reported_at") {
         None => None,
         Some(ms) => Some(

@@ -291,6 +291,14 @@ pub fn file(conn: &mut DbConn, caller: &Caller, new: &NewCase, cal: &Calendar) -
         }
         return Ok((case, true));
     }
+    // what every report must say, however it arrives (the API checks it first to name every
+    // problem at once)
+    if new.title.trim().is_empty() || new.title.chars().count() > 100 {
+        return Err(StoreError::invalid("title", "must be 1 to 100 characters"));
+    }
+    if !PRIORITIES.contains(&new.priority.as_str()) {
+        return Err(StoreError::invalid("priority", format!("must be one of {}", PRIORITIES.join(", "))));
+    }
     if !may_file(caller.role, &new.source) {
         return Err(StoreError::Forbidden(format!(
             "a {} may not file a case of source {}",
