@@ -271,11 +271,12 @@ pub fn shipped() -> Vec<NewCategory> {
 pub fn seed(conn: &mut DbConn) -> StoreResult<usize> {
     crate::write(conn, |conn| {
         let have: Vec<String> = categories::table.select(categories::code).load(conn)?;
-        if have.len() >= shipped().len() {
+        let shipped = shipped();
+        if have.len() >= shipped.len() {
             return Ok(0);
         }
         let mut added = 0;
-        for new in shipped() {
+        for new in shipped {
             if have.contains(&new.code) {
                 continue;
             }
