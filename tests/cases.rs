@@ -316,7 +316,7 @@ async fn every_legal_transition_and_illegal_ones_in_each_state(backend: Backend)
     refused_now(app, office, id, "grant_extension").await;
     step(app, dept, id, "request_extension", json!({"extend_by": "1d"}), "accepted").await;
     let c = step(app, office, id, "grant_extension", json!({}), "accepted").await;
-    let cal = app.store(|conn| gridhub_store::calendar::load(conn, &Default::default()).unwrap());
+    let cal = app.store(|conn| gridhub_store::clocks::calendar::load(conn, &Default::default()).unwrap());
     let moved = cal.working_minutes(utc(&before), utc(c["deadline_at"].as_str().unwrap()));
     assert_eq!(moved, 7 * 60, "granted: one working day (7 working hours) more");
 

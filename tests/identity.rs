@@ -3,7 +3,8 @@
 //! permission matrix — every role against records inside and outside its scope.
 
 use gridhub_e2e::*;
-use gridhub_store::{Caller, Role, department};
+use gridhub_store::regions::department;
+use gridhub_store::{Caller, Role};
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -471,7 +472,7 @@ async fn residents_log_in_with_wechat(backend: Backend) {
     let me_other = json(app.get(other["access_token"].as_str(), "/api/v1/auth/me").await).await;
     assert_ne!(me_other["user"]["id"], me["user"]["id"]);
     let id = me["user"]["id"].as_str().unwrap().to_owned();
-    let stored = app.store(|conn| gridhub_store::user::get(conn, &id).unwrap());
+    let stored = app.store(|conn| gridhub_store::people::user::get(conn, &id).unwrap());
     assert_eq!((stored.wechat_openid.as_deref(), stored.wechat_unionid.as_deref()), (Some("oA-123"), Some("uA-456")));
     // a resident sees no region and no other account
     problem(app.get(pair["access_token"].as_str(), "/api/v1/audit").await, 403).await;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::Duration;
 use gridhub_e2e::*;
 use gridhub_store::Role;
-use gridhub_store::calendar::{self, WorkingHours};
+use gridhub_store::clocks::{WorkingHours, calendar};
 use gridhub_store::time::advance_clock;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use gridhub_store::user::{self, NewUser};
-use gridhub_store::{Caller, Pool, Role, StoreError, community};
+use gridhub_store::people::user::{self, NewUser};
+use gridhub_store::regions::community;
+use gridhub_store::{Caller, Pool, Role, StoreError};
 
 use crate::config::{Settings, SettingsLayer};
 use crate::startup::{Application, open_database};
@@ -188,7 +189,7 @@ impl Progress {
 }
 
 fn cells(settings: &Settings, command: CellsCommand) -> Result<(), String> {
-    use gridhub_store::cell;
+    use gridhub_store::grid::{generate, import};
     let pool = open(settings)?;
     let mut conn = gridhub_store::db::get(&pool).map_err(explain)?;
     let system = Caller::system();
@@ -210,7 +211,7 @@ fn cells(settings: &Settings, command: CellsCommand) -> Result<(), String> {
             })?;
             progress.finish();
             eprintln!("storing {} cells in {} ({})…", features.len(), c.name, c.code);
-            let outcome = cell::import(&mut conn, &system, &c.id, features).map_err(|e| match e {
+            let outcome = import::import(&mut conn, &system, &c.id, features).map_err(|e| match e {
                 StoreError::Invalid(problems) => refused(&file, &problems),
                 other => explain(other),
             })?;
@@ -227,8 +228,8 @@ fn cells(settings: &Settings, command: CellsCommand) -> Result<(), String> {
             }
             let c = community::find_by_code(&mut conn, &system, &community).map_err(explain)?;
             let options =
-                cell::GenerateOptions { tiling, target_area_m2: target_area, merge_below: 0.2, dry_run, replace };
-            let made = cell::generate(&mut conn, &system, &c.id, &options).map_err(explain)?;
+                generate::GenerateOptions { tiling, target_area_m2: target_area, merge_below: 0.2, dry_run, replace };
+            let made = generate::generate(&mut conn, &system, &c.id, &options).map_err(explain)?;
             let area: f64 = made.iter().map(|m| m.area_m2).sum();
             let verb = if dry_run { "would be divided" } else { "divided" };
             println!(

@@ -32,7 +32,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gridhub_store::calendar::WorkingHours;
+use gridhub_store::clocks::WorkingHours;
 use serde::Deserialize;
 
 /// One layer of settings, every value optional: the command line (with its environment
@@ -251,8 +251,8 @@ impl Settings {
     }
 
     /// The operator's choices for the closed loop of cases, built once at start.
-    pub fn case_policy(&self) -> Result<gridhub_store::case::Policy, String> {
-        Ok(gridhub_store::case::Policy {
+    pub fn case_policy(&self) -> Result<gridhub_store::cases::Policy, String> {
+        Ok(gridhub_store::cases::Policy {
             reopen_window: chrono::Duration::days(i64::from(self.case_reopen_days)),
             hours: WorkingHours::parse(&self.working_hours).map_err(|e| format!("working_hours: {e}"))?,
         })

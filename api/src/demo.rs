@@ -5,10 +5,14 @@
 
 use gridhub_geo::grid::Tiling;
 use gridhub_geo::{Boundary, DivisionCode};
-use gridhub_store::assignment::{self, Change, Duty, Rules};
-use gridhub_store::cell::{self, GenerateOptions};
-use gridhub_store::user::{self, NewUser};
-use gridhub_store::{Caller, DbConn, Role, StoreResult, community, department, district, routing, street, whistle};
+use gridhub_store::assignments::{self, Change, Duty, Rules};
+use gridhub_store::cases::routing;
+use gridhub_store::grid::cell;
+use gridhub_store::grid::generate::{self, GenerateOptions};
+use gridhub_store::people::user::{self, NewUser};
+use gridhub_store::regions::{community, department, district, street};
+use gridhub_store::supervision::whistle;
+use gridhub_store::{Caller, DbConn, Role, StoreResult};
 use serde_json::json;
 
 use crate::auth::hash_password;
@@ -177,7 +181,7 @@ fn staff(
             changes.push(assign(c, &person(Role::Volunteer, "party", k)?, Duty::PartyMember));
         }
     }
-    assignment::apply(conn, &system, &Rules::default(), changes, None)?;
+    assignments::apply(conn, &system, &Rules::default(), changes, None)?;
     Ok(())
 }
 
@@ -209,29 +213,30 @@ const CASES: &[DemoCase] = &[
 
 fn cases(conn: &mut DbConn, people: &CasePeople, cells: &[cell::Cell]) -> StoreResult<()> {
     use geo::InteriorPoint;
-    use gridhub_store::case::{self, Act, Action, NewCase, Policy};
+    use gridhub_store::cases::intake::{self, Draft, NewCase};
+    use gridhub_store::cases::{self as case, Act, Action, Policy};
+    // reports are placed as the server places them: by the grid index
+    let index = gridhub_geo::GridIndex::build(gridhub_store::grid::version::active_cells(conn)?.1);
     for (k, (category, title, by_resident, actions)) in CASES.iter().enumerate() {
         // a few cells with several open cases, as a street with a trouble spot has
         let c = &cells[[3, 9, 20, 20, 20, 33, 20, 58, 66][k % 9] % cells.len()];
         let point = c.shape().interior_point().expect("a cell has an interior");
         let reporter = if *by_resident { &people.resident } else { &people.worker };
-        let new = NewCase {
-            id: None,
-            source: if *by_resident { "resident_request" } else { "field_report" }.into(),
-            category_code: (*category).into(),
-            title: (*title).into(),
-            description: format!("{title}，请尽快处理。"),
-            lng: point.x(),
-            lat: point.y(),
+        let draft = Draft {
+            source: Some(if *by_resident { "resident_request" } else { "field_report" }.into()),
+            category_code: Some((*category).into()),
+            title: Some((*title).into()),
+            description: Some(format!("{title}，请尽快处理。")),
+            lng: Some(point.x()),
+            lat: Some(point.y()),
             address: Some(format!("孺子亭社区 {}", c.name)),
-            priority: "normal".into(),
-            reported_at: None,
             attachments: vec![format!("demo-photo-{k}.jpg")],
-            cell_id: Some(c.id.clone()),
-            near_cell_id: None,
-            idempotency: None,
+            ..Draft::default()
         };
-        let id = case::create(conn, reporter, &new, &Policy::default())?.case.case.id;
+        let report = draft.check(Default::default())?;
+        let placement = index.place(report.lng, report.lat).map(Clone::clone);
+        let new = NewCase { report, placement, idempotency: None };
+        let id = intake::create(conn, reporter, &new, &Policy::default())?.case.case.id;
         for name in *actions {
             let action = Action::parse(name).expect("demo actions are in the table");
             let actor = match action {
@@ -319,7 +324,7 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
         };
         let mut cells = 0;
         for c in &communities {
-            for (k, made) in cell::generate(conn, &system, &c.id, &options)?.iter().enumerate() {
+            for (k, made) in generate::generate(conn, &system, &c.id, &options)?.iter().enumerate() {
                 // a hectare of old Nanchang holds a few hundred households
                 let households = Some(120 + ((k * 37 + made.code.len() * 11) % 300) as i32);
                 let patch = cell::CellPatch { households: Some(households), ..Default::default() };
@@ -382,16 +387,12 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             priority: 10,
         };
         routing::create(conn, &system, rule)?;
-        let as_user = |k: usize, role: Role, scope: Option<&str>| Caller {
-            user_id: ids[k].clone(),
-            role,
-            scope_id: scope.map(Into::into),
-        };
+        let mut as_user = |k: usize, role: Role, scope: Option<&str>| Caller::resolve(conn, &ids[k], role, scope);
         let people = CasePeople {
-            office: as_user(2, Role::StreetAdmin, Some(&streets[0].id)),
-            worker: as_user(4, Role::GridWorker, Some(&communities[0].id)),
-            chengguan: as_user(6, Role::DeptStaff, Some(&departments[0].id)),
-            resident: as_user(7, Role::Resident, None),
+            office: as_user(2, Role::StreetAdmin, Some(&streets[0].id))?,
+            worker: as_user(4, Role::GridWorker, Some(&communities[0].id))?,
+            chengguan: as_user(6, Role::DeptStaff, Some(&departments[0].id))?,
+            resident: as_user(7, Role::Resident, None)?,
             departments: departments.iter().map(|d| (d.code.clone(), d.id.clone())).collect(),
         };
         let ruziting = cell::of_community(conn, &system, &communities[0].id)?.1;

@@ -1,30 +1,15 @@
-//! GeoJSON in and out of the API: cells as Features and FeatureCollections, boundaries read
-//! with every problem named, and coordinates converted between WGS-84 (stored) and the
-//! systems phones speak (GCJ-02, BD-09).
+//! GeoJSON in and out of the API: cells as Features and FeatureCollections in the caller's
+//! coordinate system (WGS-84 stored; GCJ-02 and BD-09 as phones speak them), and the features of
+//! an import read with every problem named.
 
 use gridhub_geo::Crs;
-use gridhub_store::cell::{Cell, ImportCell};
+use gridhub_geo::crs::convert_geojson as convert;
+use gridhub_store::grid::Cell;
+use gridhub_store::grid::import::ImportCell;
+use gridhub_store::input::Check;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Check;
-
-/// Rewrites every position of a GeoJSON geometry with `f`.
-pub fn convert(geometry: &mut Value, f: &impl Fn(f64, f64) -> (f64, f64)) {
-    let Some(items) = geometry.as_array_mut() else {
-        if let Some(coords) = geometry.get_mut("coordinates") {
-            convert(coords, f);
-        }
-        return;
-    };
-    if let (Some(x), Some(y)) = (items.first().and_then(Value::as_f64), items.get(1).and_then(Value::as_f64)) {
-        let (x, y) = f(x, y);
-        items[0] = json!(x);
-        items[1] = json!(y);
-    } else {
-        items.iter_mut().for_each(|v| convert(v, f));
-    }
-}
 
 /// A cell as a GeoJSON Feature, its geometry in `crs`.
 pub fn feature(cell: &Cell, crs: Crs) -> Value {
@@ -93,5 +78,6 @@ pub fn read_features(body: &Value, crs: Crs, mut progress: impl FnMut(usize)) ->
             out.push(ImportCell { code, name, households, boundary });
         }
     }
-    check.done().map(|()| out)
+    check.done()?;
+    Ok(out)
 }

@@ -1,7 +1,8 @@
-//! The grid index a server answers `locate` from: built from the database at start-up, rebuilt
-//! off the request path and swapped in whole when the grid version moves on — after a change
-//! made through this server at once, after one made through another server within
-//! `grid_refresh_secs`. Lookups never wait for a rebuild.
+//! The grid index a server answers `locate` and places reports from: built from the database at
+//! start-up, rebuilt off the request path and swapped in whole when the grid version moves on —
+//! after a change made through this server at once, after one made through another server within
+//! `grid_refresh_secs`. Lookups never wait for a rebuild, and never ask the database: each cell
+//! in the index carries its code, name, community and street (`gridhub_store::grid::Located`).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -9,24 +10,28 @@ use std::time::Duration;
 
 use actix_web::web;
 use gridhub_geo::GridIndex;
-use gridhub_store::{Pool, StoreResult, cell};
+use gridhub_store::grid::{Located, version};
+use gridhub_store::{Pool, StoreResult};
 
 use crate::error::{ApiError, ApiResult};
 
+/// The index of the active cells.
+pub type Index = GridIndex<Located>;
+
 pub struct Grid {
-    index: RwLock<Arc<GridIndex>>,
+    index: RwLock<Arc<Index>>,
     version: AtomicI64,
 }
 
 impl Grid {
     /// Builds the index from the database (blocking: call at start-up or on the blocking pool).
     pub fn load(pool: &Pool) -> StoreResult<Self> {
-        let (version, shapes) = cell::active_shapes(&mut *gridhub_store::db::get(pool)?)?;
-        Ok(Self { index: RwLock::new(Arc::new(GridIndex::build(shapes))), version: AtomicI64::new(version) })
+        let (version, cells) = version::active_cells(&mut *gridhub_store::db::get(pool)?)?;
+        Ok(Self { index: RwLock::new(Arc::new(GridIndex::build(cells))), version: AtomicI64::new(version) })
     }
 
     /// The current index; hold it as long as needed, a rebuild does not disturb it.
-    pub fn index(&self) -> Arc<GridIndex> {
+    pub fn index(&self) -> Arc<Index> {
         self.index.read().expect("grid lock").clone()
     }
 
@@ -38,13 +43,13 @@ impl Grid {
     pub async fn refresh(self: &Arc<Self>, pool: &Pool) -> ApiResult<bool> {
         let pool = pool.clone();
         let known = self.version();
-        let fresh = web::block(move || -> StoreResult<Option<(i64, GridIndex)>> {
+        let fresh = web::block(move || -> StoreResult<Option<(i64, Index)>> {
             let mut conn = gridhub_store::db::get(&pool)?;
-            if cell::grid_version(&mut conn)? == known {
+            if version::grid_version(&mut conn)? == known {
                 return Ok(None);
             }
-            let (version, shapes) = cell::active_shapes(&mut conn)?;
-            Ok(Some((version, GridIndex::build(shapes))))
+            let (version, cells) = version::active_cells(&mut conn)?;
+            Ok(Some((version, GridIndex::build(cells))))
         })
         .await
         .map_err(ApiError::internal)??;
@@ -70,18 +75,5 @@ impl Grid {
                 }
             }
         });
-    }
-}
-
-/// How far from the nearest cell a point outside every cell may lie and still be placed in
-/// that cell's community (so that its office answers for it).
-pub const NEAR_CELL_M: f64 = 2000.0;
-
-/// Where a report at (`lng`, `lat`) WGS-84 belongs: the cell it lies in, or — outside every
-/// cell — the nearest cell within `NEAR_CELL_M`, whose office then answers for it.
-pub fn place(index: &GridIndex, lng: f64, lat: f64) -> (Option<String>, Option<String>) {
-    match index.locate(lng, lat) {
-        Some(cell) => (Some(cell.to_owned()), None),
-        None => (None, index.nearest(lng, lat, NEAR_CELL_M).map(|(id, _)| id.to_owned())),
     }
 }

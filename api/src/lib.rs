@@ -4,19 +4,22 @@
 //! The rules of the domain live in gridhub-store; nothing here decides them twice.
 
 pub mod auth;
+pub mod caller;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
-pub mod extract;
 pub mod geojson;
 pub mod grid;
+pub mod input;
 pub mod map;
 pub mod metrics;
 pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod tls;
+pub mod views;
 pub mod workers;
 
 pub use config::Settings;

@@ -7,8 +7,8 @@ use std::fmt::Write;
 use geo::{BoundingRect, Coord, InteriorPoint, MultiPolygon};
 use gridhub_geo::Boundary;
 use gridhub_geo::index::metres_per_degree;
-use gridhub_store::cell::Cell;
-use gridhub_store::community::Community;
+use gridhub_store::grid::Cell;
+use gridhub_store::regions::community::Community;
 
 /// How a cell is coloured, and what the colours mean.
 pub struct Colours<'a> {

@@ -11,13 +11,13 @@ use actix_web::{App, HttpServer, web};
 use gridhub_store::{Pool, StoreResult};
 
 use crate::auth::wechat::WechatClient;
-use crate::auth::{LoginLimits, TokenService, UserStatusCache};
+use crate::auth::{LoginLimits, StandingCache, TokenService};
 use crate::config::Settings;
 use crate::error::{ApiError, no_route};
 use crate::grid::Grid;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::{routes, telemetry, workers};
+use crate::{routes, telemetry, tls, workers};
 
 pub struct Application {
     port: u16,
@@ -25,19 +25,18 @@ pub struct Application {
     pool: Pool,
 }
 
-/// Chooses the TLS cryptography for outgoing HTTPS (WeChat, department webhooks): rustls with
-/// ring, once per process.
-pub fn install_tls() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// Opens the database named by `url` and brings its schema up to date.
+/// Opens the database named by `url`, brings its schema up to date, and adds the shipped data
+/// it lacks (the category catalogue, the holiday calendar).
 pub fn open_database(url: &str, pool_size: u32) -> StoreResult<Pool> {
     let pool = gridhub_store::connect(url, pool_size)?;
-    let ran = gridhub_store::migrate(&mut *gridhub_store::db::get(&pool)?)?;
+    let mut conn = gridhub_store::db::get(&pool)?;
+    let ran = gridhub_store::migrate(&mut conn)?;
     if ran > 0 {
         tracing::info!(migrations = ran, "database migrated");
     }
+    gridhub_store::category::seed(&mut conn)?;
+    gridhub_store::clocks::calendar::seed(&mut conn)?;
+    drop(conn);
     Ok(pool)
 }
 
@@ -57,7 +56,7 @@ impl Application {
     }
 
     fn with_pool(settings: Settings, pool: Pool, grid: Grid) -> Result<Self, String> {
-        install_tls();
+        tls::install();
         settings.check()?;
         let policy = Arc::new(settings.case_policy()?);
         let tokens = TokenService::new(&settings)?;
@@ -85,7 +84,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             tokens,
-            user_status: UserStatusCache::default(),
+            standing: StandingCache::default(),
             login_limits,
             wechat,
             grid,

@@ -4,7 +4,7 @@ use actix_web::web;
 use gridhub_store::{DbConn, Pool, StoreResult};
 
 use crate::auth::wechat::WechatClient;
-use crate::auth::{LoginLimits, TokenService, UserStatusCache};
+use crate::auth::{LoginLimits, StandingCache, TokenService};
 use crate::config::Settings;
 use crate::error::{ApiError, ApiResult};
 use crate::grid::Grid;
@@ -13,7 +13,8 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub pool: Pool,
     pub tokens: TokenService,
-    pub user_status: UserStatusCache,
+    /// Each user's standing and reach, cached (see `auth::standing`).
+    pub standing: StandingCache,
     pub login_limits: LoginLimits,
     /// `None` when WeChat login is not configured.
     pub wechat: Option<WechatClient>,
@@ -21,7 +22,7 @@ pub struct AppState {
     pub grid: std::sync::Arc<Grid>,
     pub settings: Settings,
     /// The closed loop's settings (reopen window, working hours), resolved once at start.
-    pub policy: std::sync::Arc<gridhub_store::case::Policy>,
+    pub policy: std::sync::Arc<gridhub_store::cases::Policy>,
     pub metrics: Metrics,
     /// Where photos are kept (a directory under `data_dir`, through `object_store`).
     pub photos: std::sync::Arc<dyn object_store::ObjectStore>,

@@ -8,8 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use gridhub_store::outbox::{self, Due};
-use gridhub_store::{case, now, whistle};
+use gridhub_store::cases::overdue;
+use gridhub_store::notify::webhook::{self as outbox, Due};
+use gridhub_store::now;
+use gridhub_store::supervision::whistle;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -116,8 +118,7 @@ pub fn start(state: Arc<AppState>, sender: WebhookSender) {
 
 /// Marks what is overdue now.
 pub async fn sweep(state: &AppState) -> Result<(), crate::error::ApiError> {
-    let (cases, whistles) =
-        state.db(|conn| Ok((case::overdue::sweep(conn, now())?, whistle::sweep(conn, now())?))).await?;
+    let (cases, whistles) = state.db(|conn| Ok((overdue::sweep(conn, now())?, whistle::sweep(conn, now())?))).await?;
     if cases + whistles > 0 {
         tracing::info!(cases, whistles, "marked overdue");
     }

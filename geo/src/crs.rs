@@ -64,6 +64,32 @@ const A: f64 = 6_378_245.0; // Krasovsky 1940 semi-major axis, as the GCJ-02 for
 const EE: f64 = 0.006_693_421_622_965_943; // its eccentricity squared
 const X_PI: f64 = PI * 3000.0 / 180.0;
 
+/// Rewrites every position of a GeoJSON geometry (or of its `coordinates`) with `f`: how a
+/// boundary given in GCJ-02 or BD-09 becomes WGS-84, and back.
+///
+/// ```
+/// let mut g = serde_json::json!({"type": "Point", "coordinates": [1.0, 2.0]});
+/// gridhub_geo::crs::convert_geojson(&mut g, &|x, y| (x + 1.0, y * 2.0));
+/// assert_eq!(g["coordinates"], serde_json::json!([2.0, 4.0]));
+/// ```
+pub fn convert_geojson(geometry: &mut serde_json::Value, f: &impl Fn(f64, f64) -> (f64, f64)) {
+    let Some(items) = geometry.as_array_mut() else {
+        if let Some(coords) = geometry.get_mut("coordinates") {
+            convert_geojson(coords, f);
+        }
+        return;
+    };
+    if let (Some(x), Some(y)) =
+        (items.first().and_then(serde_json::Value::as_f64), items.get(1).and_then(serde_json::Value::as_f64))
+    {
+        let (x, y) = f(x, y);
+        items[0] = serde_json::json!(x);
+        items[1] = serde_json::json!(y);
+    } else {
+        items.iter_mut().for_each(|v| convert_geojson(v, f));
+    }
+}
+
 /// Whether the GCJ-02 offset applies: the rough bounding box of mainland China.
 pub fn in_china(lng: f64, lat: f64) -> bool {
     (72.004..=137.8347).contains(&lng) && (0.8293..=55.8271).contains(&lat)

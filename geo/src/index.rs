@@ -78,12 +78,13 @@ impl RTreeParams for WideNodes {
 ///     ("west".to_string(), MultiPolygon::new(vec![west])),
 ///     ("east".to_string(), MultiPolygon::new(vec![east])),
 /// ]);
-/// assert_eq!(index.locate(0.5, 0.5), Some("west"));
-/// assert_eq!(index.locate(1.0, 0.5), Some("east")); // a shared edge: the cell to the east
+/// assert_eq!(index.locate(0.5, 0.5).map(String::as_str), Some("west"));
+/// assert_eq!(index.locate(1.0, 0.5).map(String::as_str), Some("east")); // a shared edge: the cell to the east
 /// assert_eq!(index.locate(3.0, 0.5), None);
 /// ```
-pub struct GridIndex {
-    ids: Vec<String>,
+pub struct GridIndex<D = String> {
+    /// What the index knows of each cell (its id, or whatever the caller built it with).
+    cells: Vec<D>,
     /// Cell `n`'s rings are `rings[first_ring[n]..first_ring[n + 1]]`.
     first_ring: Vec<u32>,
     /// Ring `r` is `coords[rings[r]..rings[r + 1]]`, closed (its first vertex repeated last).
@@ -92,11 +93,43 @@ pub struct GridIndex {
     tree: RTree<Entry, WideNodes>,
 }
 
-impl GridIndex {
+/// Where a point belongs (the rule has its home here, beside the index): inside a cell, or —
+/// outside every cell — near the nearest one within [`NEAR_CELL_M`], whose office then answers
+/// for it, or outside the grid altogether.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placement<D> {
+    Inside(D),
+    Near { cell: D, distance_m: f64 },
+    Outside,
+}
+
+impl<D> Placement<D> {
+    /// The cell that answers for the point: the one it lies in, or the nearest.
+    pub fn cell(&self) -> Option<&D> {
+        match self {
+            Placement::Inside(c) | Placement::Near { cell: c, .. } => Some(c),
+            Placement::Outside => None,
+        }
+    }
+
+    pub fn map<E>(self, f: impl FnOnce(D) -> E) -> Placement<E> {
+        match self {
+            Placement::Inside(c) => Placement::Inside(f(c)),
+            Placement::Near { cell, distance_m } => Placement::Near { cell: f(cell), distance_m },
+            Placement::Outside => Placement::Outside,
+        }
+    }
+}
+
+/// How far from the nearest cell a point outside every cell may lie and still be placed with
+/// that cell (so that its office answers for it).
+pub const NEAR_CELL_M: f64 = 2000.0;
+
+impl<D> GridIndex<D> {
     /// Builds the index in one bulk load.
-    pub fn build(cells: impl IntoIterator<Item = (String, MultiPolygon<f64>)>) -> Self {
+    pub fn build(cells: impl IntoIterator<Item = (D, MultiPolygon<f64>)>) -> Self {
         let mut index = Self {
-            ids: Vec::new(),
+            cells: Vec::new(),
             first_ring: vec![0],
             rings: Vec::new(),
             coords: Vec::new(),
@@ -113,8 +146,8 @@ impl GridIndex {
             }
             let first = index.first_ring[index.first_ring.len() - 1] as usize;
             index.first_ring.push(index.rings.len() as u32);
-            let n = index.ids.len() as u32;
-            index.ids.push(id);
+            let n = index.cells.len() as u32;
+            index.cells.push(id);
             let slot = if index.rings.len() - first == 1 {
                 Slot { cell: n, from: index.rings[first], to: index.coords.len() as u32 }
             } else {
@@ -131,15 +164,29 @@ impl GridIndex {
     }
 
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.cells.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.cells.is_empty()
+    }
+
+    /// Every cell the index holds, in the order it was built with.
+    pub fn cells(&self) -> &[D] {
+        &self.cells
+    }
+
+    /// Where a report at (`lng`, `lat`) belongs (see [`Placement`]).
+    pub fn place(&self, lng: f64, lat: f64) -> Placement<&D> {
+        match self.nearest(lng, lat, NEAR_CELL_M) {
+            Some((cell, d)) if d == 0.0 => Placement::Inside(cell),
+            Some((cell, distance_m)) => Placement::Near { cell, distance_m },
+            None => Placement::Outside,
+        }
     }
 
     /// The cell containing (`lng`, `lat`), by the rule on shared edges above.
-    pub fn locate(&self, lng: f64, lat: f64) -> Option<&str> {
+    pub fn locate(&self, lng: f64, lat: f64) -> Option<&D> {
         let p = [lng, lat];
         // internal iteration: no stack to allocate, and it stops at the first cell that holds p
         let found = self.tree.locate_all_at_point_int(&at(lng, lat), |e| {
@@ -152,13 +199,13 @@ impl GridIndex {
             if inside { ControlFlow::Break(s.cell) } else { ControlFlow::Continue(()) }
         });
         match found {
-            ControlFlow::Break(n) => Some(self.ids[n as usize].as_str()),
+            ControlFlow::Break(n) => Some(&self.cells[n as usize]),
             ControlFlow::Continue(()) => None,
         }
     }
 
     /// The cells that meet the box (touching counts).
-    pub fn in_bbox(&self, bbox: BBox) -> Vec<&str> {
+    pub fn in_bbox(&self, bbox: BBox) -> Vec<&D> {
         let rect = Rect::new(Coord { x: bbox.min_lng, y: bbox.min_lat }, Coord { x: bbox.max_lng, y: bbox.max_lat });
         let search = envelope(Coord { x: bbox.min_lng, y: bbox.min_lat }, Coord { x: bbox.max_lng, y: bbox.max_lat });
         let mut found: Vec<u32> = self
@@ -168,15 +215,15 @@ impl GridIndex {
             .map(|e| e.data.cell)
             .collect();
         found.sort_unstable();
-        found.into_iter().map(|n| self.ids[n as usize].as_str()).collect()
+        found.into_iter().map(|n| &self.cells[n as usize]).collect()
     }
 
     /// The cell nearest to (`lng`, `lat`) within `max_distance_m` metres, and its distance
     /// (0 inside a cell). Distances are measured on a local plane around the point, good to
     /// well under a metre over the few hundred metres this is meant for.
-    pub fn nearest(&self, lng: f64, lat: f64, max_distance_m: f64) -> Option<(&str, f64)> {
-        if let Some(id) = self.locate(lng, lat) {
-            return Some((id, 0.0));
+    pub fn nearest(&self, lng: f64, lat: f64, max_distance_m: f64) -> Option<(&D, f64)> {
+        if let Some(cell) = self.locate(lng, lat) {
+            return Some((cell, 0.0));
         }
         let (mx, my) = metres_per_degree(lat);
         let (dx, dy) = (max_distance_m / mx, max_distance_m / my);
@@ -189,7 +236,7 @@ impl GridIndex {
                 best = Some((n, d));
             }
         }
-        best.map(|(n, d)| (self.ids[n as usize].as_str(), d))
+        best.map(|(n, d)| (&self.cells[n as usize], d))
     }
 
     fn rings(&self, cell: u32) -> impl Iterator<Item = &[[f64; 2]]> {
@@ -280,11 +327,11 @@ mod tests {
     #[test]
     fn shared_edges_and_vertices_go_east_then_north() {
         let b = board();
-        assert_eq!(b.locate(3.0, 4.5), Some("3,4"), "on a north–south edge: the eastern cell");
-        assert_eq!(b.locate(3.5, 4.0), Some("3,4"), "on an east–west edge: the northern cell");
-        assert_eq!(b.locate(3.0, 4.0), Some("3,4"), "on a shared vertex: the north-eastern cell");
-        assert_eq!(b.locate(10.0, 5.5), None, "the outer eastern edge is outside");
-        assert_eq!(b.locate(0.0, 5.5), Some("0,5"), "the outer western edge is inside");
+        assert_eq!(b.locate(3.0, 4.5).map(String::as_str), Some("3,4"), "on a north–south edge: the eastern cell");
+        assert_eq!(b.locate(3.5, 4.0).map(String::as_str), Some("3,4"), "on an east–west edge: the northern cell");
+        assert_eq!(b.locate(3.0, 4.0).map(String::as_str), Some("3,4"), "on a shared vertex: the north-eastern cell");
+        assert_eq!(b.locate(10.0, 5.5).map(String::as_str), None, "the outer eastern edge is outside");
+        assert_eq!(b.locate(0.0, 5.5).map(String::as_str), Some("0,5"), "the outer western edge is inside");
     }
 
     #[test]
@@ -318,7 +365,7 @@ mod tests {
 
     impl GridIndex {
         fn locate_in(&self, id: &str, x: f64, y: f64) -> bool {
-            let n = self.ids.iter().position(|c| c == id).unwrap() as u32;
+            let n = self.cells.iter().position(|c| c == id).unwrap() as u32;
             self.contains(n, [x, y])
         }
     }
@@ -340,7 +387,7 @@ mod tests {
                 .find(|(i, j)| square(*i as f64, *j as f64, 1.0).contains(&geo::Point::new(x, y)))
                 .map(|(i, j)| format!("{i},{j}"));
             if x.fract() != 0.0 && y.fract() != 0.0 {
-                assert_eq!(b.locate(x, y).map(str::to_owned), want, "({x}, {y})");
+                assert_eq!(b.locate(x, y).cloned(), want, "({x}, {y})");
             }
         }
     }
@@ -376,7 +423,7 @@ mod tests {
                 }
                 checked += 1;
                 assert!(owners.len() <= 1, "{p:?} is strictly inside {owners:?}");
-                assert_eq!(index.locate(p.x(), p.y()).map(str::to_owned), owners.first().cloned(), "{tiling:?} {p:?}");
+                assert_eq!(index.locate(p.x(), p.y()).cloned(), owners.first().cloned(), "{tiling:?} {p:?}");
                 inside += owners.len();
             }
             assert!(checked > 3_900 && inside > 2_000, "{tiling:?}: {checked} points, {inside} inside");
@@ -387,7 +434,7 @@ mod tests {
                     .map(|_| geo::Point::new(b.min().x + unit() * b.width(), b.min().y + unit() * b.height()))
                     .find(|p| c.shape.contains(p))
                     .expect("a point inside the cell");
-                assert_eq!(index.locate(p.x(), p.y()), Some(c.sequence.to_string().as_str()));
+                assert_eq!(index.locate(p.x(), p.y()).map(String::as_str), Some(c.sequence.to_string().as_str()));
             }
         }
     }
@@ -399,9 +446,12 @@ mod tests {
             interiors: [[(x: 1.0, y: 1.0), (x: 3.0, y: 1.0), (x: 3.0, y: 3.0), (x: 1.0, y: 3.0)]],
         );
         let index = GridIndex::build(vec![("ring".into(), MultiPolygon::new(vec![ring]))]);
-        assert_eq!(index.locate(0.5, 2.0), Some("ring"));
+        assert_eq!(index.locate(0.5, 2.0).map(String::as_str), Some("ring"));
         assert_eq!(index.locate(2.0, 2.0), None);
-        assert_eq!(index.in_bbox(BBox { min_lng: 1.5, min_lat: 1.5, max_lng: 2.5, max_lat: 2.5 }), Vec::<&str>::new());
+        assert_eq!(
+            index.in_bbox(BBox { min_lng: 1.5, min_lat: 1.5, max_lng: 2.5, max_lat: 2.5 }),
+            Vec::<&String>::new()
+        );
         assert_eq!(index.in_bbox(BBox { min_lng: 3.5, min_lat: 3.5, max_lng: 9.0, max_lat: 9.0 }), vec!["ring"]);
     }
 
@@ -411,10 +461,27 @@ mod tests {
         let (mx, _) = metres_per_degree(28.68);
         let d = 100.0 / mx;
         let index = GridIndex::build(vec![("c".into(), square(115.9, 28.68, d))]);
-        assert_eq!(index.nearest(115.9 + d / 2.0, 28.68 + d / 2.0, 10.0), Some(("c", 0.0)));
+        assert_eq!(index.nearest(115.9 + d / 2.0, 28.68 + d / 2.0, 10.0), Some((&"c".to_owned(), 0.0)));
         let (id, dist) = index.nearest(115.9 + d + 30.0 / mx, 28.68 + d / 2.0, 50.0).unwrap();
         assert_eq!(id, "c");
         assert!((dist - 30.0).abs() < 0.01, "{dist}");
         assert_eq!(index.nearest(115.9 + d + 30.0 / mx, 28.68 + d / 2.0, 20.0), None);
+    }
+
+    #[test]
+    fn a_report_is_placed_inside_near_or_outside() {
+        let (mx, _) = metres_per_degree(28.68);
+        let d = 100.0 / mx;
+        let index = GridIndex::build(vec![("c".to_owned(), square(115.9, 28.68, d))]);
+        assert_eq!(index.place(115.9 + d / 2.0, 28.68 + d / 2.0), Placement::Inside(&"c".to_owned()));
+        match index.place(115.9 + d + 300.0 / mx, 28.68 + d / 2.0) {
+            Placement::Near { cell, distance_m } => {
+                assert_eq!(cell, "c");
+                assert!((distance_m - 300.0).abs() < 0.1, "{distance_m}");
+            }
+            other => panic!("300 m away is near: {other:?}"),
+        }
+        assert_eq!(index.place(115.9 + d + (NEAR_CELL_M + 10.0) / mx, 28.68), Placement::Outside);
+        assert_eq!(index.place(115.9, 28.68).cell().map(|c| c.as_str()), Some("c"));
     }
 }

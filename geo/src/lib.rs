@@ -14,4 +14,4 @@ pub mod index;
 pub use boundary::{BBox, Boundary, BoundaryProblem};
 pub use codes::{CellCode, CodeError, CommunityCode, DistrictCode, DivisionCode, StreetCode};
 pub use crs::Crs;
-pub use index::GridIndex;
+pub use index::{GridIndex, Placement};

@@ -8,15 +8,16 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use gridhub_store::calendar;
-use gridhub_store::case::{Case, Policy};
+use gridhub_store::cases::{Case, Policy};
 use gridhub_store::category::Category;
-use gridhub_store::cell::Cell;
-use gridhub_store::patrol::Patrol;
+use gridhub_store::clocks::calendar;
+use gridhub_store::db::clock;
+use gridhub_store::grid::Cell;
+use gridhub_store::phones::patrol::Patrol;
 use gridhub_store::schema::{
     attachments, blobs, case_events, cases, categories, cells, patrols, scope_changes, tombstones,
 };
-use gridhub_store::{Caller, DbConn, StoreError, StoreResult, clock, now};
+use gridhub_store::{Caller, DbConn, StoreError, StoreResult, now};
 use serde_json::{Value, json};
 
 use crate::schema;

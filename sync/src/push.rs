@@ -9,17 +9,20 @@
 
 use std::collections::BTreeMap;
 
-use chrono::DateTime;
 use diesel::prelude::*;
-use gridhub_geo::Crs;
-use gridhub_store::access::{Place, Reach};
-use gridhub_store::attachment::{self, Attachment};
-use gridhub_store::calendar::{self, Calendar};
-use gridhub_store::case::phone::{self, Outcome, PhoneEvent};
-use gridhub_store::case::{self, NewCase, Policy};
-use gridhub_store::patrol::{self, Patrol};
+use gridhub_geo::{Crs, GridIndex};
+use gridhub_store::cases::Policy;
+use gridhub_store::cases::correct::{self, PatchDraft};
+use gridhub_store::cases::intake::{self, Draft, NewCase};
+use gridhub_store::cases::phone::{self, Outcome, PhoneEvent};
+use gridhub_store::cases::photo::{self, Attachment};
+use gridhub_store::clocks::{Calendar, calendar};
+use gridhub_store::db::clock;
+use gridhub_store::grid::Located;
+use gridhub_store::input::Check;
+use gridhub_store::phones::patrol::{self, Patrol};
 use gridhub_store::schema::{attachments, cases, patrols, sync_quarantine};
-use gridhub_store::{Caller, DbConn, Page, Paged, StoreError, StoreResult, clock, now};
+use gridhub_store::{Caller, DbConn, Page, Paged, StoreError, StoreResult, now};
 use serde_json::{Map, Value, json};
 
 use crate::schema;
@@ -72,14 +75,11 @@ pub struct PushOutcome {
     pub rejected: BTreeMap<String, Vec<String>>,
 }
 
-/// Where the grid index puts a point: its cell, or for a point outside every cell the nearest
-/// one (the API holds the index).
-pub type Locate<'a> = &'a dyn Fn(f64, f64) -> (Option<String>, Option<String>);
-
 /// Settings of a push.
 pub struct PushSettings<'a> {
     pub policy: &'a Policy,
-    pub locate: Locate<'a>,
+    /// The grid index that places reports (the API holds it).
+    pub index: &'a GridIndex<Located>,
     pub max_photo_bytes: i64,
 }
 
@@ -260,14 +260,16 @@ fn case_record(
     let exists = cases::table.find(id).select(cases::id).first::<String>(conn).optional()?.is_some();
     if exists {
         // corrections of the phone's own columns, while the case waits to be filed
-        let patch = case::CasePatch {
-            title: text(r, "title"),
-            description: r.get("description").and_then(Value::as_str).map(str::to_owned),
-            address: r.get("address").map(|a| a.as_str().map(str::to_owned)),
-            priority: text(r, "priority").filter(|p| case::PRIORITIES.contains(&p.as_str())),
+        let text = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
+        let draft = PatchDraft {
+            title: text("title"),
+            description: text("description"),
+            address: r.get("address").map(|a| a.as_str().map(str::to_owned).filter(|a| !a.trim().is_empty())),
+            priority: text("priority").filter(|p| !p.is_empty()),
             category_code: None,
         };
-        return match case::update(conn, caller, id, patch, None, s.policy) {
+        let patch = draft.check()?;
+        return match correct::update(conn, caller, id, patch, None, s.policy) {
             Ok(_) => Ok(()),
             // a case that moved on keeps the server's words: the phone's edit is dropped, not
             // refused, and the case is stamped so that the phone pulls the server's record back
@@ -278,37 +280,12 @@ fn case_record(
             Err(e) => Err(e),
         };
     }
-    let (lng, lat) = point(r)?.ok_or_else(|| invalid("lng", "a report needs lng and lat"))?;
-    let title = text(r, "title").unwrap_or_default();
-    let category_code = text(r, "category_code").ok_or_else(|| invalid("category_code", "is required"))?;
-    let priority = text(r, "priority").unwrap_or_else(|| "normal".into());
-    let reported_at = match number(r, "reported_at") {
-        None => None,
-        Some(ms) => Some(
-            DateTime::from_timestamp_millis(ms as i64)
-                .ok_or_else(|| invalid("reported_at", "is not a time in ms"))?
-                .naive_utc(),
-        ),
-    };
-    let (cell_id, near_cell_id) = (s.locate)(lng, lat);
-    let new = NewCase {
-        id: Some(id.to_owned()),
-        source: "field_report".into(),
-        category_code,
-        title,
-        description: r.get("description").and_then(Value::as_str).unwrap_or("").chars().take(2000).collect(),
-        lng,
-        lat,
-        address: text(r, "address"),
-        priority,
-        reported_at,
-        attachments: Vec::new(),
-        cell_id,
-        near_cell_id,
-        idempotency: None,
-    };
+    let mut check = Check::default();
+    let report = Draft::from_record(r, &mut check).check(check)?;
+    let placement = s.index.place(report.lng, report.lat).map(Clone::clone);
+    let new = NewCase { report, placement, idempotency: None };
     // in a savepoint: a refused report leaves nothing behind in the push
-    gridhub_store::write(conn, |conn| case::file(conn, caller, &new, cal)).map(|_| ())
+    gridhub_store::write(conn, |conn| intake::file(conn, caller, &new, cal)).map(|_| ())
 }
 
 fn event_record(
@@ -376,7 +353,7 @@ fn attachment_record(
         created_ms: 0,
         sync_ms: 0,
     };
-    attachment::upsert(conn, caller, a, s.max_photo_bytes)
+    photo::upsert(conn, caller, a, s.max_photo_bytes)
 }
 
 /// Keeps a record that can never be accepted, with the pusher's place for the office to find it.
@@ -388,7 +365,7 @@ fn quarantine_record(
     raw: &Value,
     reason: &str,
 ) -> StoreResult<()> {
-    let place = Place::of_scope(conn, caller.role.scope_level(), caller.scope_id.as_deref()).unwrap_or_default();
+    let place = caller.place();
     diesel::insert_into(sync_quarantine::table)
         .values((
             sync_quarantine::id.eq(uuid::Uuid::now_v7().to_string()),
@@ -428,13 +405,13 @@ pub fn quarantine(conn: &mut DbConn, caller: &Caller, page: &Page) -> StoreResul
         return Err(StoreError::Forbidden(format!("a {} does not read the sync quarantine", caller.role.as_str())));
     }
     let mut q = sync_quarantine::table.order(sync_quarantine::id.desc()).into_boxed();
-    q = match Reach::of(conn, caller)? {
-        Reach::Everywhere => q,
-        Reach::District { district } => q.filter(sync_quarantine::district_id.eq(district)),
-        Reach::Street { street, .. } => q.filter(sync_quarantine::street_id.eq(street)),
-        Reach::Community { community, .. } => q.filter(sync_quarantine::community_id.eq(community)),
-        Reach::Nothing => return Ok(Paged::from_rows(Vec::new(), page, |r: &Quarantined| &r.id)),
-    };
+    q = gridhub_store::within_reach!(
+        q,
+        caller.reach(),
+        sync_quarantine::district_id,
+        sync_quarantine::street_id,
+        sync_quarantine::community_id
+    );
     if let Some(after) = &page.after {
         q = q.filter(sync_quarantine::id.lt(after.clone()));
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use gridhub_store::access::Reach;
 use gridhub_store::schema::{case_reporters, cases, cells, communities, streets};
-use gridhub_store::{Caller, DbConn, Role, StoreError, StoreResult, assignment};
+use gridhub_store::{Caller, DbConn, Role, StoreError, StoreResult, assignments};
 
 pub enum Scope {
     /// Cell id → the caller's duty there.
@@ -18,10 +18,13 @@ impl Scope {
     pub fn of(conn: &mut DbConn, caller: &Caller) -> StoreResult<Self> {
         match caller.role {
             Role::GridWorker | Role::Volunteer => Ok(Scope::Cells(
-                assignment::cells_of(conn, &caller.user_id)?.into_iter().map(|(id, _, _, duty)| (id, duty)).collect(),
+                assignments::cells_of(conn, &caller.user_id)?
+                    .into_iter()
+                    .map(|(id, _, _, duty)| (id, duty.as_str().to_owned()))
+                    .collect(),
             )),
             Role::CommunityAdmin | Role::StreetAdmin | Role::DistrictAdmin | Role::SystemAdmin => {
-                Ok(Scope::Area(Reach::of(conn, caller)?))
+                Ok(Scope::Area(caller.reach().clone()))
             }
             Role::DeptStaff | Role::Resident => Err(StoreError::Forbidden(format!(
                 "sync is for grid workers, volunteers and admins; a {} uses the API",

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use actix_web::dev::ServerHandle;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use gridhub::{Application, Settings};
-use gridhub_store::user::{self, NewUser};
+use gridhub_store::people::user::{self, NewUser};
 use gridhub_store::{Caller, Role};
 use serde_json::Value;
 

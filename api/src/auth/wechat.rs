@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use serde::Deserialize;
 
-use crate::auth::limits::too_many;
+use super::limits::too_many;
 use crate::config::Settings;
 use crate::error::ApiError;
 
@@ -48,7 +48,7 @@ impl WechatClient {
         let (Some(app_id), Some(app_secret)) = (&settings.wechat_app_id, &settings.wechat_app_secret) else {
             return Ok(None);
         };
-        crate::startup::install_tls();
+        crate::tls::install();
         let timeout = Duration::from_millis(settings.wechat_timeout_ms);
         let http = reqwest::Client::builder()
             .timeout(timeout)

@@ -1,6 +1,6 @@
 //! Who answers for each cell: assign people to cells, end and move their assignments one at a
 //! time or as a batch a street office applies atomically, read who held which duty at any
-//! moment, and the staffing report. The rules are the store's (gridhub_store::assignment).
+//! moment, and the staffing report. The rules are the store's (gridhub_store::assignments).
 
 use std::collections::BTreeMap;
 
@@ -8,13 +8,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 use gridhub_store::FieldProblem;
 use gridhub_store::StoreResult;
-use gridhub_store::assignment::{self, Change, Duty, Rules, SheetRow};
+use gridhub_store::assignments::{self as assignment, Change, Duty, Rules, SheetRow};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, RawBody, etag, if_match};
+use crate::input::{Id, Json, Query, RawBody, etag, if_match};
 use crate::state::AppState;
 
 fn rules(state: &AppState) -> Rules {
@@ -49,8 +49,8 @@ fn at(query: &AtQuery) -> ApiResult<Option<NaiveDateTime>> {
 pub async fn of_cell(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-    query: web::Query<AtQuery>,
+    id: Id,
+    query: Query<AtQuery>,
 ) -> ApiResult<HttpResponse> {
     let at = at(&query)?;
     let rows = state.db(move |conn| assignment::of_cell(conn, &caller, &id, at)).await?;
@@ -61,8 +61,8 @@ pub async fn of_cell(
 pub async fn of_user(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-    query: web::Query<AtQuery>,
+    id: Id,
+    query: Query<AtQuery>,
 ) -> ApiResult<HttpResponse> {
     let at = at(&query)?;
     let rows = state.db(move |conn| assignment::of_user(conn, &caller, &id, at)).await?;
@@ -110,14 +110,14 @@ pub async fn assign(
     req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<AssignBody>,
 ) -> ApiResult<HttpResponse> {
     let cell_id = id.into_inner();
     let expected = if_match(&req)?.map(|v| BTreeMap::from([(cell_id.clone(), v)]));
     // the cell of the path: one the caller cannot see is not there (404), as for any read
     let (seen, who) = (cell_id.clone(), caller.clone());
-    state.db(move |conn| gridhub_store::cell::find(conn, &who, &seen)).await?;
+    state.db(move |conn| gridhub_store::grid::cell::find(conn, &who, &seen)).await?;
     let change = Change::Assign {
         cell_id: cell_id.clone(),
         user_id: body.user_id,
@@ -146,7 +146,7 @@ pub struct EndBody {
 pub async fn end(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<EndBody>,
 ) -> ApiResult<HttpResponse> {
     if body.reason.trim().is_empty() {
@@ -236,7 +236,7 @@ pub async fn batch(
 pub async fn street_staffing(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
 ) -> ApiResult<HttpResponse> {
     let report = state.db(move |conn| assignment::staffing(conn, &caller, Some(&id), None)).await?;
     Ok(HttpResponse::Ok().json(report))
@@ -246,7 +246,7 @@ pub async fn street_staffing(
 pub async fn community_staffing(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
 ) -> ApiResult<HttpResponse> {
     let report = state.db(move |conn| assignment::staffing(conn, &caller, None, Some(&id))).await?;
     Ok(HttpResponse::Ok().json(report))
@@ -330,8 +330,8 @@ fn read_sheet(body: &[u8]) -> ApiResult<Vec<SheetRow>> {
 pub async fn import(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-    query: web::Query<SheetQuery>,
+    id: Id,
+    query: Query<SheetQuery>,
     RawBody(body): RawBody,
 ) -> ApiResult<HttpResponse> {
     let dry_run = matches!(query.dry_run.as_deref(), Some("true" | "1"));

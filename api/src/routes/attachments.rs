@@ -5,14 +5,14 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use gridhub_store::attachment;
+use gridhub_store::cases::photo as attachment;
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use sha2::{Digest, Sha256};
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::RawBody;
+use crate::input::{Id, RawBody};
 use crate::state::AppState;
 
 /// The type of a photo, from its first bytes: JPEG, PNG, WebP or HEIC.
@@ -42,7 +42,7 @@ pub async fn put(
     req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(_caller): Authenticated,
-    path: web::Path<String>,
+    path: Id,
     RawBody(bytes): RawBody,
 ) -> ApiResult<HttpResponse> {
     let sha = sha(&path)?;
@@ -87,7 +87,7 @@ pub async fn put(
 pub async fn get(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    path: web::Path<String>,
+    path: Id,
 ) -> ApiResult<HttpResponse> {
     let sha = sha(&path)?;
     let key = sha.clone();

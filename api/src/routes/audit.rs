@@ -2,12 +2,12 @@
 //! actor and time.
 
 use actix_web::{HttpResponse, web};
-use gridhub_store::audit::{self, AuditFilter};
+use gridhub_store::access::audit::{self, AuditFilter};
 use serde::Deserialize;
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{PageQuery, page_json};
+use crate::input::{PageQuery, Query, page_json};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -22,7 +22,7 @@ pub struct AuditQuery {
 pub async fn list(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<AuditQuery>,
+    query: Query<AuditQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page.page()?;
     let since = match &query.since {

@@ -3,16 +3,18 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use gridhub_store::refresh_token::{self, Rotation};
-use gridhub_store::user::{self, User};
+use gridhub_store::people::login;
+use gridhub_store::people::refresh_token::{self, Rotation};
+use gridhub_store::people::user::{self, User};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{Authenticated, TokenPair, hash_refresh_token, new_refresh_token, verify_password};
+use crate::auth::{TokenPair, hash_refresh_token, new_refresh_token, verify_password};
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Json;
-use crate::routes::users::user_json;
+use crate::input::Json;
 use crate::state::AppState;
+use crate::views::user_json;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +50,12 @@ fn refresh_expiry(state: &AppState) -> chrono::NaiveDateTime {
 
 fn pair(state: &AppState, user: &User, refresh_token: String) -> ApiResult<TokenPair> {
     Ok(TokenPair {
-        access_token: state.tokens.issue_access(&user.id, &user.role, user.scope_id.as_deref(), user.token_epoch)?,
+        access_token: state.tokens.issue_access(
+            &user.id,
+            user.role.as_str(),
+            user.scope_id.as_deref(),
+            user.token_epoch,
+        )?,
         refresh_token,
         token_type: "Bearer",
         expires_in: state.tokens.access_ttl_secs,
@@ -59,7 +66,7 @@ fn pair(state: &AppState, user: &User, refresh_token: String) -> ApiResult<Token
 pub async fn login(req: HttpRequest, state: web::Data<AppState>, Json(body): Json<Login>) -> ApiResult<HttpResponse> {
     let username = body.username.trim().to_owned();
     state.login_limits.check(req.peer_addr().map(|a| a.ip()), &username)?;
-    let found = state.db(move |conn| user::find_by_username(conn, &username)).await?;
+    let found = state.db(move |conn| login::find_by_username(conn, &username)).await?;
     if let Some(secs) = found.as_ref().and_then(User::locked_for) {
         return Err(crate::auth::LoginLimits::locked(secs));
     }
@@ -71,7 +78,7 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, Json(body): Jso
         Some(u) if ok && !u.disabled => u,
         Some(u) if !ok => {
             let id = u.id.clone();
-            if let Some(secs) = state.db(move |conn| user::record_login_failure(conn, &id)).await? {
+            if let Some(secs) = state.db(move |conn| login::record_login_failure(conn, &id)).await? {
                 tracing::warn!(username = %u.username, lock_secs = secs, "account locked after repeated failures");
             }
             return Err(wrong());
@@ -79,7 +86,7 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, Json(body): Jso
         _ => return Err(wrong()),
     };
     let id = user.id.clone();
-    state.db(move |conn| user::record_login_success(conn, &id)).await?;
+    state.db(move |conn| login::record_login_success(conn, &id)).await?;
     Ok(HttpResponse::Ok().json(start_session(&state, &user).await?))
 }
 
@@ -98,7 +105,7 @@ pub async fn wechat(
     })?;
     state.login_limits.check(req.peer_addr().map(|a| a.ip()), "wechat")?;
     let who = client.code_to_session(&code).await?;
-    let user = state.db(move |conn| user::find_or_create_wechat(conn, &who.openid, who.unionid.as_deref())).await?;
+    let user = state.db(move |conn| login::find_or_create_wechat(conn, &who.openid, who.unionid.as_deref())).await?;
     if user.disabled {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "disabled", "this account is disabled"));
     }
@@ -111,7 +118,10 @@ pub async fn refresh(state: web::Data<AppState>, Json(body): Json<RefreshBody>) 
     let (presented, hash, expires) =
         (hash_refresh_token(&body.refresh_token), hash_refresh_token(&refresh), refresh_expiry(&state));
     match state.db(move |conn| refresh_token::rotate(conn, &presented, &hash, expires)).await? {
-        Rotation::Rotated { user } => Ok(HttpResponse::Ok().json(pair(&state, &user, refresh)?)),
+        Rotation::Rotated { user_id } => {
+            let user = state.db(move |conn| user::get(conn, &user_id)).await?;
+            Ok(HttpResponse::Ok().json(pair(&state, &user, refresh)?))
+        }
         Rotation::Reused => Err(ApiError::unauthorized(
             "this refresh token was already used; every session of this login has been signed out",
         )),
@@ -130,7 +140,7 @@ pub async fn logout(state: web::Data<AppState>, Json(body): Json<RefreshBody>) -
 pub async fn me(state: web::Data<AppState>, Authenticated(caller): Authenticated) -> ApiResult<HttpResponse> {
     let id = caller.user_id.clone();
     let (user, cells) =
-        state.db(move |conn| Ok((user::get(conn, &id)?, gridhub_store::assignment::cells_of(conn, &id)?))).await?;
+        state.db(move |conn| Ok((user::get(conn, &id)?, gridhub_store::assignments::cells_of(conn, &id)?))).await?;
     let cells: Vec<serde_json::Value> = cells
         .into_iter()
         .map(|(id, code, name, duty)| json!({"cell_id": id, "code": code, "name": name, "duty": duty}))

@@ -3,14 +3,15 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
-use gridhub_store::calendar::{self, Day, DayKind};
+use gridhub_store::clocks::calendar::{self, Day, DayKind};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Check, Json};
+use crate::input::{Id, Json};
 use crate::state::AppState;
+use gridhub_store::input::Check;
 
 fn year(text: &str) -> ApiResult<i32> {
     match text.parse::<i32>() {
@@ -24,7 +25,7 @@ fn answer(year: i32, days: Vec<Day>) -> HttpResponse {
 }
 
 /// `GET /api/v1/calendar/{year}`
-pub async fn get(state: web::Data<AppState>, _: Authenticated, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, _: Authenticated, path: Id) -> ApiResult<HttpResponse> {
     let y = year(&path)?;
     let days = state.db(move |conn| calendar::year(conn, y)).await?;
     Ok(answer(y, days))
@@ -49,7 +50,7 @@ pub struct DayBody {
 pub async fn put(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    path: web::Path<String>,
+    path: Id,
     Json(body): Json<YearBody>,
 ) -> ApiResult<HttpResponse> {
     let y = year(&path)?;

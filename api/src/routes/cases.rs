@@ -1,41 +1,31 @@
-//! Cases over HTTP: file one (idempotently, with the cell found by the index and possible
-//! duplicates), list and read them, correct them, act on them (the closed loop), merge a
-//! duplicate, and read the timeline. Coordinates go in and out in `crs` (WGS-84 stored).
+//! Cases over HTTP: file one (idempotently, through the same intake as a phone's report), list
+//! and read them, correct them, act on them (the closed loop), merge a duplicate, and read the
+//! timeline. Coordinates go in and out in `crs` (WGS-84 stored).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, NaiveDateTime};
 use gridhub_geo::Crs;
-use gridhub_store::case::{self, Act, Action, CaseFilter, CasePatch, CaseView, NewCase, Status};
+use gridhub_store::cases::correct::{self, PatchDraft};
+use gridhub_store::cases::intake::{self, Draft, NewCase};
+use gridhub_store::cases::read::{self, CaseFilter};
+use gridhub_store::cases::{self as case, Act, Action, Source, Status};
+use gridhub_store::input::Check;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::cells::{CrsQuery, crs};
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Check, Json, PageQuery, RawBody, cursor, etag, if_match, nullable, parse_json};
+use crate::input::{
+    CrsQuery, Id, Json, Query, RawBody, crs, cursor, etag, flag, if_match, json_value, nullable, page, query_time,
+    typed,
+};
 use crate::state::AppState;
+use crate::views::case_json;
 
-/// A case as JSON, its coordinates in `crs`.
-fn case_json(v: &CaseView, out: Crs) -> Value {
-    let mut j = json!(v);
-    let (lng, lat) = out.from_wgs84(v.case.lng, v.case.lat);
-    j["lng"] = json!(lng);
-    j["lat"] = json!(lat);
-    j["crs"] = json!(out.as_str());
-    j
-}
-
-fn time(check: &mut Check, field: &str, text: Option<&str>) -> Option<NaiveDateTime> {
-    let t = text?;
-    DateTime::parse_from_rfc3339(t)
-        .map(|t| t.naive_utc())
-        .map_err(|_| check.push(field, "must be an RFC 3339 time like 2026-05-01T08:30:00+08:00"))
-        .ok()
-}
-
+/// The shape of a new case's body; its values are the intake's to check.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 pub struct NewBody {
     source: String,
     category_code: String,
@@ -69,45 +59,29 @@ pub async fn create(
             Some(k.to_owned())
         }
     };
-    let body: NewBody = parse_json(&raw)?;
-    let mut check = Check::default();
-    if !case::SOURCES.contains(&body.source.as_str()) {
-        check.push("source", format!("must be one of {}", case::SOURCES.join(", ")));
-    }
-    if let Err(e) = gridhub_store::category::parse_code(&body.category_code) {
-        check.push("category_code", e);
-    }
-    let title = check.text("title", &body.title, 100, true);
-    let description = check.text("description", &body.description, 2000, false);
-    let io = check.crs(body.crs.as_deref());
-    let (lng, lat) = check.point(body.lng, body.lat, io);
-    let address = body.address.as_deref().map(|a| check.text("address", a, 200, false));
-    let priority = body.priority.unwrap_or_else(|| "normal".into());
-    if !case::PRIORITIES.contains(&priority.as_str()) {
-        check.push("priority", format!("must be one of {}", case::PRIORITIES.join(", ")));
-    }
-    let reported_at = time(&mut check, "reported_at", body.reported_at.as_deref());
-    let attachments = check.attachments(body.attachments);
-    check.done()?;
-    let (cell_id, near_cell_id) = crate::grid::place(&state.grid.index(), lng, lat);
-    let new = NewCase {
+    let value = json_value(&raw)?;
+    let body: NewBody = typed(value.clone())?;
+    let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
+    let draft = Draft {
         id: None,
-        source: body.source,
-        category_code: body.category_code,
-        title,
-        description,
-        lng,
-        lat,
-        address,
-        priority,
-        reported_at,
-        attachments,
-        cell_id,
-        near_cell_id,
-        idempotency: key.map(|k| (k, format!("{:x}", Sha256::digest(&raw)))),
+        source: Some(body.source),
+        category_code: Some(body.category_code),
+        title: Some(body.title),
+        description: Some(body.description),
+        address: body.address,
+        priority: body.priority,
+        lng: Some(body.lng),
+        lat: Some(body.lat),
+        crs: body.crs,
+        reported_at: text("reported_at").map(Value::String),
+        attachments: body.attachments,
     };
+    let report = draft.check(Check::default())?;
+    let io = report.crs;
+    let placement = state.grid.index().place(report.lng, report.lat).map(Clone::clone);
+    let new = NewCase { report, placement, idempotency: key.map(|k| (k, format!("{:x}", Sha256::digest(&raw)))) };
     let policy = state.policy.clone();
-    let made = state.db(move |conn| case::create(conn, &caller, &new, &policy)).await?;
+    let made = state.db(move |conn| intake::create(conn, &caller, &new, &policy)).await?;
     let mut body = case_json(&made.case, io);
     body["possible_duplicates"] = json!(made.possible_duplicates);
     let mut res = HttpResponse::Created();
@@ -120,6 +94,7 @@ pub async fn create(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     status: Option<String>,
     category: Option<String>,
@@ -132,54 +107,50 @@ pub struct ListQuery {
     created_from: Option<String>,
     created_to: Option<String>,
     crs: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+    limit: Option<String>,
+    cursor: Option<String>,
 }
 
 /// `GET /api/v1/cases`: the cases the caller may see, newest first.
 pub async fn list(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<ListQuery>,
+    Query(q): Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
     let out = crs(q.crs.as_deref())?;
-    let page = q.page.page()?;
+    let page = page(q.limit.as_deref(), q.cursor.as_deref())?;
     let mut statuses = Vec::new();
     for s in q.status.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
-        statuses.push(Status::parse(s).ok_or_else(|| {
-            let all: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-            ApiError::bad_field("status", format!("{s} is not a status; use {}", all.join(", ")))
-        })?);
+        statuses.push(
+            Status::parse(s).ok_or_else(|| {
+                ApiError::bad_field("status", format!("{s} is not a status; use {}", Status::names()))
+            })?,
+        );
     }
     if let Some(c) = &q.category {
         gridhub_store::category::parse_code(c).map_err(|e| ApiError::bad_field("category", e))?;
     }
-    let overdue = match q.overdue.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(ApiError::bad_field("overdue", "must be true or false")),
-    };
-    let mut check = Check::default();
-    let received_from = time(&mut check, "created_from", q.created_from.as_deref());
-    let received_to = time(&mut check, "created_to", q.created_to.as_deref());
-    if let Some(p) = check.0.pop() {
-        return Err(ApiError::bad_field(&p.field, p.detail));
-    }
+    let source = q
+        .source
+        .as_deref()
+        .map(|s| {
+            Source::parse(s).ok_or_else(|| ApiError::bad_field("source", format!("must be one of {}", Source::names())))
+        })
+        .transpose()?;
     let filter = CaseFilter {
         statuses,
         category: q.category,
-        source: q.source,
+        source,
         cell_id: q.cell_id,
         community_id: q.community_id,
         street_id: q.street_id,
         department_id: q.department_id,
-        overdue,
-        received_from,
-        received_to,
+        overdue: flag("overdue", q.overdue.as_deref())?,
+        received_from: query_time("created_from", q.created_from.as_deref())?,
+        received_to: query_time("created_to", q.created_to.as_deref())?,
     };
     let policy = state.policy.clone();
-    let rows = state.db(move |conn| case::list(conn, &caller, &filter, &page, &policy)).await?;
+    let rows = state.db(move |conn| read::list(conn, &caller, &filter, &page, &policy)).await?;
     let items: Vec<Value> = rows.items.iter().map(|v| case_json(v, out)).collect();
     Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": cursor(rows.next_after)})))
 }
@@ -188,12 +159,12 @@ pub async fn list(
 pub async fn get(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-    query: web::Query<CrsQuery>,
+    id: Id,
+    query: Query<CrsQuery>,
 ) -> ApiResult<HttpResponse> {
     let out = crs(query.crs.as_deref())?;
     let policy = state.policy.clone();
-    let v = state.db(move |conn| case::find(conn, &caller, &id, &policy)).await?;
+    let v = state.db(move |conn| read::find(conn, &caller, &id, &policy)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(v.case.version)).json(case_json(&v, out)))
 }
 
@@ -212,26 +183,20 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<PatchBody>,
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;
-    let mut check = Check::default();
-    let title = body.title.map(|t| check.text("title", &t, 100, true));
-    let description = body.description.map(|d| check.text("description", &d, 2000, false));
-    let address = body.address.map(|a| a.map(|a| check.text("address", &a, 200, false)));
-    if let Some(p) = &body.priority
-        && !case::PRIORITIES.contains(&p.as_str())
-    {
-        check.push("priority", format!("must be one of {}", case::PRIORITIES.join(", ")));
-    }
-    if let Some(Err(e)) = body.category_code.as_deref().map(gridhub_store::category::parse_code) {
-        check.push("category_code", e);
-    }
-    check.done()?;
-    let patch = CasePatch { title, description, address, priority: body.priority, category_code: body.category_code };
+    let draft = PatchDraft {
+        title: body.title,
+        description: body.description,
+        address: body.address,
+        priority: body.priority,
+        category_code: body.category_code,
+    };
+    let patch = draft.check()?;
     let policy = state.policy.clone();
-    let v = state.db(move |conn| case::update(conn, &caller, &id, patch, expected, &policy)).await?;
+    let v = state.db(move |conn| correct::update(conn, &caller, &id, patch, expected, &policy)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(v.case.version)).json(case_json(&v, Crs::Wgs84)))
 }
 
@@ -257,7 +222,7 @@ pub struct TransitionBody {
 pub async fn transition(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<TransitionBody>,
 ) -> ApiResult<HttpResponse> {
     let mut check = Check::default();
@@ -308,7 +273,7 @@ pub struct MergeBody {
 pub async fn merge(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<MergeBody>,
 ) -> ApiResult<HttpResponse> {
     let into = body.into.clone();
@@ -322,7 +287,7 @@ pub async fn merge(
     let v = state
         .db(move |conn| {
             case::transition(conn, &caller, &id, act, &policy)?;
-            case::find(conn, &caller, &into, &policy)
+            read::find(conn, &caller, &into, &policy)
         })
         .await?;
     Ok(HttpResponse::Ok().insert_header(etag(v.case.version)).json(case_json(&v, Crs::Wgs84)))
@@ -332,8 +297,8 @@ pub async fn merge(
 pub async fn events(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
 ) -> ApiResult<HttpResponse> {
-    let items = state.db(move |conn| case::events(conn, &caller, &id)).await?;
+    let items = state.db(move |conn| read::events(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(json!({"items": items})))
 }

@@ -6,10 +6,11 @@ use gridhub_store::category::{self, CategoryFilter, CategoryPatch, Kind, NewCate
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Check, Json, etag, if_match, nullable};
+use crate::input::{Id, Json, Query, etag, if_match, nullable};
 use crate::state::AppState;
+use gridhub_store::input::Check;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -19,11 +20,7 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/categories`: the whole catalogue (a few hundred rows), ordered by code.
-pub async fn list(
-    state: web::Data<AppState>,
-    _: Authenticated,
-    query: web::Query<ListQuery>,
-) -> ApiResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, _: Authenticated, query: Query<ListQuery>) -> ApiResult<HttpResponse> {
     let kind = match query.kind.as_deref() {
         None => None,
         Some(k) => {
@@ -39,7 +36,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(json!({"items": items})))
 }
 
-pub async fn get(state: web::Data<AppState>, _: Authenticated, code: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, _: Authenticated, code: Id) -> ApiResult<HttpResponse> {
     let c = state.db(move |conn| category::get(conn, &code)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(c))
 }
@@ -118,7 +115,7 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    code: web::Path<String>,
+    code: Id,
     Json(body): Json<PatchBody>,
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;

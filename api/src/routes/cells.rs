@@ -5,25 +5,22 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use gridhub_geo::grid::Tiling;
 use gridhub_geo::{BBox, Crs};
-use gridhub_store::cell::{self, CellFilter, CellPatch, GenerateOptions};
+use gridhub_store::grid::cell::{self, CellFilter, CellPatch};
+use gridhub_store::grid::generate::{self, GenerateOptions};
+use gridhub_store::grid::import;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Check, Json, PageQuery, cursor, etag, if_match, nullable};
 use crate::geojson::{cell_json, collection, read_features};
+use crate::input::{CrsQuery, Id, Json, Query, crs, cursor, etag, flag, if_match, nullable, page};
 use crate::map::{self, Colours};
 use crate::state::AppState;
-
-pub(crate) fn crs(value: Option<&str>) -> ApiResult<Crs> {
-    match value {
-        None => Ok(Crs::Wgs84),
-        Some(v) => Crs::parse(v).ok_or_else(|| ApiError::bad_field("crs", "must be wgs84, gcj02 or bd09")),
-    }
-}
+use gridhub_store::input::Check;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LocateQuery {
     lng: Option<String>,
     lat: Option<String>,
@@ -38,37 +35,38 @@ fn coordinate(field: &str, value: Option<&str>, range: f64) -> ApiResult<f64> {
     }
 }
 
-/// `GET /api/v1/cells/locate?lng=&lat=&crs=`: the cell a point lies in.
+/// `GET /api/v1/cells/locate?lng=&lat=&crs=`: the cell a point lies in, answered from the
+/// server's index without asking the database.
 pub async fn locate(
     state: web::Data<AppState>,
     _: Authenticated,
-    query: web::Query<LocateQuery>,
+    Query(query): Query<LocateQuery>,
 ) -> ApiResult<HttpResponse> {
     let from = crs(query.crs.as_deref())?;
     let lng = coordinate("lng", query.lng.as_deref(), 180.0)?;
     let lat = coordinate("lat", query.lat.as_deref(), 90.0)?;
     let (lng, lat) = from.to_wgs84(lng, lat);
     let index = state.grid.index();
-    let Some(id) = index.locate(lng, lat).map(str::to_owned) else {
+    let Some(cell) = index.locate(lng, lat) else {
         return Err(ApiError::not_found(format!("({lng:.6}, {lat:.6}) WGS-84 is not inside any cell")));
     };
-    let (cell, community, street) = state.db(move |conn| cell::placed(conn, &id)).await?;
     Ok(HttpResponse::Ok().json(json!({
-        "cell": {"id": cell.id, "code": cell.code, "name": cell.name, "community_id": cell.community_id},
-        "community": {"id": community.id, "code": community.code, "name": community.name},
-        "street": {"id": street.id, "code": street.code, "name": street.name},
+        "cell": {"id": cell.id, "code": cell.code, "name": cell.name, "community_id": cell.community.id},
+        "community": cell.community,
+        "street": cell.street,
         "wgs84": {"lng": lng, "lat": lat},
     })))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     bbox: Option<String>,
     community_id: Option<String>,
     crs: Option<String>,
     include_retired: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+    limit: Option<String>,
+    cursor: Option<String>,
 }
 
 fn bbox(text: &str, crs: Crs) -> ApiResult<BBox> {
@@ -87,31 +85,25 @@ fn bbox(text: &str, crs: Crs) -> ApiResult<BBox> {
 pub async fn list(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let out = crs(query.crs.as_deref())?;
-    let page = query.page.page()?;
+    let page = page(query.limit.as_deref(), query.cursor.as_deref())?;
     let filter = CellFilter {
         community_id: query.community_id.clone(),
         bbox: query.bbox.as_deref().map(|b| bbox(b, out)).transpose()?,
-        include_retired: query.include_retired.as_deref() == Some("true"),
+        include_retired: flag("include_retired", query.include_retired.as_deref())?,
     };
     let rows = state.db(move |conn| cell::list(conn, &caller, &filter, &page)).await?;
     let extra = Map::from_iter([("next_cursor".to_owned(), cursor(rows.next_after))]);
     Ok(HttpResponse::Ok().content_type("application/geo+json").body(collection(&rows.items, out, extra).to_string()))
 }
 
-/// `?crs=`: the coordinate system of the answer.
-#[derive(Deserialize)]
-pub struct CrsQuery {
-    pub crs: Option<String>,
-}
-
 pub async fn get(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-    query: web::Query<CrsQuery>,
+    id: Id,
+    query: Query<CrsQuery>,
 ) -> ApiResult<HttpResponse> {
     let out = crs(query.crs.as_deref())?;
     let c = state.db(move |conn| cell::find(conn, &caller, &id)).await?;
@@ -131,8 +123,8 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-    query: web::Query<CrsQuery>,
+    id: Id,
+    query: Query<CrsQuery>,
     Json(body): Json<CellPatchBody>,
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;
@@ -158,13 +150,13 @@ pub async fn update(
 pub async fn import(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-    query: web::Query<CrsQuery>,
+    id: Id,
+    query: Query<CrsQuery>,
     Json(body): Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let io = crs(query.crs.as_deref())?;
     let features = read_features(&body, io, |_| {})?;
-    let outcome = state.db(move |conn| cell::import(conn, &caller, &id, features)).await?;
+    let outcome = state.db(move |conn| import::import(conn, &caller, &id, features)).await?;
     state.grid.refresh(&state.pool).await?;
     let extra = Map::from_iter([
         ("created".to_owned(), json!(outcome.created)),
@@ -202,8 +194,8 @@ fn fifth() -> f64 {
 pub async fn generate(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-    query: web::Query<CrsQuery>,
+    id: Id,
+    query: Query<CrsQuery>,
     Json(body): Json<GenerateBody>,
 ) -> ApiResult<HttpResponse> {
     let out = crs(query.crs.as_deref())?;
@@ -230,7 +222,7 @@ pub async fn generate(
         dry_run: body.dry_run,
         replace: body.replace,
     };
-    let cells = state.db(move |conn| cell::generate(conn, &caller, &id, &options)).await?;
+    let cells = state.db(move |conn| generate::generate(conn, &caller, &id, &options)).await?;
     if !body.dry_run {
         state.grid.refresh(&state.pool).await?;
     }
@@ -242,7 +234,7 @@ pub async fn generate(
 pub async fn coverage(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
 ) -> ApiResult<HttpResponse> {
     let (report, cells) = state.db(move |conn| cell::coverage(conn, &caller, &id)).await?;
     let overlaps: Vec<Value> = report
@@ -270,11 +262,12 @@ enum ColourBy {
 /// What the cells of a map are coloured by.
 enum Figures {
     Nothing,
-    Staffing(gridhub_store::assignment::Staffing),
+    Staffing(gridhub_store::assignments::Staffing),
     OpenCases(std::collections::HashMap<String, i64>),
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MapQuery {
     color_by: Option<String>,
 }
@@ -283,8 +276,8 @@ pub struct MapQuery {
 pub async fn map(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-    query: web::Query<MapQuery>,
+    id: Id,
+    query: Query<MapQuery>,
 ) -> ApiResult<HttpResponse> {
     let colour = match query.color_by.as_deref() {
         None | Some("none") => ColourBy::Nothing,
@@ -297,10 +290,10 @@ pub async fn map(
             let (community, cells) = cell::of_community(conn, &caller, &id)?;
             let figures = match colour {
                 ColourBy::Nothing => Figures::Nothing,
-                ColourBy::Staffing => Figures::Staffing(gridhub_store::assignment::staffing_of(conn, &cells)?),
+                ColourBy::Staffing => Figures::Staffing(gridhub_store::assignments::staffing_of(conn, &cells)?),
                 ColourBy::OpenCases => {
                     let ids: Vec<String> = cells.iter().map(|c| c.id.clone()).collect();
-                    Figures::OpenCases(gridhub_store::case::open_per_cell(conn, &ids)?)
+                    Figures::OpenCases(gridhub_store::cases::read::open_per_cell(conn, &ids)?)
                 }
             };
             Ok((community, cells, figures))
@@ -309,7 +302,7 @@ pub async fn map(
     let svg = match figures {
         Figures::Nothing => map::render(&community, &cells, &Colours { fill: &|_| map::PLAIN, legend: &[] }),
         Figures::OpenCases(open) => {
-            let fill = |c: &gridhub_store::cell::Cell| match open.get(&c.id).copied().unwrap_or(0) {
+            let fill = |c: &gridhub_store::grid::Cell| match open.get(&c.id).copied().unwrap_or(0) {
                 0 => "#e4f1e4",
                 1..=2 => "#f8e08e",
                 3..=5 => "#f5a860",
@@ -325,7 +318,7 @@ pub async fn map(
                 .iter()
                 .map(|c| (c.cell_id.as_str(), (c.grid_leader.is_some(), !c.workers.is_empty())))
                 .collect();
-            let fill = |c: &gridhub_store::cell::Cell| match by_cell.get(c.id.as_str()) {
+            let fill = |c: &gridhub_store::grid::Cell| match by_cell.get(c.id.as_str()) {
                 Some((true, true)) => "#b9e0bb",
                 Some((true, false)) | Some((false, true)) => "#f8d49a",
                 _ => "#f3a3a0",

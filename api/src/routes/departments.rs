@@ -2,15 +2,16 @@
 //! category (in one street or all) to one of them. Who may write is decided in the store.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use gridhub_store::department::{self, DepartmentPatch};
-use gridhub_store::routing::{self, NewRule};
+use gridhub_store::cases::routing::{self, NewRule};
+use gridhub_store::regions::department::{self, DepartmentPatch};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::ApiResult;
-use crate::extract::{Check, Json, PageQuery, etag, if_match, nullable, page_json};
+use crate::input::{Id, Json, PageQuery, Query, etag, if_match, nullable, page_json};
 use crate::state::AppState;
+use gridhub_store::input::Check;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,7 +70,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page.page()?;
     let district = query.district_id.clone();
@@ -77,11 +78,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page_json(rows)))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, Authenticated(caller): Authenticated, id: Id) -> ApiResult<HttpResponse> {
     let d = state.db(move |conn| department::find(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(d.version)).json(d))
 }
@@ -102,7 +99,7 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<Patch>,
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;
@@ -175,7 +172,7 @@ pub struct RulesQuery {
 pub async fn list_rules(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<RulesQuery>,
+    query: Query<RulesQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let rules =
@@ -186,7 +183,7 @@ pub async fn list_rules(
 pub async fn delete_rule(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
 ) -> ApiResult<HttpResponse> {
     state.db(move |conn| routing::delete(conn, &caller, &id)).await?;
     Ok(HttpResponse::NoContent().finish())

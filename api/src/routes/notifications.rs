@@ -2,23 +2,23 @@
 //! and the department webhook deliveries — with the failed ones, and a retry by hand.
 
 use actix_web::{HttpResponse, web};
-use gridhub_store::outbox;
+use gridhub_store::notify::{notification, webhook};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{PageQuery, page_json};
+use crate::input::{Id, PageQuery, Query, page_json};
 use crate::state::AppState;
 
 /// `GET /api/v1/notifications`: the caller's office's or department's, newest first.
 pub async fn list(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page()?;
-    let rows = state.db(move |conn| outbox::notifications_of(conn, &caller, &page)).await?;
+    let rows = state.db(move |conn| notification::notifications_of(conn, &caller, &page)).await?;
     Ok(HttpResponse::Ok().json(page_json(rows)))
 }
 
@@ -33,14 +33,14 @@ pub struct DeliveriesQuery {
 pub async fn deliveries(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<DeliveriesQuery>,
+    query: Query<DeliveriesQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     if q.status.as_deref().is_some_and(|s| !["pending", "delivered", "failed"].contains(&s)) {
         return Err(ApiError::bad_field("status", "must be pending, delivered or failed"));
     }
     let page = q.page.page()?;
-    let rows = state.db(move |conn| outbox::deliveries(conn, &caller, q.status.as_deref(), &page)).await?;
+    let rows = state.db(move |conn| webhook::deliveries(conn, &caller, q.status.as_deref(), &page)).await?;
     Ok(HttpResponse::Ok().json(page_json(rows)))
 }
 
@@ -48,8 +48,8 @@ pub async fn deliveries(
 pub async fn retry(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
 ) -> ApiResult<HttpResponse> {
-    let d = state.db(move |conn| outbox::retry(conn, &caller, &id)).await?;
+    let d = state.db(move |conn| webhook::retry(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(json!(d)))
 }

@@ -4,14 +4,15 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use gridhub_geo::Crs;
-use gridhub_store::{community, district, street};
+use gridhub_store::regions::{community, district, street};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::ApiResult;
-use crate::extract::{Check, Json, PageQuery, etag, if_match, nullable, page_json};
+use crate::input::{Id, Json, PageQuery, Query, etag, if_match, nullable, page_json};
 use crate::state::AppState;
+use gridhub_store::input::Check;
 
 fn created<T: serde::Serialize>(path: &str, id: &str, version: i64, body: &T) -> HttpResponse {
     HttpResponse::Created().insert_header(("Location", format!("{path}/{id}"))).insert_header(etag(version)).json(body)
@@ -53,7 +54,7 @@ pub async fn create_district(
 pub async fn list_districts(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page()?;
     let rows = state.db(move |conn| district::list(conn, &caller, &page)).await?;
@@ -63,7 +64,7 @@ pub async fn list_districts(
 pub async fn get_district(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
 ) -> ApiResult<HttpResponse> {
     let d = state.db(move |conn| district::find(conn, &caller, &id)).await?;
     Ok(found(d.version, &d))
@@ -73,7 +74,7 @@ pub async fn update_district(
     req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<DistrictPatch>,
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;
@@ -134,7 +135,7 @@ pub async fn create_street(
 pub async fn list_streets(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<StreetQuery>,
+    query: Query<StreetQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page.page()?;
     let district_id = query.into_inner().district_id;
@@ -145,7 +146,7 @@ pub async fn list_streets(
 pub async fn get_street(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
 ) -> ApiResult<HttpResponse> {
     let s = state.db(move |conn| street::find(conn, &caller, &id)).await?;
     Ok(found(s.version, &s))
@@ -155,7 +156,7 @@ pub async fn update_street(
     req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<StreetPatch>,
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;
@@ -216,7 +217,7 @@ pub async fn create_community(
 pub async fn list_communities(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<CommunityQuery>,
+    query: Query<CommunityQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page.page()?;
     let street_id = query.into_inner().street_id;
@@ -227,7 +228,7 @@ pub async fn list_communities(
 pub async fn get_community(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
 ) -> ApiResult<HttpResponse> {
     let c = state.db(move |conn| community::find(conn, &caller, &id)).await?;
     Ok(found(c.version, &c))
@@ -237,7 +238,7 @@ pub async fn update_community(
     req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<CommunityPatch>,
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;

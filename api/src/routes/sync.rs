@@ -12,9 +12,9 @@ use gridhub_sync::{Migration, PullRequest};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{PageQuery, RawBody, page_json};
+use crate::input::{PageQuery, Query, RawBody, page_json};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -37,7 +37,7 @@ fn millis(text: Option<&str>) -> ApiResult<Option<i64>> {
 pub async fn pull(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<SyncQuery>,
+    query: Query<SyncQuery>,
 ) -> ApiResult<HttpResponse> {
     let last_pulled_at = millis(query.last_pulled_at.as_deref())?;
     let schema_version = match query.schema_version.as_deref() {
@@ -64,7 +64,7 @@ pub async fn pull(
 pub async fn push(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<SyncQuery>,
+    query: Query<SyncQuery>,
     RawBody(body): RawBody,
 ) -> ApiResult<HttpResponse> {
     let last_pulled_at = millis(query.last_pulled_at.as_deref())?
@@ -77,8 +77,7 @@ pub async fn push(
     let max_photo_bytes = state.settings.photo_max_bytes as i64;
     let outcome = state
         .db(move |conn| {
-            let locate = |lng: f64, lat: f64| crate::grid::place(&index, lng, lat);
-            let settings = PushSettings { policy: &policy, locate: &locate, max_photo_bytes };
+            let settings = PushSettings { policy: &policy, index: &index, max_photo_bytes };
             Ok(gridhub_sync::push(conn, &caller, last_pulled_at, changes, &settings))
         })
         .await?;
@@ -111,7 +110,7 @@ pub async fn push(
 pub async fn quarantine(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page()?;
     let rows = state.db(move |conn| gridhub_sync::quarantine(conn, &caller, &page)).await?;

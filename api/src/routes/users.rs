@@ -4,23 +4,17 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use gridhub_store::Role;
-use gridhub_store::user::{self, NewUser, User, UserPatch, mask_phone};
+use gridhub_store::people::user::{self, NewUser, UserPatch};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::auth::{Authenticated, hash_password, verify_password};
+use crate::auth::{hash_password, verify_password};
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Check, Json, PageQuery, etag, if_match, nullable, page_json};
+use crate::input::{Id, Json, PageQuery, Query, etag, if_match, nullable, page_json};
 use crate::state::AppState;
-
-/// A user as JSON, the phone masked unless `whole`.
-pub fn user_json(user: &User, whole: bool) -> Value {
-    let mut v = serde_json::to_value(user).expect("a user serializes");
-    if !whole && let Some(phone) = &user.phone {
-        v["phone"] = json!(mask_phone(phone));
-    }
-    v
-}
+use crate::views::user_json;
+use gridhub_store::input::Check;
 
 fn role(field: &str, value: &str) -> ApiResult<Role> {
     Role::parse(value)
@@ -88,7 +82,7 @@ pub struct UserQuery {
 pub async fn list(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<UserQuery>,
+    query: Query<UserQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page.page()?;
     let role = query
@@ -101,11 +95,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page_json(gridhub_store::Paged { items, next_after: rows.next_after })))
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, Authenticated(caller): Authenticated, id: Id) -> ApiResult<HttpResponse> {
     let (u, whole) = state.db(move |conn| user::find(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(u.version)).json(user_json(&u, whole)))
 }
@@ -126,7 +116,7 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<UserPatchBody>,
 ) -> ApiResult<HttpResponse> {
     let expected = if_match(&req)?;
@@ -143,7 +133,7 @@ pub async fn update(
     let user_id = id.clone();
     let actor = caller.clone();
     let u = state.db(move |conn| user::update(conn, &actor, &user_id, patch, expected)).await?;
-    state.user_status.forget(&u.id);
+    state.standing.forget(&u.id);
     Ok(HttpResponse::Ok().insert_header(etag(u.version)).json(user_json(&u, true)))
 }
 
@@ -159,7 +149,7 @@ pub struct PasswordBody {
 pub async fn set_password(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<PasswordBody>,
 ) -> ApiResult<HttpResponse> {
     password_ok("password", &body.password)?;
@@ -176,6 +166,6 @@ pub async fn set_password(
     let new_hash = hash(body.password).await?;
     let target = id.clone();
     state.db(move |conn| user::set_password(conn, &caller, &target, new_hash)).await?;
-    state.user_status.forget(&id);
+    state.standing.forget(&id);
     Ok(HttpResponse::NoContent().finish())
 }

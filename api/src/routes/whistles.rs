@@ -2,14 +2,15 @@
 //! place; everyone concerned follows who is on site, who is late.
 
 use actix_web::{HttpResponse, web};
-use gridhub_store::whistle::{self, NewWhistle, ReportIn};
+use gridhub_store::supervision::whistle::{self, NewWhistle, ReportIn};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::Authenticated;
+use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Check, Json, PageQuery, cursor};
+use crate::input::{Id, Json, PageQuery, Query, cursor};
 use crate::state::AppState;
+use gridhub_store::input::Check;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,7 +24,7 @@ pub struct NewBody {
 pub async fn blow(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<NewBody>,
 ) -> ApiResult<HttpResponse> {
     let mut check = Check::default();
@@ -53,7 +54,7 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let page = q.page.page()?;
@@ -66,11 +67,7 @@ pub async fn list(
 }
 
 /// `GET /api/v1/whistles/{id}`: each department's state and times.
-pub async fn get(
-    state: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
-    id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+pub async fn get(state: web::Data<AppState>, Authenticated(caller): Authenticated, id: Id) -> ApiResult<HttpResponse> {
     let w = state.db(move |conn| whistle::find(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(w))
 }
@@ -91,7 +88,7 @@ pub struct ReportInBody {
 pub async fn report_in(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    id: web::Path<String>,
+    id: Id,
     Json(body): Json<ReportInBody>,
 ) -> ApiResult<HttpResponse> {
     let mut check = Check::default();

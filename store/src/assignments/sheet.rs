@@ -1,0 +1,131 @@
+//! A street office's assignment sheet (`cell_code,user,duty,building,starts_at`), applied whole
+//! or not at all, with a dry run that says exactly what would happen.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{Applied, Change, Duty, Rules, apply};
+use crate::access::{Caller, place};
+use crate::grid::cell;
+use crate::regions::street;
+use crate::schema::users;
+use crate::{DbConn, FieldProblem, StoreError, StoreResult};
+
+/// One row of an assignment sheet, as a street office keeps it: `cell_code,user,duty,building,starts_at`.
+#[derive(Debug, Clone)]
+pub struct SheetRow {
+    /// The line of the file, for naming problems.
+    pub line: usize,
+    pub cell_code: String,
+    /// A username or a phone number.
+    pub user: String,
+    /// As written; checked with the rest.
+    pub duty: String,
+    pub building: Option<String>,
+    pub starts_at: Option<NaiveDateTime>,
+}
+
+/// Applies an assignment sheet to a street's cells, all or nothing; with `dry_run` everything is
+/// checked and applied in a transaction that is then rolled back, so the answer says exactly
+/// what would happen. Problems are named by line: `lines[3].user`.
+pub fn import_sheet(
+    conn: &mut DbConn,
+    caller: &Caller,
+    rules: &Rules,
+    street_id: &str,
+    rows: Vec<SheetRow>,
+    dry_run: bool,
+) -> StoreResult<Applied> {
+    enum Stop {
+        Failed(StoreError),
+        DryRun(Applied),
+    }
+    impl From<diesel::result::Error> for Stop {
+        fn from(e: diesel::result::Error) -> Self {
+            Stop::Failed(e.into())
+        }
+    }
+    let result = crate::write(conn, |conn| {
+        let street = street::find(conn, caller, street_id).map_err(Stop::Failed)?;
+        let mut by_code = BTreeMap::new();
+        for c in place::communities_of_street(conn, &street.id).map_err(Stop::Failed)? {
+            for cell in cell::of_community(conn, caller, &c).map_err(Stop::Failed)?.1 {
+                by_code.insert(cell.code.clone(), cell.id);
+            }
+        }
+        let mut problems = Vec::new();
+        let mut changes = Vec::new();
+        let mut lines = Vec::new();
+        for row in &rows {
+            let at = |f: &str| format!("lines[{}].{f}", row.line);
+            let cell_id = by_code.get(row.cell_code.as_str()).cloned();
+            if cell_id.is_none() {
+                problems.push(FieldProblem::new(
+                    at("cell_code"),
+                    format!("no active cell of {} has the code {}", street.name, row.cell_code),
+                ));
+            }
+            let found: Vec<String> = users::table
+                .filter(users::username.eq(&row.user).or(users::phone.eq(&row.user)))
+                .select(users::id)
+                .load(conn)?;
+            let user_id = match found.as_slice() {
+                [one] => Some(one.clone()),
+                [] => {
+                    problems
+                        .push(FieldProblem::new(at("user"), format!("no user has the username or phone {}", row.user)));
+                    None
+                }
+                _ => {
+                    problems.push(FieldProblem::new(
+                        at("user"),
+                        format!("several users have the phone {}; use the username", row.user),
+                    ));
+                    None
+                }
+            };
+            let duty = Duty::parse(&row.duty);
+            if duty.is_none() {
+                problems.push(FieldProblem::new(at("duty"), format!("must be one of {}", Duty::names())));
+            }
+            if let (Some(cell_id), Some(user_id), Some(duty)) = (cell_id, user_id, duty) {
+                lines.push(row.line);
+                changes.push(Change::Assign {
+                    cell_id,
+                    user_id,
+                    duty,
+                    building: row.building.clone(),
+                    starts_at: row.starts_at,
+                    note: None,
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Stop::Failed(StoreError::Invalid(problems)));
+        }
+        match apply(conn, caller, rules, changes, None) {
+            Ok(applied) if dry_run => Err(Stop::DryRun(applied)),
+            Ok(applied) => Ok(applied),
+            Err(StoreError::Invalid(ps)) => {
+                // items[i].field → lines[line of item i].field
+                let renamed = ps
+                    .into_iter()
+                    .map(|p| {
+                        let rest = p.field.trim_start_matches("items[");
+                        let (index, field) = rest.split_once(']').unwrap_or(("0", ""));
+                        let line = index.parse::<usize>().ok().and_then(|i| lines.get(i)).copied().unwrap_or(0);
+                        FieldProblem::new(format!("lines[{line}]{field}"), p.detail)
+                    })
+                    .collect();
+                Err(Stop::Failed(StoreError::Invalid(renamed)))
+            }
+            Err(e) => Err(Stop::Failed(e)),
+        }
+    });
+    match result {
+        Ok(applied) | Err(Stop::DryRun(applied)) => Ok(applied),
+        Err(Stop::Failed(e)) => Err(e),
+    }
+}

@@ -1,0 +1,210 @@
+//! The closed loop as one table: (states, action, roles) → state. The store applies it, the API
+//! answers `allowed_actions` from it, and `docs/case-lifecycle.md` is rendered from it (a test
+//! keeps the document in step).
+
+use serde::Serialize;
+
+use super::category::Step;
+use crate::access::Role;
+
+crate::text_enum! {
+    /// Where a case stands in the closed loop.
+    pub enum Status {
+        /// 上报: reported, waiting to be filed.
+        Reported = "reported",
+        /// 立案
+        Filed = "filed",
+        /// 不予立案
+        Rejected = "rejected",
+        /// 派遣: sent to a department.
+        Dispatched = "dispatched",
+        /// 签收: the department took it on.
+        Accepted = "accepted",
+        /// 处置反馈: the department reported it handled.
+        Handled = "handled",
+        /// 结案
+        Closed = "closed",
+        /// 挂账: set aside for now; resumes where it was.
+        Suspended = "suspended",
+        /// 作废
+        Void = "void",
+    }
+}
+
+impl Status {
+    /// The states of a case someone still has to act on.
+    pub const OPEN: [Status; 6] =
+        [Status::Reported, Status::Filed, Status::Dispatched, Status::Accepted, Status::Handled, Status::Suspended];
+    /// The open states whose step's clock runs (a suspended case's stands still).
+    pub const RUNNING: [Status; 5] =
+        [Status::Reported, Status::Filed, Status::Dispatched, Status::Accepted, Status::Handled];
+
+    /// The step whose deadline runs in this state.
+    pub fn step(self) -> Option<Step> {
+        match self {
+            Status::Reported => Some(Step::File),
+            Status::Filed => Some(Step::Dispatch),
+            Status::Dispatched => Some(Step::Accept),
+            Status::Accepted => Some(Step::Handle),
+            Status::Handled => Some(Step::Verify),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    File,
+    Reject,
+    Dispatch,
+    SelfHandle,
+    Accept,
+    Return,
+    Handle,
+    VerifyPass,
+    VerifyFail,
+    Suspend,
+    Resume,
+    RequestExtension,
+    GrantExtension,
+    DenyExtension,
+    Void,
+    Evaluate,
+    Reopen,
+    Merge,
+}
+
+/// Where an action leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    To(Status),
+    /// The state does not change (extensions, evaluation).
+    Stay,
+    /// Back to the state the case was suspended from.
+    Back,
+}
+
+pub struct Transition {
+    pub action: Action,
+    pub name: &'static str,
+    /// 中文: what offices call it.
+    pub label: &'static str,
+    pub from: &'static [Status],
+    pub to: Next,
+    pub roles: &'static [Role],
+    /// Whether the action needs a note (a reason, what was done).
+    pub note: bool,
+    /// What else the action needs, for the documentation (the store checks it).
+    pub needs: &'static str,
+}
+
+use Role::*;
+use Status::*;
+
+/// The street office and those above it.
+const OFFICE: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin];
+/// Those who act in the grid: the office, the community, the grid worker on site.
+const GRID: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridWorker];
+const DEPARTMENT: &[Role] = &[DeptStaff];
+const WORKING: &[Status] = &[Filed, Dispatched, Accepted];
+const WITH_DEPARTMENT: &[Status] = &[Dispatched, Accepted];
+const NOT_FINISHED: &[Status] = &[Reported, Filed, Dispatched, Accepted, Handled, Suspended];
+
+#[rustfmt::skip]
+pub const TRANSITIONS: &[Transition] = &[
+    Transition { action: Action::File, name: "file", label: "立案", from: &[Reported], to: Next::To(Filed), roles: OFFICE, note: false, needs: "" },
+    Transition { action: Action::Reject, name: "reject", label: "不予立案", from: &[Reported], to: Next::To(Rejected), roles: OFFICE, note: true, needs: "the reason" },
+    Transition { action: Action::Dispatch, name: "dispatch", label: "派遣", from: &[Filed], to: Next::To(Dispatched), roles: OFFICE, note: false, needs: "department_id, or a routing rule / the category's default department" },
+    Transition { action: Action::SelfHandle, name: "self_handle", label: "自处理", from: &[Filed], to: Next::To(Closed), roles: GRID, note: true, needs: "attachments where photos were taken" },
+    Transition { action: Action::Accept, name: "accept", label: "签收", from: &[Dispatched], to: Next::To(Accepted), roles: DEPARTMENT, note: false, needs: "the case is dispatched to the caller's department" },
+    Transition { action: Action::Return, name: "return", label: "退回", from: &[Dispatched], to: Next::To(Filed), roles: DEPARTMENT, note: true, needs: "counted as a mis-dispatch" },
+    Transition { action: Action::Handle, name: "handle", label: "处置反馈", from: &[Accepted], to: Next::To(Handled), roles: DEPARTMENT, note: true, needs: "attachments where photos were taken" },
+    Transition { action: Action::VerifyPass, name: "verify_pass", label: "核查结案", from: &[Handled], to: Next::To(Closed), roles: GRID, note: false, needs: "" },
+    Transition { action: Action::VerifyFail, name: "verify_fail", label: "返工", from: &[Handled], to: Next::To(Accepted), roles: GRID, note: true, needs: "counted as rework" },
+    Transition { action: Action::Suspend, name: "suspend", label: "挂账", from: WORKING, to: Next::To(Suspended), roles: OFFICE, note: true, needs: "" },
+    Transition { action: Action::Resume, name: "resume", label: "恢复", from: &[Suspended], to: Next::Back, roles: OFFICE, note: false, needs: "the deadline moves on by the time suspended" },
+    Transition { action: Action::RequestExtension, name: "request_extension", label: "申请延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: DEPARTMENT, note: false, needs: "extend_by (30m, 4h, 3d); none pending" },
+    Transition { action: Action::GrantExtension, name: "grant_extension", label: "批准延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, note: false, needs: "a pending request; moves the deadline" },
+    Transition { action: Action::DenyExtension, name: "deny_extension", label: "驳回延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, note: false, needs: "a pending request" },
+    Transition { action: Action::Void, name: "void", label: "作废", from: &[Reported, Filed, Rejected, Dispatched, Accepted, Handled, Suspended], to: Next::To(Void), roles: OFFICE, note: true, needs: "" },
+    Transition { action: Action::Evaluate, name: "evaluate", label: "评价", from: &[Closed], to: Next::Stay, roles: &[Resident], note: false, needs: "satisfaction 1–5; a resident request, by its reporter, once" },
+    Transition { action: Action::Reopen, name: "reopen", label: "重新立案", from: &[Closed], to: Next::To(Filed), roles: OFFICE, note: true, needs: "within the reopen window after closing" },
+    Transition { action: Action::Merge, name: "merge", label: "合并", from: NOT_FINISHED, to: Next::To(Closed), roles: OFFICE, note: false, needs: "into: the original, open case (POST /cases/{id}/merge)" },
+];
+
+impl Action {
+    pub fn transition(self) -> &'static Transition {
+        TRANSITIONS.iter().find(|t| t.action == self).expect("every action is in the table")
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.transition().name
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        TRANSITIONS.iter().find(|t| t.name == s).map(|t| t.action)
+    }
+
+    /// Whether `role` may ever take this action.
+    pub fn allows(self, role: Role) -> bool {
+        self.transition().roles.contains(&role)
+    }
+}
+
+/// The table as Markdown, for `docs/case-lifecycle.md`.
+pub fn markdown() -> String {
+    let mut out =
+        String::from("| action | 中文 | from | to | roles | note | also needs |\n|---|---|---|---|---|---|---|\n");
+    for t in TRANSITIONS {
+        let from: Vec<&str> = t.from.iter().map(|s| s.as_str()).collect();
+        let to = match t.to {
+            Next::To(s) => s.as_str(),
+            Next::Stay => "(unchanged)",
+            Next::Back => "(the state it was suspended from)",
+        };
+        let roles: Vec<&str> = t.roles.iter().map(|r| r.as_str()).collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
+            t.name,
+            t.label,
+            from.join(", "),
+            to,
+            roles.join(", "),
+            if t.note { "required" } else { "" },
+            t.needs
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_once_and_names_round_trip() {
+        for t in TRANSITIONS {
+            assert_eq!(TRANSITIONS.iter().filter(|u| u.action == t.action).count(), 1, "{}", t.name);
+            assert_eq!(Action::parse(t.name), Some(t.action));
+        }
+        assert_eq!(Action::parse("close"), None);
+    }
+
+    #[test]
+    fn no_way_out_of_void_and_only_reopen_or_evaluate_after_closing() {
+        assert!(TRANSITIONS.iter().all(|t| !t.from.contains(&Void)));
+        let after_close: Vec<&str> = TRANSITIONS.iter().filter(|t| t.from.contains(&Closed)).map(|t| t.name).collect();
+        assert_eq!(after_close, ["evaluate", "reopen"]);
+    }
+
+    #[test]
+    fn the_document_shows_the_table() {
+        let doc = include_str!("../../../docs/case-lifecycle.md");
+        assert!(
+            doc.contains(&markdown()),
+            "docs/case-lifecycle.md is out of step with the table; paste this in:\n{}",
+            markdown()
+        );
+    }
+}

@@ -1,0 +1,238 @@
+//! 事件/案卷 — cases: what is found in a cell, filed by the street office, handled by a
+//! department, verified on site, closed and scored. Here is the record and who sees it; a report
+//! becomes a case through `intake`, the state machine is `lifecycle`, its application
+//! `transition`, the timeline `event`; `read` lists and shows cases, `correct` changes what a
+//! report says.
+//!
+//! Who sees a case: the admins, grid workers and volunteers whose area holds it, the staff of
+//! the department it is dispatched to, and everyone who reported it (residents see only those).
+
+pub mod category;
+pub mod correct;
+pub mod event;
+pub mod intake;
+pub mod lifecycle;
+pub mod overdue;
+pub mod phone;
+pub mod photo;
+pub mod read;
+pub mod routing;
+mod transition;
+
+pub use lifecycle::{Action, Status};
+pub use transition::{Act, Policy, transition};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::access::{Caller, Place, Role};
+use crate::clocks::Calendar;
+use crate::db::clock;
+use crate::schema::{case_reporters, cases};
+use crate::{DbConn, StoreError, StoreResult};
+use category::Category;
+
+crate::text_enum! {
+    /// Where a report came from.
+    pub enum Source {
+        /// 巡查上报: a grid worker found it.
+        FieldReport = "field_report",
+        /// 居民诉求: a resident asked.
+        ResidentRequest = "resident_request",
+        /// Found on a patrol.
+        Patrol = "patrol",
+        /// 热线: a call the street office took.
+        Hotline = "hotline",
+    }
+}
+
+crate::text_enum! {
+    /// How urgent a case is.
+    pub enum Priority {
+        Low = "low",
+        Normal = "normal",
+        High = "high",
+        Urgent = "urgent",
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = cases, treat_none_as_null = true)]
+pub struct Case {
+    pub id: String,
+    pub district_id: Option<String>,
+    pub street_id: Option<String>,
+    pub community_id: Option<String>,
+    /// The cell the index found at filing; `None` for a point outside every cell.
+    pub cell_id: Option<String>,
+    pub source: Source,
+    pub category_code: String,
+    pub title: String,
+    pub description: String,
+    /// WGS-84.
+    pub lng: f64,
+    pub lat: f64,
+    pub address: Option<String>,
+    pub reporter_id: String,
+    pub priority: Priority,
+    #[serde(serialize_with = "crate::time::json_text")]
+    pub attachments: String,
+    /// The phone's own time of the report.
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub reported_at: NaiveDateTime,
+    /// When the server received it.
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub received_at: NaiveDateTime,
+    pub status: Status,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub step_started_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub deadline_at: Option<NaiveDateTime>,
+    pub suspended_from: Option<Status>,
+    pub department_id: Option<String>,
+    /// The department's staff member who accepted it.
+    pub assignee_id: Option<String>,
+    /// The routing rule that chose the department, when one did.
+    pub routing_rule_id: Option<String>,
+    /// An extension asked for and not yet granted or denied (`2d`).
+    pub pending_extension: Option<String>,
+    pub satisfaction: Option<i32>,
+    /// The original this duplicate was merged into.
+    pub merged_into: Option<String>,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub closed_at: Option<NaiveDateTime>,
+    pub version: i64,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub updated_at: NaiveDateTime,
+    /// When the running step was found overdue.
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub overdue_at: Option<NaiveDateTime>,
+    /// The sync clock's stamp of the last change (phones pull by it).
+    #[serde(skip)]
+    pub sync_ms: i64,
+}
+
+impl Case {
+    pub fn place(&self) -> Place {
+        Place {
+            district: self.district_id.clone(),
+            street: self.street_id.clone(),
+            community: self.community_id.clone(),
+        }
+    }
+
+    /// Starts the step of `status` at `t`, with its deadline from the category's limit counted
+    /// on the working calendar.
+    pub(crate) fn start_step(&mut self, status: Status, category: &Category, t: NaiveDateTime, cal: &Calendar) {
+        self.status = status;
+        let step = status.step();
+        self.step_started_at = step.map(|_| t);
+        self.deadline_at = step.and_then(|s| category.limit(s)).map(|l| cal.deadline(t, l));
+        self.overdue_at = None;
+    }
+
+    /// The traffic light of the running step at `at`: `green` under 80% of its working time
+    /// used, `yellow` from 80% to the deadline, `red` past it; none when no step runs (closed,
+    /// suspended: a suspended case's clock stands still).
+    pub fn light(&self, cal: &Calendar, at: NaiveDateTime) -> Option<&'static str> {
+        let (Some(start), Some(deadline)) = (self.step_started_at, self.deadline_at) else { return None };
+        if self.status == Status::Suspended {
+            return None;
+        }
+        if at > deadline {
+            return Some("red");
+        }
+        let total = cal.working_minutes(start, deadline);
+        let used = cal.working_minutes(start, at);
+        Some(if total > 0 && used * 5 < total * 4 { "green" } else { "yellow" })
+    }
+}
+
+/// What webhooks and notifications say about a case.
+pub(crate) fn payload(case: &Case) -> serde_json::Value {
+    json!({
+        "case_id": case.id,
+        "title": case.title,
+        "category_code": case.category_code,
+        "status": case.status,
+        "priority": case.priority,
+        "lng": case.lng,
+        "lat": case.lat,
+        "address": case.address,
+        "street_id": case.street_id,
+        "community_id": case.community_id,
+        "cell_id": case.cell_id,
+        "department_id": case.department_id,
+        "deadline_at": case.deadline_at.as_ref().map(crate::time::rfc3339),
+    })
+}
+
+/// A case as a caller sees it: the record, and what follows from it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    #[serde(flatten)]
+    pub case: Case,
+    pub outside_grid: bool,
+    pub step: Option<&'static str>,
+    /// `green`, `yellow` or `red`: how much of the running step's working time is used.
+    pub light: Option<&'static str>,
+    pub category_name: String,
+    pub cell_code: Option<String>,
+    pub cell_name: Option<String>,
+    pub department_name: Option<String>,
+    pub reporters_count: i64,
+    pub rework_count: i64,
+    pub misdispatch_count: i64,
+    /// What the caller may do now (detail views only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<&'static str>>,
+}
+
+pub(crate) fn get(conn: &mut DbConn, id: &str) -> StoreResult<Case> {
+    cases::table
+        .find(id)
+        .select(Case::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("case", id))
+}
+
+pub(crate) fn is_reporter(conn: &mut DbConn, case_id: &str, user_id: &str) -> StoreResult<bool> {
+    Ok(case_reporters::table
+        .find((case_id, user_id))
+        .select(case_reporters::case_id)
+        .first::<String>(conn)
+        .optional()?
+        .is_some())
+}
+
+/// Whether the caller may see the case (see the module).
+fn visible(conn: &mut DbConn, caller: &Caller, case: &Case) -> StoreResult<bool> {
+    let by_role = match caller.role {
+        Role::DeptStaff => case.department_id.is_some() && case.department_id == caller.scope_id,
+        Role::Resident => false,
+        _ => caller.reach().covers(&case.place()),
+    };
+    Ok(by_role || is_reporter(conn, &case.id, &caller.user_id)?)
+}
+
+/// A case the caller may see; 404 for any other.
+pub(crate) fn find_case(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Case> {
+    let case = get(conn, id)?;
+    if visible(conn, caller, &case)? { Ok(case) } else { Err(StoreError::not_found("case", id)) }
+}
+
+/// Writes `new` over the case if it is still at `seen` (compare-and-set): two offices acting on
+/// one case at once cannot both win, whatever the isolation level.
+pub(crate) fn save(conn: &mut DbConn, seen: i64, new: &Case) -> StoreResult<()> {
+    let new = &Case { sync_ms: clock::tick(conn)?, ..new.clone() };
+    let written = diesel::update(cases::table.find(&new.id).filter(cases::version.eq(seen))).set(new).execute(conn)?;
+    if written == 1 {
+        Ok(())
+    } else {
+        let current = cases::table.find(&new.id).select(cases::version).first(conn)?;
+        Err(StoreError::VersionMismatch { entity: "case", id: new.id.clone(), current })
+    }
+}

@@ -1,0 +1,360 @@
+//! Applying an action to a case: the checks in the order a caller needs them (can they see it →
+//! 404, may their role ever do this → 403, is their version current → 412, does the case's
+//! state allow it now → 409 with the allowed actions, is the input whole → 422), then the
+//! change, its timeline event and its audit row in one transaction.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use super::category::{self, Limit};
+use super::lifecycle::{Next, TRANSITIONS};
+use super::read::detail;
+use super::routing::{self, Decision};
+use super::{Action, Case, CaseView, Source, Status, event, find_case, is_reporter, save};
+use crate::access::{Caller, audit};
+use crate::clocks::{WorkingHours, calendar};
+use crate::error::expect_version;
+use crate::notify::{self, About, Recipient};
+use crate::regions::department;
+use crate::schema::case_reporters;
+use crate::{DbConn, StoreError, StoreResult, now};
+
+/// Settings of the closed loop that an operator chooses.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// How long after closing a case may be reopened.
+    pub reopen_window: Duration,
+    /// The working hours time limits are counted in.
+    pub hours: WorkingHours,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { reopen_window: Duration::days(7), hours: WorkingHours::default() }
+    }
+}
+
+/// An action with what it comes with.
+#[derive(Debug, Clone)]
+pub struct Act {
+    pub action: Action,
+    pub note: Option<String>,
+    pub attachments: Vec<String>,
+    /// Dispatch: the department chosen by hand (else the routing rule's choice).
+    pub department_id: Option<String>,
+    /// Request or grant an extension: `4h`, `2d`.
+    pub extend_by: Option<String>,
+    /// Evaluate: 1 to 5.
+    pub satisfaction: Option<i32>,
+    /// Merge: the original case.
+    pub into: Option<String>,
+    /// Where the actor stood (WGS-84), when the phone said.
+    pub at_point: Option<(f64, f64)>,
+    pub expected_version: Option<i64>,
+    /// The id a phone made for the event (offline actions arrive by sync).
+    pub event_id: Option<String>,
+}
+
+impl Act {
+    pub fn new(action: Action) -> Self {
+        Self {
+            action,
+            note: None,
+            attachments: Vec::new(),
+            department_id: None,
+            extend_by: None,
+            satisfaction: None,
+            into: None,
+            at_point: None,
+            expected_version: None,
+            event_id: None,
+        }
+    }
+}
+
+/// Why `action` cannot be taken on `case` by `caller` now, beyond its state and the role.
+fn blocked(
+    conn: &mut DbConn,
+    caller: &Caller,
+    case: &Case,
+    action: Action,
+    policy: &Policy,
+) -> StoreResult<Option<String>> {
+    let dept_action = matches!(action, Action::Accept | Action::Return | Action::Handle | Action::RequestExtension);
+    Ok(match action {
+        _ if dept_action && case.department_id != caller.scope_id => {
+            Some("the case is dispatched to another department".into())
+        }
+        Action::Evaluate if case.source != Source::ResidentRequest => {
+            Some("only resident requests are evaluated".into())
+        }
+        Action::Evaluate if case.satisfaction.is_some() => Some("the case has been evaluated".into()),
+        Action::Evaluate | Action::Reopen if case.merged_into.is_some() => {
+            Some("this duplicate was merged; act on the original".into())
+        }
+        Action::Evaluate if !is_reporter(conn, &case.id, &caller.user_id)? => {
+            Some("only the residents who reported it evaluate it".into())
+        }
+        Action::Reopen if case.closed_at.is_some_and(|t| t + policy.reopen_window < now()) => {
+            Some(format!("it was closed more than {} days ago; file a new case", policy.reopen_window.num_days()))
+        }
+        Action::GrantExtension | Action::DenyExtension if case.pending_extension.is_none() => {
+            Some("no extension is pending".into())
+        }
+        Action::RequestExtension if case.pending_extension.is_some() => Some("an extension is pending already".into()),
+        _ => None,
+    })
+}
+
+/// The actions the caller may take on the case now.
+pub(crate) fn allowed(
+    conn: &mut DbConn,
+    caller: &Caller,
+    case: &Case,
+    policy: &Policy,
+) -> StoreResult<Vec<&'static str>> {
+    let state = case.status;
+    let mut out = Vec::new();
+    for t in TRANSITIONS {
+        if t.from.contains(&state)
+            && t.roles.contains(&caller.role)
+            && blocked(conn, caller, case, t.action, policy)?.is_none()
+        {
+            out.push(t.name);
+        }
+    }
+    Ok(out)
+}
+
+/// What an action needs besides the case being in the right state.
+fn check_input(act: &Act) -> StoreResult<()> {
+    if act.action.transition().note && act.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        return Err(StoreError::invalid("note", format!("is required to {}", act.action.as_str())));
+    }
+    if act.action == Action::RequestExtension && act.extend_by.is_none() {
+        return Err(StoreError::invalid("extend_by", "is required: how much longer, as 4h or 2d"));
+    }
+    if let Some(text) = &act.extend_by {
+        Limit::parse(text).map_err(|e| StoreError::invalid("extend_by", e))?;
+    }
+    if act.action == Action::Evaluate && !act.satisfaction.is_some_and(|s| (1..=5).contains(&s)) {
+        return Err(StoreError::invalid("satisfaction", "is required: a whole number from 1 to 5"));
+    }
+    if act.action == Action::Merge && act.into.is_none() {
+        return Err(StoreError::invalid("into", "is required: the id of the original case"));
+    }
+    Ok(())
+}
+
+/// Applies `act` to the case `id` (see the module for the order of the checks).
+pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy: &Policy) -> StoreResult<CaseView> {
+    crate::write(conn, |conn| {
+        let case = find_case(conn, caller, id)?;
+        let action = act.action;
+        if !action.allows(caller.role) {
+            return Err(StoreError::Forbidden(format!(
+                "a {} may not {} a case",
+                caller.role.as_str(),
+                action.as_str()
+            )));
+        }
+        expect_version("case", id, case.version, act.expected_version)?;
+        let t = action.transition();
+        let state = case.status;
+        let why = if t.from.contains(&state) {
+            blocked(conn, caller, &case, action, policy)?
+        } else {
+            Some(format!("{} is not taken on a {} case", action.as_str(), state.as_str()))
+        };
+        if let Some(why) = why {
+            let allowed = allowed(conn, caller, &case, policy)?;
+            return Err(StoreError::NotAllowedNow {
+                detail: format!("{why}; allowed now: {}", allowed.join(", ")),
+                allowed,
+            });
+        }
+        check_input(&act)?;
+        let category = category::get(conn, &case.category_code)?;
+        let cal = calendar::load(conn, &policy.hours)?;
+        let at = now();
+        let to = match t.to {
+            Next::To(s) => s,
+            Next::Stay => state,
+            Next::Back => case.suspended_from.unwrap_or(Status::Filed),
+        };
+        let mut new = Case { version: case.version + 1, updated_at: at, ..case.clone() };
+        let mut data = json!({});
+        match action {
+            Action::Dispatch => {
+                let d = choose_department(conn, caller, &case, &category, act.department_id.as_deref())?;
+                new.department_id = Some(d.department_id.clone());
+                new.routing_rule_id = d.rule_id.clone();
+                new.assignee_id = None;
+                new.start_step(to, &category, at, &cal);
+                data = json!({"routing": d});
+            }
+            Action::Accept => {
+                new.assignee_id = Some(caller.user_id.clone());
+                new.start_step(to, &category, at, &cal);
+            }
+            Action::Return | Action::Reopen => {
+                data = json!({"department_id": case.department_id});
+                new.department_id = None;
+                new.routing_rule_id = None;
+                new.assignee_id = None;
+                new.pending_extension = None;
+                new.closed_at = None;
+                new.start_step(to, &category, at, &cal);
+            }
+            Action::Suspend => {
+                new.suspended_from = Some(state);
+                new.status = to;
+            }
+            Action::Resume => {
+                // the step goes on with the working time it had left when it was suspended
+                let since = event::last_suspended(conn, id)?.unwrap_or(at);
+                let used = case.step_started_at.map_or(0, |s| cal.working_minutes(s, since));
+                let left = case.deadline_at.map(|d| cal.working_minutes(since, d));
+                new.step_started_at = case.step_started_at.map(|_| cal.sub_minutes(at, used));
+                new.deadline_at = left.map(|m| cal.add_minutes(at, m));
+                new.suspended_from = None;
+                new.status = to;
+                data = json!({"suspended_secs": (at - since).num_seconds(), "working_minutes_left": left});
+            }
+            Action::RequestExtension => {
+                new.pending_extension = act.extend_by.clone();
+                data = json!({"extend_by": act.extend_by});
+            }
+            Action::GrantExtension => {
+                let text = act.extend_by.clone().or(case.pending_extension.clone()).unwrap_or_default();
+                let limit = Limit::parse(&text).map_err(|e| StoreError::invalid("extend_by", e))?;
+                new.deadline_at = case.deadline_at.map(|d| cal.deadline(d, limit));
+                new.pending_extension = None;
+                data = json!({"extend_by": text, "requested": case.pending_extension, "deadline_at": new.deadline_at.as_ref().map(crate::time::rfc3339)});
+            }
+            Action::DenyExtension => {
+                new.pending_extension = None;
+                data = json!({"requested": case.pending_extension});
+            }
+            Action::Evaluate => {
+                new.satisfaction = act.satisfaction;
+                data = json!({"satisfaction": act.satisfaction});
+            }
+            Action::Merge => {
+                let original = merge_into(conn, caller, &case, act.into.as_deref().unwrap_or_default(), at)?;
+                new.merged_into = Some(original.clone());
+                new.start_step(to, &category, at, &cal);
+                data = json!({"into": original});
+            }
+            Action::VerifyFail => {
+                new.start_step(to, &category, at, &cal);
+                data = json!({"rework": true});
+            }
+            _ => {
+                new.suspended_from = None;
+                new.start_step(to, &category, at, &cal);
+            }
+        }
+        if to == Status::Closed && state != Status::Closed {
+            new.closed_at = Some(at);
+        }
+        save(conn, case.version, &new)?;
+        tell_department(conn, action, to, &new)?;
+        let e = event::record(
+            conn,
+            caller,
+            id,
+            t.name,
+            Some(state),
+            to,
+            act.note.as_deref(),
+            &act.attachments,
+            act.at_point,
+            data.clone(),
+        )?;
+        if let Some(phone_id) = &act.event_id {
+            event::adopt(conn, &e.id, phone_id, None)?;
+        }
+        audit::record(
+            conn,
+            caller,
+            &format!("case.{}", t.name),
+            ("case", id),
+            &case.place(),
+            json!({"from": state.as_str(), "to": to.as_str(), "data": data}),
+        )?;
+        detail(conn, caller, new, &cal, policy)
+    })
+}
+
+/// A dispatched or closed case is news for its department: a notification, and its webhook.
+fn tell_department(conn: &mut DbConn, action: Action, to: Status, case: &Case) -> StoreResult<()> {
+    let kind = match (action, to) {
+        (Action::Dispatch, _) => "case.dispatched",
+        (_, Status::Closed) if action != Action::Evaluate => "case.closed",
+        _ => return Ok(()),
+    };
+    let Some(id) = &case.department_id else { return Ok(()) };
+    let about = About { case_id: Some(&case.id), whistle_id: None };
+    let message = match kind {
+        "case.dispatched" => format!("新派遣案件「{}」", case.title),
+        _ => format!("案件「{}」已结案", case.title),
+    };
+    notify::notify(conn, Recipient::Department(id), kind, about, message)?;
+    let department = department::get(conn, id)?;
+    notify::enqueue(conn, &department, kind, super::payload(case))
+}
+
+/// The department a dispatch goes to: the one named (it must be of the case's district), else
+/// the routing rules' choice, else the category's default department.
+fn choose_department(
+    conn: &mut DbConn,
+    caller: &Caller,
+    case: &Case,
+    category: &category::Category,
+    named: Option<&str>,
+) -> StoreResult<Decision> {
+    if let Some(id) = named {
+        let d = department::find(conn, caller, id)
+            .ok()
+            .filter(|d| case.district_id.as_ref().is_none_or(|c| *c == d.district_id))
+            .ok_or_else(|| {
+                StoreError::invalid("department_id", format!("no department of this case's district has the id {id}"))
+            })?;
+        return Ok(routing::decision(d, "explicit", None));
+    }
+    let chosen = match &case.district_id {
+        Some(district) => routing::choose(conn, district, case.street_id.as_deref(), category)?,
+        None => None,
+    };
+    chosen.ok_or_else(|| {
+        StoreError::invalid(
+            "department_id",
+            format!("no routing rule or default department covers {} here; name the department", category.code),
+        )
+    })
+}
+
+/// Links the duplicate `dup` to its original `into`: the original gains the duplicate's
+/// reporters (who follow it from now on) and an event on its timeline. Returns its id.
+fn merge_into(conn: &mut DbConn, caller: &Caller, dup: &Case, into: &str, at: NaiveDateTime) -> StoreResult<String> {
+    let original = find_case(conn, caller, into)
+        .map_err(|_| StoreError::invalid("into", format!("no case you can see has the id {into}")))?;
+    if original.id == dup.id {
+        return Err(StoreError::invalid("into", "a case is not merged into itself"));
+    }
+    let state = original.status;
+    if !Status::OPEN.contains(&state) || original.merged_into.is_some() {
+        return Err(StoreError::invalid("into", format!("the original must be open; it is {}", state.as_str())));
+    }
+    let reporters: Vec<String> =
+        case_reporters::table.filter(case_reporters::case_id.eq(&dup.id)).select(case_reporters::user_id).load(conn)?;
+    for user in &reporters {
+        super::intake::add_reporter(conn, &original.id, user, &dup.id, at)?;
+    }
+    save(conn, original.version, &Case { version: original.version + 1, updated_at: at, ..original.clone() })?;
+    let data: Value = json!({"duplicate": dup.id, "reporters": reporters.len()});
+    event::record(conn, caller, &original.id, "merged_in", Some(state), state, None, &[], None, data)?;
+    Ok(original.id)
+}

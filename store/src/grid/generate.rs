@@ -1,0 +1,93 @@
+//! Dividing a community into cells of a target area (square or hexagonal), or replacing its cells
+//! with such a division; a dry run shows what would be made.
+
+use diesel::prelude::*;
+use gridhub_geo::grid::{self, GridOptions, Tiling};
+use gridhub_geo::{Boundary, CellCode, CommunityCode};
+use serde_json::json;
+
+use super::cell::{Cell, active_in, default_name, writable_community};
+use super::version;
+use crate::access::{Caller, audit};
+use crate::db::clock;
+use crate::schema::cells;
+use crate::{DbConn, StoreError, StoreResult, now};
+
+pub struct GenerateOptions {
+    pub tiling: Tiling,
+    pub target_area_m2: f64,
+    pub merge_below: f64,
+    pub dry_run: bool,
+    pub replace: bool,
+}
+
+/// The most cells a community can be divided into (three-digit sequence numbers).
+pub const MAX_CELLS: usize = 999;
+
+/// Divides a community into cells. A dry run stores nothing; otherwise a community that has
+/// cells keeps them unless `replace`, which retires them.
+pub fn generate(
+    conn: &mut DbConn,
+    caller: &Caller,
+    community_id: &str,
+    options: &GenerateOptions,
+) -> StoreResult<Vec<Cell>> {
+    crate::write(conn, |conn| {
+        let (community, place) = writable_community(conn, caller, community_id)?;
+        let existing = active_in(conn, &community.id)?;
+        if !existing.is_empty() && !options.replace && !options.dry_run {
+            return Err(StoreError::Conflict {
+                field: "replace",
+                detail: format!(
+                    "{} already has {} cells; ask to replace them (\"replace\": true, or --replace) to retire them",
+                    community.name,
+                    existing.len()
+                ),
+            });
+        }
+        let shape = Boundary::stored_shape(&community.boundary)
+            .ok_or_else(|| StoreError::Config("unreadable community boundary".into()))?;
+        let grid_options = GridOptions {
+            tiling: options.tiling,
+            target_area_m2: options.target_area_m2,
+            merge_below: options.merge_below,
+        };
+        let generated = grid::generate(&shape, &grid_options);
+        if generated.len() > MAX_CELLS {
+            return Err(StoreError::invalid(
+                "target_area_m2",
+                format!("would make {} cells; a community has at most {MAX_CELLS}", generated.len()),
+            ));
+        }
+        let community_code = CommunityCode::parse(&community.code).map_err(|e| StoreError::Config(e.to_string()))?;
+        let width = if generated.len() > 99 { 3 } else { 2 };
+        let mut out = Vec::with_capacity(generated.len());
+        for g in generated {
+            let boundary = Boundary::from_shape(g.shape)
+                .map_err(|p| StoreError::Config(format!("a generated cell is invalid: {p:?}")))?;
+            let code = CellCode::new(&community_code, g.sequence, width).to_string();
+            out.push(Cell::new(&community.id, code.clone(), default_name(&code), None, &boundary));
+        }
+        if options.dry_run {
+            return Ok(out);
+        }
+        let t = now();
+        let stamp = clock::tick(conn)?;
+        diesel::update(cells::table.filter(cells::community_id.eq(&community.id)).filter(cells::retired_at.is_null()))
+            .set((
+                cells::retired_at.eq(t),
+                cells::updated_at.eq(t),
+                cells::version.eq(cells::version + 1),
+                cells::sync_ms.eq(stamp),
+            ))
+            .execute(conn)?;
+        for cell in &mut out {
+            cell.sync_ms = stamp;
+            diesel::insert_into(cells::table).values(&*cell).execute(conn)?;
+        }
+        version::bump(conn)?;
+        let changes = json!({"retired": existing.len(), "created": out.len(), "tiling": format!("{:?}", options.tiling).to_lowercase(), "target_area_m2": options.target_area_m2});
+        audit::record(conn, caller, "cells.generate", ("community", &community.id), &place, changes)?;
+        Ok(out)
+    })
+}

@@ -1,0 +1,84 @@
+//! Notifications: rows a street, district or department reads (`GET /api/v1/notifications`),
+//! written in the transaction of the change they tell of.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::access::{Caller, Role};
+use crate::schema::notifications;
+use crate::{DbConn, Page, Paged, StoreResult, now};
+
+/// Who a notification is for.
+#[derive(Debug, Clone, Copy)]
+pub enum Recipient<'a> {
+    Department(&'a str),
+    Street(&'a str),
+    District(&'a str),
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: String,
+    pub recipient_type: String,
+    pub recipient_id: String,
+    pub kind: String,
+    pub case_id: Option<String>,
+    pub whistle_id: Option<String>,
+    pub message: String,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub created_at: NaiveDateTime,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct About<'a> {
+    pub case_id: Option<&'a str>,
+    pub whistle_id: Option<&'a str>,
+}
+
+pub fn notify(conn: &mut DbConn, to: Recipient, kind: &str, about: About, message: String) -> StoreResult<()> {
+    let (recipient_type, recipient_id) = match to {
+        Recipient::Department(id) => ("department", id),
+        Recipient::Street(id) => ("street", id),
+        Recipient::District(id) => ("district", id),
+    };
+    let row = Notification {
+        id: uuid::Uuid::now_v7().to_string(),
+        recipient_type: recipient_type.into(),
+        recipient_id: recipient_id.into(),
+        kind: kind.into(),
+        case_id: about.case_id.map(Into::into),
+        whistle_id: about.whistle_id.map(Into::into),
+        message,
+        created_at: now(),
+    };
+    diesel::insert_into(notifications::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+/// The notifications for the caller: a street office its street's, a district admin its
+/// district's, department staff their department's; newest first.
+pub fn notifications_of(conn: &mut DbConn, caller: &Caller, page: &Page) -> StoreResult<Paged<Notification>> {
+    let mut q = notifications::table.select(Notification::as_select()).order(notifications::id.desc()).into_boxed();
+    let scope = caller.scope_id.clone().unwrap_or_default();
+    q = match caller.role {
+        Role::SystemAdmin => q,
+        Role::DistrictAdmin => {
+            q.filter(notifications::recipient_type.eq("district").and(notifications::recipient_id.eq(scope)))
+        }
+        Role::StreetAdmin => {
+            q.filter(notifications::recipient_type.eq("street").and(notifications::recipient_id.eq(scope)))
+        }
+        Role::DeptStaff => {
+            q.filter(notifications::recipient_type.eq("department").and(notifications::recipient_id.eq(scope)))
+        }
+        _ => return Ok(Paged::from_rows(Vec::new(), page, |n: &Notification| &n.id)),
+    };
+    if let Some(after) = &page.after {
+        q = q.filter(notifications::id.lt(after.clone()));
+    }
+    let rows = q.limit(page.fetch()).load(conn)?;
+    Ok(Paged::from_rows(rows, page, |n| &n.id))
+}

@@ -1,0 +1,4 @@
+//! What the phones' sync needs from the store besides cases: grid workers' patrols (with the
+//! tombstones of deleted ones).
+
+pub mod patrol;

@@ -1,0 +1,174 @@
+//! 职能部门 — departments of a district (城管, 公安, 消防, 市场监管 …) that act on dispatched
+//! cases. Their staff users are scoped to one department. Everyone who works in the district
+//! reads them; district admins add and change them.
+
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::district;
+use crate::access::{Caller, Place, Reach, audit};
+use crate::error::{expect_version, unique_as_conflict};
+use crate::schema::departments;
+use crate::{DbConn, Page, Paged, StoreError, StoreResult, now};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
+#[diesel(table_name = departments, treat_none_as_null = true)]
+pub struct Department {
+    pub id: String,
+    pub district_id: String,
+    pub code: String,
+    pub name: String,
+    pub version: i64,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub created_at: chrono::NaiveDateTime,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub updated_at: chrono::NaiveDateTime,
+    /// The duty phone (值班电话).
+    pub phone: Option<String>,
+    /// Where dispatch, whistle, overdue and closure events are POSTed.
+    pub webhook_url: Option<String>,
+    /// The key of their HMAC-SHA256 signature; never shown.
+    #[serde(skip)]
+    pub webhook_secret: Option<String>,
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    caller: &Caller,
+    district_id: &str,
+    code: &str,
+    name: &str,
+    phone: Option<&str>,
+) -> StoreResult<Department> {
+    crate::write(conn, |conn| {
+        let parent = district::get(conn, district_id)
+            .map_err(|_| StoreError::invalid("district_id", format!("no district has the id {district_id}")))?;
+        caller.require_region_admin(Some(&parent.id))?;
+        let t = now();
+        let row = Department {
+            id: uuid::Uuid::now_v7().to_string(),
+            district_id: parent.id,
+            code: code.to_owned(),
+            name: name.to_owned(),
+            version: 1,
+            created_at: t,
+            updated_at: t,
+            phone: phone.map(str::to_owned),
+            webhook_url: None,
+            webhook_secret: None,
+        };
+        diesel::insert_into(departments::table)
+            .values(&row)
+            .execute(conn)
+            .map_err(unique_as_conflict("code", format!("the district already has a department with code {code}")))?;
+        audit::record(
+            conn,
+            caller,
+            "department.create",
+            ("department", &row.id),
+            &Place::district(district_id),
+            json!({"code": code, "name": name}),
+        )?;
+        Ok(row)
+    })
+}
+
+pub fn get(conn: &mut DbConn, id: &str) -> StoreResult<Department> {
+    departments::table
+        .find(id)
+        .select(Department::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("department", id))
+}
+
+/// The department of `district_id` with `code`, if there is one.
+pub fn by_code(conn: &mut DbConn, district_id: &str, code: &str) -> StoreResult<Option<Department>> {
+    Ok(departments::table
+        .filter(departments::district_id.eq(district_id))
+        .filter(departments::code.eq(code))
+        .select(Department::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Whether the caller may read the departments of `district_id`: anyone who works there
+/// (department staff included), system admins everywhere.
+fn readable(reach: &Reach, district_id: &str) -> bool {
+    matches!(reach, Reach::Everywhere) || reach.district() == Some(district_id)
+}
+
+/// A department the caller may read; 404 for one outside their district.
+pub fn find(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Department> {
+    let d = get(conn, id)?;
+    if readable(caller.reach(), &d.district_id) { Ok(d) } else { Err(StoreError::not_found("department", id)) }
+}
+
+/// The departments the caller may read, of one district if `district_id` is given.
+pub fn list(
+    conn: &mut DbConn,
+    caller: &Caller,
+    district_id: Option<&str>,
+    page: &Page,
+) -> StoreResult<Paged<Department>> {
+    let reach = caller.reach();
+    let mut q = departments::table.select(Department::as_select()).order(departments::id.asc()).into_boxed();
+    match (reach, reach.district()) {
+        (Reach::Everywhere, _) => {}
+        (_, Some(d)) => q = q.filter(departments::district_id.eq(d.to_owned())),
+        _ => return Ok(Paged::from_rows(Vec::new(), page, |d: &Department| &d.id)),
+    }
+    if let Some(d) = district_id {
+        q = q.filter(departments::district_id.eq(d.to_owned()));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(departments::id.gt(after.clone()));
+    }
+    let rows = q.limit(page.fetch()).load(conn)?;
+    Ok(Paged::from_rows(rows, page, |d| &d.id))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DepartmentPatch {
+    pub name: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub webhook_url: Option<Option<String>>,
+    pub webhook_secret: Option<Option<String>>,
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    patch: DepartmentPatch,
+    expected_version: Option<i64>,
+) -> StoreResult<Department> {
+    crate::write(conn, |conn| {
+        let old = find(conn, caller, id)?;
+        caller.require_region_admin(Some(&old.district_id))?;
+        expect_version("department", id, old.version, expected_version)?;
+        let mut new = Department { version: old.version + 1, updated_at: now(), ..old.clone() };
+        new.name = patch.name.unwrap_or(new.name);
+        new.phone = patch.phone.unwrap_or(new.phone);
+        new.webhook_url = patch.webhook_url.unwrap_or(new.webhook_url);
+        new.webhook_secret = patch.webhook_secret.unwrap_or(new.webhook_secret);
+        if new.webhook_url.is_some() && new.webhook_secret.is_none() {
+            return Err(StoreError::invalid("webhook_secret", "is required with a webhook_url, to sign what is sent"));
+        }
+        diesel::update(departments::table.find(id)).set(&new).execute(conn)?;
+        audit::record(
+            conn,
+            caller,
+            "department.update",
+            ("department", id),
+            &Place::district(&old.district_id),
+            audit::diff(&[
+                ("name", json!(old.name), json!(new.name)),
+                ("phone", json!(old.phone), json!(new.phone)),
+                ("webhook_url", json!(old.webhook_url), json!(new.webhook_url)),
+                ("webhook_secret", json!(old.webhook_secret.is_some()), json!(new.webhook_secret.is_some())),
+            ]),
+        )?;
+        Ok(new)
+    })
+}
