@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDateTime};
 use gridhub_geo::{Boundary, Crs, DivisionCode};
 use serde_json::Value;
 
+use crate::error::{FieldProblem, StoreError, StoreResult};
 use crate::types::is_client_id;
-use crate::{FieldProblem, StoreError, StoreResult};
 
 /// Whether a character may stand in text a person sent: anything but control characters, save
 /// tab, line feed and carriage return (a line break as Windows writes it).

@@ -11,7 +11,6 @@
 ///     pub enum Colour { Red = "red", Green = "green" }
 /// }
 /// ```
-#[macro_export]
 macro_rules! text_enum {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -78,6 +77,8 @@ macro_rules! text_enum {
         }
     };
 }
+
+pub(crate) use text_enum;
 
 /// Whether `text` is an id a client may make (a phone's record, a photo's id):
 /// `[A-Za-z0-9_.-]{1,64}` — WatermelonDB makes 16 such characters.

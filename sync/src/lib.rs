@@ -12,4 +12,4 @@ pub mod schema;
 mod scope;
 
 pub use pull::{Migration, PullRequest, pull};
-pub use push::{PushOutcome, push, quarantine};
+pub use push::{PushOutcome, push};

@@ -21,8 +21,9 @@ use gridhub_store::db::clock;
 use gridhub_store::grid::Located;
 use gridhub_store::input::Check;
 use gridhub_store::phones::patrol::{self, Patrol};
-use gridhub_store::schema::{attachments, cases, patrols, sync_quarantine};
-use gridhub_store::{Caller, DbConn, Page, Paged, StoreError, StoreResult, now};
+use gridhub_store::phones::quarantine;
+use gridhub_store::schema::{attachments, cases, patrols};
+use gridhub_store::{Caller, DbConn, StoreError, StoreResult};
 use serde_json::{Map, Value, json};
 
 use crate::schema;
@@ -132,7 +133,7 @@ pub fn push(
                         | StoreError::NotAllowedNow { .. }
                         | StoreError::VersionMismatch { .. }),
                     ) => {
-                        quarantine_record(conn, caller, table, id, &raw, &reason(&e))?;
+                        quarantine::keep(conn, caller, table, id, &raw, &reason(&e))?;
                         out.rejected.entry(table.to_owned()).or_default().push(id.to_owned());
                         Ok(())
                     }
@@ -354,90 +355,4 @@ fn attachment_record(
         sync_ms: 0,
     };
     photo::upsert(conn, caller, a, s.max_photo_bytes)
-}
-
-/// Keeps a record that can never be accepted, with the pusher's place for the office to find it.
-fn quarantine_record(
-    conn: &mut DbConn,
-    caller: &Caller,
-    table: &str,
-    id: &str,
-    raw: &Value,
-    reason: &str,
-) -> StoreResult<()> {
-    let place = caller.place();
-    diesel::insert_into(sync_quarantine::table)
-        .values((
-            sync_quarantine::id.eq(uuid::Uuid::now_v7().to_string()),
-            sync_quarantine::user_id.eq(&caller.user_id),
-            sync_quarantine::district_id.eq(place.district),
-            sync_quarantine::street_id.eq(place.street),
-            sync_quarantine::community_id.eq(place.community),
-            sync_quarantine::table_name.eq(table),
-            sync_quarantine::record_id.eq(id),
-            sync_quarantine::raw.eq(raw.to_string()),
-            sync_quarantine::reason.eq(reason),
-            sync_quarantine::created_at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, Queryable, serde::Serialize)]
-pub struct Quarantined {
-    pub id: String,
-    pub user_id: String,
-    pub table_name: String,
-    pub record_id: String,
-    #[serde(serialize_with = "raw_json")]
-    pub raw: String,
-    pub reason: String,
-    pub created_at: String,
-}
-
-fn raw_json<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
-    serde::Serialize::serialize(&serde_json::from_str::<Value>(text).unwrap_or(Value::Null), s)
-}
-
-/// The quarantined records the caller's area's phones pushed, newest first (admins only).
-pub fn quarantine(conn: &mut DbConn, caller: &Caller, page: &Page) -> StoreResult<Paged<Quarantined>> {
-    if !caller.role.is_admin() {
-        return Err(StoreError::Forbidden(format!("a {} does not read the sync quarantine", caller.role.as_str())));
-    }
-    let mut q = sync_quarantine::table.order(sync_quarantine::id.desc()).into_boxed();
-    q = gridhub_store::within_reach!(
-        q,
-        caller.reach(),
-        sync_quarantine::district_id,
-        sync_quarantine::street_id,
-        sync_quarantine::community_id
-    );
-    if let Some(after) = &page.after {
-        q = q.filter(sync_quarantine::id.lt(after.clone()));
-    }
-    let rows: Vec<(String, String, String, String, String, String, chrono::NaiveDateTime)> = q
-        .select((
-            sync_quarantine::id,
-            sync_quarantine::user_id,
-            sync_quarantine::table_name,
-            sync_quarantine::record_id,
-            sync_quarantine::raw,
-            sync_quarantine::reason,
-            sync_quarantine::created_at,
-        ))
-        .limit(page.fetch())
-        .load(conn)?;
-    let rows = rows
-        .into_iter()
-        .map(|(id, user_id, table_name, record_id, raw, reason, at)| Quarantined {
-            id,
-            user_id,
-            table_name,
-            record_id,
-            raw,
-            reason,
-            created_at: gridhub_store::time::rfc3339(&at),
-        })
-        .collect();
-    Ok(Paged::from_rows(rows, page, |r| &r.id))
 }

@@ -113,6 +113,6 @@ pub async fn quarantine(
     query: Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page()?;
-    let rows = state.db(move |conn| gridhub_sync::quarantine(conn, &caller, &page)).await?;
+    let rows = state.db(move |conn| gridhub_store::phones::quarantine::list(conn, &caller, &page)).await?;
     Ok(HttpResponse::Ok().json(page_json(rows)))
 }

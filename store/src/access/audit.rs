@@ -7,8 +7,11 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::{Caller, Place};
+use crate::db::DbConn;
+use crate::error::StoreResult;
+use crate::page::{Page, Paged};
 use crate::schema::audit_log;
-use crate::{DbConn, Page, Paged, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = audit_log)]
@@ -63,11 +66,16 @@ pub struct AuditFilter {
 /// The rows of the caller's area that match `filter`, oldest first. Admins only.
 pub fn list(conn: &mut DbConn, caller: &Caller, filter: &AuditFilter, page: &Page) -> StoreResult<Paged<AuditEntry>> {
     if !caller.role.is_admin() {
-        return Err(crate::StoreError::Forbidden("only admins read the audit log".into()));
+        return Err(crate::error::StoreError::Forbidden("only admins read the audit log".into()));
     }
     let q = audit_log::table.select(AuditEntry::as_select()).order(audit_log::id.asc()).into_boxed();
-    let mut q =
-        crate::within_reach!(q, caller.reach(), audit_log::district_id, audit_log::street_id, audit_log::community_id);
+    let mut q = crate::access::within_reach!(
+        q,
+        caller.reach(),
+        audit_log::district_id,
+        audit_log::street_id,
+        audit_log::community_id
+    );
     if let Some(t) = &filter.target_id {
         q = q.filter(audit_log::target_id.eq(t.clone()));
     }

@@ -5,7 +5,8 @@
 
 use super::place::{self, Place};
 use super::role::Role;
-use crate::{DbConn, StoreError, StoreResult};
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 
 /// The part of the hierarchy a caller answers for, resolved from their role and scope. What
 /// they may read is what lies inside it, and the regions above it (their own district's name).
@@ -109,10 +110,9 @@ impl Reach {
 /// district, street and community of each row (cases, the audit log, the quarantine …):
 /// `within_reach!(q, caller.reach(), cases::district_id, cases::street_id, cases::community_id)`.
 /// `Nothing` keeps no row. The one reach filter of the store and of sync.
-#[macro_export]
 macro_rules! within_reach {
     ($q:expr, $reach:expr, $district:expr, $street:expr, $community:expr) => {{
-        use $crate::access::Reach;
+        use crate::access::Reach;
         match $reach {
             Reach::Everywhere => $q,
             Reach::District { district } => $q.filter($district.eq(district.clone())),
@@ -278,3 +278,5 @@ mod tests {
         assert!(!worker.may_manage(Role::Volunteer, &inside));
     }
 }
+
+pub(crate) use within_reach;

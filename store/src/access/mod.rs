@@ -7,6 +7,7 @@ mod caller;
 pub mod place;
 mod role;
 
+pub(crate) use caller::within_reach;
 pub use caller::{Caller, Reach};
 pub use place::Place;
 pub use role::{Role, ScopeLevel};

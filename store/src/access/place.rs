@@ -4,8 +4,9 @@
 use diesel::prelude::*;
 
 use super::role::ScopeLevel;
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 use crate::schema::{cells, communities, departments, districts, streets};
-use crate::{DbConn, StoreError, StoreResult};
 
 /// Where a record sits in the hierarchy: always a district, then a street and a community
 /// when it lies that deep.

@@ -20,7 +20,7 @@ impl ScopeLevel {
     }
 }
 
-crate::text_enum! {
+crate::types::text_enum! {
     /// A user's role; every role but `system_admin` and `resident` is scoped (see `ScopeLevel`).
     pub enum Role {
         SystemAdmin = "system_admin",

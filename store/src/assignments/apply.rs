@@ -11,10 +11,12 @@ use serde_json::json;
 use super::rules::{check_rules, require_assign};
 use super::{Applied, Assignment, Change, Duty, Rules, get};
 use crate::access::{Caller, audit};
+use crate::db::DbConn;
+use crate::error::{FieldProblem, StoreError, StoreResult};
 use crate::grid::cell;
 use crate::people::user;
 use crate::schema::{assignments, cells, scope_changes};
-use crate::{DbConn, FieldProblem, StoreError, StoreResult, now};
+use crate::time::now;
 
 fn record_scope(conn: &mut DbConn, user_id: &str, cell_id: &str, change: &str, at: NaiveDateTime) -> StoreResult<()> {
     diesel::insert_into(scope_changes::table)
@@ -40,7 +42,7 @@ pub fn apply(
     changes: Vec<Change>,
     expected: Option<&BTreeMap<String, i64>>,
 ) -> StoreResult<Applied> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         // which cells each change touches, found before anything is written
         let mut touched: BTreeSet<String> = BTreeSet::new();
         let mut problems = Vec::new();

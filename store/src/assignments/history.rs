@@ -8,10 +8,12 @@ use diesel::prelude::*;
 
 use super::{Assignment, AssignmentView, in_force};
 use crate::access::Caller;
+use crate::db::DbConn;
+use crate::error::StoreResult;
 use crate::grid::cell;
 use crate::people::user;
 use crate::schema::{assignments, cells, users};
-use crate::{DbConn, StoreResult, now};
+use crate::time::now;
 
 /// The assignments with the names a screen shows, in two queries whatever their number.
 fn views(conn: &mut DbConn, rows: Vec<Assignment>) -> StoreResult<Vec<AssignmentView>> {

@@ -18,8 +18,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 use crate::schema::assignments;
-use crate::{DbConn, StoreError, StoreResult};
 
 mod apply;
 mod history;
@@ -32,7 +33,7 @@ pub use history::{cells_of, of_cell, of_user};
 pub use sheet::{SheetRow, import_sheet};
 pub use staffing::{CellStaff, Staffing, WorkerLoad, staffing, staffing_of};
 
-crate::text_enum! {
+crate::types::text_enum! {
     /// The duties a person can hold in a cell.
     pub enum Duty {
         /// 网格长
@@ -158,7 +159,7 @@ pub(crate) fn get(conn: &mut DbConn, id: &str) -> StoreResult<Assignment> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::now;
+    use crate::time::now;
 
     #[test]
     fn duties_round_trip() {

@@ -9,10 +9,12 @@ use serde_json::json;
 
 use super::{Assignment, Duty, Rules};
 use crate::access::{Caller, Place, Role, ScopeLevel, audit};
+use crate::db::DbConn;
+use crate::error::{FieldProblem, StoreError, StoreResult};
 use crate::grid::Cell;
 use crate::people::user::{self, User};
 use crate::schema::{assignments, users};
-use crate::{DbConn, FieldProblem, StoreError, StoreResult, now};
+use crate::time::now;
 
 /// Whether `caller` may change assignments of a cell at `place` for `duty`.
 pub(super) fn require_assign(caller: &Caller, place: &Place, duty: Duty) -> StoreResult<()> {

@@ -8,10 +8,11 @@ use diesel::prelude::*;
 
 use super::{Applied, Change, Duty, Rules, apply};
 use crate::access::{Caller, place};
+use crate::db::DbConn;
+use crate::error::{FieldProblem, StoreError, StoreResult};
 use crate::grid::cell;
 use crate::regions::street;
 use crate::schema::users;
-use crate::{DbConn, FieldProblem, StoreError, StoreResult};
 
 /// One row of an assignment sheet, as a street office keeps it: `cell_code,user,duty,building,starts_at`.
 #[derive(Debug, Clone)]
@@ -47,7 +48,7 @@ pub fn import_sheet(
             Stop::Failed(e.into())
         }
     }
-    let result = crate::write(conn, |conn| {
+    let result = crate::db::write(conn, |conn| {
         let street = street::find(conn, caller, street_id).map_err(Stop::Failed)?;
         let mut by_code = BTreeMap::new();
         for c in place::communities_of_street(conn, &street.id).map_err(Stop::Failed)? {

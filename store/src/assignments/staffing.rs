@@ -8,10 +8,12 @@ use serde::Serialize;
 
 use super::{Assignment, Duty, in_force};
 use crate::access::{Caller, place};
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 use crate::grid::{Cell, cell};
 use crate::regions::street;
 use crate::schema::{assignments, users};
-use crate::{DbConn, StoreError, StoreResult, now};
+use crate::time::now;
 
 /// One cell's people, for the staffing report and the map.
 #[derive(Debug, Clone, Serialize)]

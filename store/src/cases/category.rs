@@ -13,10 +13,12 @@ use serde_json::json;
 
 use crate::access::{Caller, Place, Role, audit};
 pub use crate::clocks::Limit;
+use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::expect_version;
+use crate::error::{StoreError, StoreResult};
 use crate::schema::categories;
-use crate::{DbConn, StoreError, StoreResult, now};
+use crate::time::now;
 
 const SHIPPED: &str = include_str!("../../data/categories.csv");
 
@@ -105,7 +107,7 @@ pub fn check_limits(field: &str, limits: &TimeLimits) -> Result<(), StoreError> 
     let problems: Vec<_> = limits
         .iter()
         .filter_map(|(step, text)| {
-            Limit::parse(text).err().map(|e| crate::FieldProblem::new(format!("{field}.{}", step.as_str()), e))
+            Limit::parse(text).err().map(|e| crate::error::FieldProblem::new(format!("{field}.{}", step.as_str()), e))
         })
         .collect();
     if problems.is_empty() { Ok(()) } else { Err(StoreError::Invalid(problems)) }
@@ -240,7 +242,7 @@ pub fn shipped() -> Vec<NewCategory> {
 
 /// Adds the shipped categories the database does not have yet; returns how many.
 pub fn seed(conn: &mut DbConn) -> StoreResult<usize> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let have: Vec<String> = categories::table.select(categories::code).load(conn)?;
         let shipped = shipped();
         if have.len() >= shipped.len() {
@@ -308,7 +310,7 @@ fn require_catalogue_admin(caller: &Caller) -> StoreResult<()> {
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewCategory) -> StoreResult<Category> {
     require_catalogue_admin(caller)?;
     let (kind, parent) = parse_code(&new.code).map_err(|e| StoreError::invalid("code", e))?;
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let parent = match parent {
             Some(p) => Some(get(conn, p).map_err(|_| {
                 StoreError::invalid("code", format!("its 大类 {p} is not in the catalogue; add that first"))
@@ -353,7 +355,7 @@ pub fn update(
     expected_version: Option<i64>,
 ) -> StoreResult<Category> {
     require_catalogue_admin(caller)?;
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let old = get(conn, code)?;
         expect_version("category", code, old.version, expected_version)?;
         let mut new =

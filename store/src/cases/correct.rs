@@ -11,9 +11,11 @@ use super::read::detail;
 use super::{Case, CaseView, Policy, Priority, Status, event, find_case, save};
 use crate::access::{Caller, Role, audit};
 use crate::clocks::calendar;
+use crate::db::DbConn;
 use crate::error::expect_version;
+use crate::error::{StoreError, StoreResult};
 use crate::input::Check;
-use crate::{DbConn, StoreError, StoreResult, now};
+use crate::time::now;
 
 /// Changes to what a report says, as they arrived; `check` gives the typed patch.
 #[derive(Debug, Clone, Default)]
@@ -68,7 +70,7 @@ pub fn update(
     expected_version: Option<i64>,
     policy: &Policy,
 ) -> StoreResult<CaseView> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let old = find_case(conn, caller, id)?;
         let state = old.status;
         let office =

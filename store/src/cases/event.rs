@@ -10,9 +10,11 @@ use serde_json::{Value, json};
 
 use super::Status;
 use crate::access::Caller;
+use crate::db::DbConn;
 use crate::db::clock;
+use crate::error::StoreResult;
 use crate::schema::{case_events, users};
-use crate::{DbConn, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = case_events)]

@@ -12,16 +12,18 @@ use serde_json::{Map, Value, json};
 
 use super::category::{self, Category};
 use super::read::view;
-use super::{Case, CaseView, Policy, Priority, Source, Status, event, get};
+use super::{Case, CaseView, Policy, Priority, Source, Status, add_reporter, event, get};
 use crate::access::{Caller, Role};
 use crate::clocks::{Calendar, calendar};
+use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::unique_as_conflict;
+use crate::error::{StoreError, StoreResult};
 use crate::grid::Located;
 use crate::input::Check;
-use crate::schema::{case_reporters, cases, idempotency_keys};
+use crate::schema::{cases, idempotency_keys};
+use crate::time::now;
 use crate::types::is_client_id;
-use crate::{DbConn, StoreError, StoreResult, now};
 
 pub const TITLE_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 2000;
@@ -216,7 +218,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Policy
 }
 
 fn create_once(conn: &mut DbConn, caller: &Caller, new: &NewCase, policy: &Policy) -> StoreResult<Created> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let cal = calendar::load(conn, &policy.hours)?;
         if let Some((key, hash)) = &new.idempotency
             && let Some((first_hash, case_id)) = idempotency_keys::table
@@ -358,31 +360,6 @@ pub fn file(conn: &mut DbConn, caller: &Caller, new: &NewCase, cal: &Calendar) -
         data,
     )?;
     Ok((case, false))
-}
-
-pub(crate) fn add_reporter(
-    conn: &mut DbConn,
-    case_id: &str,
-    user_id: &str,
-    via: &str,
-    t: NaiveDateTime,
-) -> StoreResult<()> {
-    let known = case_reporters::table
-        .find((case_id, user_id))
-        .select(case_reporters::case_id)
-        .first::<String>(conn)
-        .optional()?;
-    if known.is_none() {
-        diesel::insert_into(case_reporters::table)
-            .values((
-                case_reporters::case_id.eq(case_id),
-                case_reporters::user_id.eq(user_id),
-                case_reporters::via_case.eq(via),
-                case_reporters::at.eq(t),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
 }
 
 /// Open cases of the same category within the category's radius of `case`, received within

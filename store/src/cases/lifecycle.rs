@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::category::Step;
 use crate::access::Role;
 
-crate::text_enum! {
+crate::types::text_enum! {
     /// Where a case stands in the closed loop.
     pub enum Status {
         /// 上报: reported, waiting to be filed.

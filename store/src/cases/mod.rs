@@ -7,6 +7,7 @@
 //! Who sees a case: the admins, grid workers and volunteers whose area holds it, the staff of
 //! the department it is dispatched to, and everyone who reported it (residents see only those).
 
+mod allowed;
 pub mod category;
 pub mod correct;
 pub mod event;
@@ -20,21 +21,37 @@ pub mod routing;
 mod transition;
 
 pub use lifecycle::{Action, Status};
-pub use transition::{Act, Policy, transition};
+pub use transition::{Act, transition};
 
-use chrono::NaiveDateTime;
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::access::{Caller, Place, Role};
-use crate::clocks::Calendar;
+use crate::clocks::{Calendar, WorkingHours};
+use crate::db::DbConn;
 use crate::db::clock;
+use crate::error::{StoreError, StoreResult};
 use crate::schema::{case_reporters, cases};
-use crate::{DbConn, StoreError, StoreResult};
 use category::Category;
 
-crate::text_enum! {
+/// Settings of the closed loop that an operator chooses.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// How long after closing a case may be reopened.
+    pub reopen_window: Duration,
+    /// The working hours time limits are counted in.
+    pub hours: WorkingHours,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { reopen_window: Duration::days(7), hours: WorkingHours::default() }
+    }
+}
+
+crate::types::text_enum! {
     /// Where a report came from.
     pub enum Source {
         /// 巡查上报: a grid worker found it.
@@ -48,7 +65,7 @@ crate::text_enum! {
     }
 }
 
-crate::text_enum! {
+crate::types::text_enum! {
     /// How urgent a case is.
     pub enum Priority {
         Low = "low",
@@ -235,4 +252,30 @@ pub(crate) fn save(conn: &mut DbConn, seen: i64, new: &Case) -> StoreResult<()> 
         let current = cases::table.find(&new.id).select(cases::version).first(conn)?;
         Err(StoreError::VersionMismatch { entity: "case", id: new.id.clone(), current })
     }
+}
+
+/// Records that `user_id` reported the case (once), via the case they filed.
+pub(crate) fn add_reporter(
+    conn: &mut DbConn,
+    case_id: &str,
+    user_id: &str,
+    via: &str,
+    t: NaiveDateTime,
+) -> StoreResult<()> {
+    let known = case_reporters::table
+        .find((case_id, user_id))
+        .select(case_reporters::case_id)
+        .first::<String>(conn)
+        .optional()?;
+    if known.is_none() {
+        diesel::insert_into(case_reporters::table)
+            .values((
+                case_reporters::case_id.eq(case_id),
+                case_reporters::user_id.eq(user_id),
+                case_reporters::via_case.eq(via),
+                case_reporters::at.eq(t),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }

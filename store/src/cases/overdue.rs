@@ -9,19 +9,20 @@ use serde_json::json;
 
 use super::{Case, Status, event, payload};
 use crate::access::Caller;
+use crate::db::DbConn;
 use crate::db::clock;
+use crate::error::StoreResult;
 use crate::notify::{self, About, Recipient};
 use crate::regions::department;
 use crate::schema::cases;
-use crate::{DbConn, StoreResult};
 
 /// How many cases one sweep takes at most; the next sweep takes the rest.
 const BATCH: i64 = 200;
 
 /// Marks the steps overdue at `at`; returns how many.
 pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
-    crate::write(conn, |conn| {
-        let due: Vec<Case> = crate::claim!(
+    crate::db::write(conn, |conn| {
+        let due: Vec<Case> = crate::db::claim!(
             conn,
             cases::table
                 .filter(cases::overdue_at.is_null())

@@ -7,7 +7,8 @@ use serde_json::json;
 
 use super::{Act, Action, Policy, event, find_case, transition};
 use crate::access::Caller;
-use crate::{DbConn, StoreError, StoreResult};
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 
 /// An event a phone made: a patrol `note`, or an action of the closed loop (`handle`,
 /// `verify_pass`, `verify_fail`, …).
@@ -32,7 +33,7 @@ pub enum Outcome {
 /// Applies a phone's event. A case the caller cannot see answers `NotFound` (the sync quarantines
 /// the record); a database failure is an error that fails the whole push.
 pub fn act(conn: &mut DbConn, caller: &Caller, e: &PhoneEvent, policy: &Policy) -> StoreResult<Outcome> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         if event::exists(conn, &e.id)? {
             return Ok(Outcome::Known);
         }

@@ -8,9 +8,11 @@ use serde::Serialize;
 
 use super::find_case;
 use crate::access::Caller;
+use crate::db::DbConn;
 use crate::db::clock;
+use crate::error::{StoreError, StoreResult};
 use crate::schema::{attachments, blobs};
-use crate::{DbConn, StoreError, StoreResult, now};
+use crate::time::now;
 
 /// The types a photo may have: JPEG, PNG, WebP, HEIC.
 pub const MIME_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/heic"];
@@ -46,7 +48,7 @@ pub fn upsert(conn: &mut DbConn, caller: &Caller, mut a: Attachment, max_bytes: 
     if !(1..=max_bytes).contains(&a.size) {
         return Err(StoreError::invalid("size", format!("must be from 1 to {max_bytes} bytes")));
     }
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         find_case(conn, caller, &a.case_id)?;
         let old: Option<Attachment> =
             attachments::table.find(&a.id).select(Attachment::as_select()).first(conn).optional()?;
@@ -72,7 +74,7 @@ pub fn upsert(conn: &mut DbConn, caller: &Caller, mut a: Attachment, max_bytes: 
 
 /// Records that the bytes of `sha256` are stored; false when they were already.
 pub fn record_blob(conn: &mut DbConn, sha256: &str, mime: &str, size: i64) -> StoreResult<bool> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         if uploaded(conn, sha256)? {
             return Ok(false);
         }

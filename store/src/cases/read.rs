@@ -7,12 +7,16 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::allowed::allowed;
 use super::category::Step;
-use super::{Case, CaseView, Policy, Source, Status, event, find_case, transition};
+use super::{Case, CaseView, Policy, Source, Status, event, find_case};
 use crate::access::{Caller, Reach, Role};
 use crate::clocks::{Calendar, calendar};
+use crate::db::DbConn;
+use crate::error::StoreResult;
+use crate::page::{Page, Paged};
 use crate::schema::{case_events, case_reporters, cases, categories, cells, departments};
-use crate::{DbConn, Page, Paged, StoreResult, now};
+use crate::time::now;
 
 /// A case with what the caller may do with it now.
 pub fn find(conn: &mut DbConn, caller: &Caller, id: &str, policy: &Policy) -> StoreResult<CaseView> {
@@ -30,7 +34,7 @@ pub(crate) fn detail(
     policy: &Policy,
 ) -> StoreResult<CaseView> {
     let mut v = view(conn, case, cal)?;
-    v.allowed_actions = Some(transition::allowed(conn, caller, &v.case, policy)?);
+    v.allowed_actions = Some(allowed(conn, caller, &v.case, policy)?);
     Ok(v)
 }
 

@@ -10,10 +10,12 @@ use serde_json::json;
 
 use super::category::{self, Category};
 use crate::access::{Caller, Place, Reach, audit};
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 use crate::regions::department::{self, Department};
 use crate::regions::street;
 use crate::schema::routing_rules;
-use crate::{DbConn, StoreError, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = routing_rules)]
@@ -59,7 +61,7 @@ pub struct NewRule {
 }
 
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewRule) -> StoreResult<Rule> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let dept = department::find(conn, caller, &new.department_id).map_err(|_| {
             StoreError::invalid("department_id", format!("no department has the id {}", new.department_id))
         })?;
@@ -103,7 +105,7 @@ fn get(conn: &mut DbConn, id: &str) -> StoreResult<Rule> {
 }
 
 pub fn delete(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<()> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let reach = caller.reach();
         let rule = get(conn, id)?;
         if !reach.sees(&rule.place()) {

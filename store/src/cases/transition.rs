@@ -3,37 +3,25 @@
 //! state allow it now → 409 with the allowed actions, is the input whole → 422), then the
 //! change, its timeline event and its audit row in one transaction.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
+use super::allowed::{allowed, blocked};
 use super::category::{self, Limit};
-use super::lifecycle::{Next, TRANSITIONS};
+use super::lifecycle::Next;
 use super::read::detail;
 use super::routing::{self, Decision};
-use super::{Action, Case, CaseView, Source, Status, event, find_case, is_reporter, save};
+use super::{Action, Case, CaseView, Policy, Status, event, find_case, save};
 use crate::access::{Caller, audit};
-use crate::clocks::{WorkingHours, calendar};
+use crate::clocks::calendar;
+use crate::db::DbConn;
 use crate::error::expect_version;
+use crate::error::{StoreError, StoreResult};
 use crate::notify::{self, About, Recipient};
 use crate::regions::department;
 use crate::schema::case_reporters;
-use crate::{DbConn, StoreError, StoreResult, now};
-
-/// Settings of the closed loop that an operator chooses.
-#[derive(Debug, Clone)]
-pub struct Policy {
-    /// How long after closing a case may be reopened.
-    pub reopen_window: Duration,
-    /// The working hours time limits are counted in.
-    pub hours: WorkingHours,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self { reopen_window: Duration::days(7), hours: WorkingHours::default() }
-    }
-}
+use crate::time::now;
 
 /// An action with what it comes with.
 #[derive(Debug, Clone)]
@@ -73,60 +61,6 @@ impl Act {
     }
 }
 
-/// Why `action` cannot be taken on `case` by `caller` now, beyond its state and the role.
-fn blocked(
-    conn: &mut DbConn,
-    caller: &Caller,
-    case: &Case,
-    action: Action,
-    policy: &Policy,
-) -> StoreResult<Option<String>> {
-    let dept_action = matches!(action, Action::Accept | Action::Return | Action::Handle | Action::RequestExtension);
-    Ok(match action {
-        _ if dept_action && case.department_id != caller.scope_id => {
-            Some("the case is dispatched to another department".into())
-        }
-        Action::Evaluate if case.source != Source::ResidentRequest => {
-            Some("only resident requests are evaluated".into())
-        }
-        Action::Evaluate if case.satisfaction.is_some() => Some("the case has been evaluated".into()),
-        Action::Evaluate | Action::Reopen if case.merged_into.is_some() => {
-            Some("this duplicate was merged; act on the original".into())
-        }
-        Action::Evaluate if !is_reporter(conn, &case.id, &caller.user_id)? => {
-            Some("only the residents who reported it evaluate it".into())
-        }
-        Action::Reopen if case.closed_at.is_some_and(|t| t + policy.reopen_window < now()) => {
-            Some(format!("it was closed more than {} days ago; file a new case", policy.reopen_window.num_days()))
-        }
-        Action::GrantExtension | Action::DenyExtension if case.pending_extension.is_none() => {
-            Some("no extension is pending".into())
-        }
-        Action::RequestExtension if case.pending_extension.is_some() => Some("an extension is pending already".into()),
-        _ => None,
-    })
-}
-
-/// The actions the caller may take on the case now.
-pub(crate) fn allowed(
-    conn: &mut DbConn,
-    caller: &Caller,
-    case: &Case,
-    policy: &Policy,
-) -> StoreResult<Vec<&'static str>> {
-    let state = case.status;
-    let mut out = Vec::new();
-    for t in TRANSITIONS {
-        if t.from.contains(&state)
-            && t.roles.contains(&caller.role)
-            && blocked(conn, caller, case, t.action, policy)?.is_none()
-        {
-            out.push(t.name);
-        }
-    }
-    Ok(out)
-}
-
 /// What an action needs besides the case being in the right state.
 fn check_input(act: &Act) -> StoreResult<()> {
     if act.action.transition().note && act.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
@@ -149,7 +83,7 @@ fn check_input(act: &Act) -> StoreResult<()> {
 
 /// Applies `act` to the case `id` (see the module for the order of the checks).
 pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy: &Policy) -> StoreResult<CaseView> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let case = find_case(conn, caller, id)?;
         let action = act.action;
         if !action.allows(caller.role) {
@@ -351,7 +285,7 @@ fn merge_into(conn: &mut DbConn, caller: &Caller, dup: &Case, into: &str, at: Na
     let reporters: Vec<String> =
         case_reporters::table.filter(case_reporters::case_id.eq(&dup.id)).select(case_reporters::user_id).load(conn)?;
     for user in &reporters {
-        super::intake::add_reporter(conn, &original.id, user, &dup.id, at)?;
+        super::add_reporter(conn, &original.id, user, &dup.id, at)?;
     }
     save(conn, original.version, &Case { version: original.version + 1, updated_at: at, ..original.clone() })?;
     let data: Value = json!({"duplicate": dup.id, "reporters": reporters.len()});

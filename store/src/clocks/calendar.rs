@@ -13,8 +13,10 @@ use serde_json::json;
 
 use super::Limit;
 use crate::access::{Caller, Place, Role, audit};
+use crate::db::DbConn;
+use crate::error::{FieldProblem, StoreError, StoreResult};
 use crate::schema::calendar_days;
-use crate::{DbConn, FieldProblem, StoreError, StoreResult, now};
+use crate::time::now;
 
 const SHIPPED: &str = include_str!("../../data/calendar.csv");
 
@@ -210,7 +212,7 @@ fn shipped() -> Vec<Day> {
 
 /// Adds the shipped years the database has no days of; returns how many days were added.
 pub fn seed(conn: &mut DbConn) -> StoreResult<usize> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let have: Vec<String> = calendar_days::table.select(calendar_days::date).load(conn)?;
         let years: Vec<&str> = have.iter().map(|d| &d[..4]).collect();
         let missing: Vec<Day> =
@@ -279,7 +281,7 @@ pub fn put_year(conn: &mut DbConn, caller: &Caller, year: i32, days: Vec<Day>) -
     if !problems.is_empty() {
         return Err(StoreError::Invalid(problems));
     }
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let old = rows(conn, Some(year))?;
         diesel::delete(calendar_days::table.filter(calendar_days::date.like(format!("{year:04}-%")))).execute(conn)?;
         for d in &days {

@@ -11,8 +11,10 @@
 
 use diesel::prelude::*;
 
+use crate::db::DbConn;
+use crate::error::StoreResult;
 use crate::schema::sync_clock;
-use crate::{DbConn, StoreResult, now};
+use crate::time::now;
 
 const LOCK: i64 = 7_411_002;
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 
-use crate::{StoreError, StoreResult};
+use crate::error::{StoreError, StoreResult};
 
 /// A connection to either backend. Queries written once run on both; the few statements that
 /// differ (upserts, multi-row inserts, `RETURNING`) use [`per_backend!`](crate::per_backend).
@@ -25,7 +25,7 @@ pub enum DbConn {
 
 /// Runs the same code against the concrete connection of whichever backend `conn` is:
 /// `per_backend!(conn, c => diesel::insert_into(t).values(v).on_conflict_do_nothing().execute(c))`.
-#[macro_export]
+#[allow(unused_macros)]
 macro_rules! per_backend {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
@@ -39,7 +39,6 @@ macro_rules! per_backend {
 /// LOCKED`, so workers on several servers each take different rows instead of waiting for, or
 /// repeating, each other; SQLite has one writer at a time (`write` begins `IMMEDIATE`).
 /// Use it inside a write transaction: `claim!(conn, table.filter(...).select(Row::as_select()))`.
-#[macro_export]
 macro_rules! claim {
     ($conn:expr, $query:expr) => {
         match $conn {
@@ -48,6 +47,9 @@ macro_rules! claim {
         }
     };
 }
+
+#[allow(unused_imports)]
+pub(crate) use {claim, per_backend};
 
 pub type Pool = r2d2::Pool<ConnManager>;
 pub type PooledConn = r2d2::PooledConnection<ConnManager>;

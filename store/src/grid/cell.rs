@@ -12,11 +12,14 @@ use serde_json::json;
 
 use super::version;
 use crate::access::{Caller, Place, Reach, audit, place};
+use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::expect_version;
+use crate::error::{FieldProblem, StoreError, StoreResult};
+use crate::page::{Page, Paged};
 use crate::regions::{community, street};
 use crate::schema::{cells, communities, streets};
-use crate::{DbConn, FieldProblem, Page, Paged, StoreError, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = cells, treat_none_as_null = true)]
@@ -217,7 +220,7 @@ pub fn update(
     patch: CellPatch,
     expected_version: Option<i64>,
 ) -> StoreResult<Cell> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let old = find(conn, caller, id)?;
         if old.retired_at.is_some() {
             return Err(StoreError::Conflict {

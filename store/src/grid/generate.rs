@@ -9,9 +9,11 @@ use serde_json::json;
 use super::cell::{Cell, active_in, default_name, writable_community};
 use super::version;
 use crate::access::{Caller, audit};
+use crate::db::DbConn;
 use crate::db::clock;
+use crate::error::{StoreError, StoreResult};
 use crate::schema::cells;
-use crate::{DbConn, StoreError, StoreResult, now};
+use crate::time::now;
 
 pub struct GenerateOptions {
     pub tiling: Tiling,
@@ -32,7 +34,7 @@ pub fn generate(
     community_id: &str,
     options: &GenerateOptions,
 ) -> StoreResult<Vec<Cell>> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let (community, place) = writable_community(conn, caller, community_id)?;
         let existing = active_in(conn, &community.id)?;
         if !existing.is_empty() && !options.replace && !options.dry_run {

@@ -11,10 +11,12 @@ use serde_json::json;
 use super::cell::{Cell, active_in, default_name, writable_community};
 use super::version;
 use crate::access::{Caller, audit};
+use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::unique_as_conflict;
+use crate::error::{FieldProblem, StoreError, StoreResult};
 use crate::schema::cells;
-use crate::{DbConn, FieldProblem, StoreError, StoreResult, now};
+use crate::time::now;
 
 /// A cell of an import: a GeoJSON feature's properties and geometry.
 pub struct ImportCell {
@@ -41,7 +43,7 @@ pub fn import(
     community_id: &str,
     features: Vec<ImportCell>,
 ) -> StoreResult<ImportOutcome> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let (community, place) = writable_community(conn, caller, community_id)?;
         let community_code = CommunityCode::parse(&community.code).map_err(|e| StoreError::Config(e.to_string()))?;
         let mut problems = Vec::new();

@@ -9,8 +9,10 @@ use gridhub_geo::Boundary;
 use serde::Serialize;
 
 use crate::access::Place;
+use crate::db::DbConn;
+use crate::error::StoreResult;
 use crate::schema::{cells, communities, grid_state, streets};
-use crate::{DbConn, StoreResult, now};
+use crate::time::now;
 
 /// Moves the grid version on; call it in the transaction that changed cells.
 pub(crate) fn bump(conn: &mut DbConn) -> StoreResult<()> {

@@ -6,8 +6,11 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::access::{Caller, Role};
+use crate::db::DbConn;
+use crate::error::StoreResult;
+use crate::page::{Page, Paged};
 use crate::schema::notifications;
-use crate::{DbConn, Page, Paged, StoreResult, now};
+use crate::time::now;
 
 /// Who a notification is for.
 #[derive(Debug, Clone, Copy)]

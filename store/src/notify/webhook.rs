@@ -9,9 +9,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::access::{Caller, Role};
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
+use crate::page::{Page, Paged};
 use crate::regions::department::Department;
 use crate::schema::{departments, webhook_deliveries};
-use crate::{DbConn, Page, Paged, StoreError, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = webhook_deliveries)]
@@ -77,8 +80,8 @@ pub struct Due {
 /// their next attempt on), so that no other worker — on this server or another — sends them
 /// meanwhile. On PostgreSQL rows another worker is claiming are skipped, not waited for.
 pub fn claim_due(conn: &mut DbConn, at: NaiveDateTime, limit: i64, lease: Duration) -> StoreResult<Vec<Due>> {
-    crate::write(conn, |conn| {
-        let rows: Vec<Delivery> = crate::claim!(
+    crate::db::write(conn, |conn| {
+        let rows: Vec<Delivery> = crate::db::claim!(
             conn,
             webhook_deliveries::table
                 .filter(webhook_deliveries::status.eq("pending"))
@@ -178,7 +181,7 @@ pub fn deliveries(
 
 /// Sends a dead-lettered (or pending) delivery again at once: district and system admins.
 pub fn retry(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Delivery> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let d: Delivery = webhook_deliveries::table
             .find(id)
             .select(Delivery::as_select())

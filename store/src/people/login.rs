@@ -8,8 +8,10 @@ use serde_json::json;
 
 use super::user::{User, get};
 use crate::access::{Caller, Place, Role, audit};
+use crate::db::DbConn;
+use crate::error::StoreResult;
 use crate::schema::users;
-use crate::{DbConn, StoreResult, now};
+use crate::time::now;
 
 /// Failed logins in a row before the account locks, and how the lock grows: one minute,
 /// doubling with each further failure, at most an hour.
@@ -18,7 +20,7 @@ const LOCK_MAX_MINUTES: i64 = 60;
 
 /// Counts a failed password for the user; returns the lock it led to, in seconds.
 pub fn record_login_failure(conn: &mut DbConn, id: &str) -> StoreResult<Option<i64>> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let user = get(conn, id)?;
         let failures = user.failed_logins + 1;
         let lock = (failures >= LOCK_AFTER).then(|| {
@@ -43,7 +45,7 @@ pub fn record_login_success(conn: &mut DbConn, id: &str) -> StoreResult<()> {
 /// The resident with this WeChat `openid`, made on their first login. The `unionid` is kept
 /// when WeChat gives one.
 pub fn find_or_create_wechat(conn: &mut DbConn, openid: &str, unionid: Option<&str>) -> StoreResult<User> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let found =
             users::table.filter(users::wechat_openid.eq(openid)).select(User::as_select()).first(conn).optional()?;
         if let Some(mut user) = found {

@@ -6,8 +6,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::DbConn;
+use crate::error::StoreResult;
 use crate::schema::{refresh_tokens, users};
-use crate::{DbConn, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
@@ -59,7 +61,7 @@ pub enum Rotation {
 /// Rotates the token with hash `presented` into one with hash `new_hash`. Runs in one write
 /// transaction, and commits the revocation of a reused family.
 pub fn rotate(conn: &mut DbConn, presented: &str, new_hash: &str, expires_at: NaiveDateTime) -> StoreResult<Rotation> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let Some(token) = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(presented))
             .select(RefreshToken::as_select())
@@ -101,7 +103,7 @@ pub fn rotate(conn: &mut DbConn, presented: &str, new_hash: &str, expires_at: Na
 /// Revokes every token of the family that `token_hash` belongs to (logout). Unknown tokens
 /// are ignored: logging out twice is not an error.
 pub fn revoke_by_token(conn: &mut DbConn, token_hash: &str) -> StoreResult<()> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let family: Option<String> = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(token_hash))
             .select(refresh_tokens::family_id)

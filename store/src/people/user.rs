@@ -9,9 +9,12 @@ use serde_json::json;
 
 use super::refresh_token;
 use crate::access::{Caller, Place, Reach, Role, audit, place};
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 use crate::error::{expect_version, unique_as_conflict};
+use crate::page::{Page, Paged};
 use crate::schema::{communities, departments, streets, users};
-use crate::{DbConn, Page, Paged, StoreError, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = users, treat_none_as_null = true)]
@@ -128,7 +131,7 @@ fn check_scope(conn: &mut DbConn, role: Role, scope_id: Option<&str>) -> StoreRe
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewUser) -> StoreResult<User> {
     check_username(&new.username)?;
     let phone = new.phone.as_deref().map(check_phone).transpose()?;
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         check_scope(conn, new.role, new.scope_id.as_deref())?;
         let place = place::of_scope(conn, new.role.scope_level(), new.scope_id.as_deref())?;
         caller.require_manage(new.role, &place)?;
@@ -264,7 +267,7 @@ pub fn update(
         Some(Some(p)) => Some(Some(check_phone(p)?)),
         other => other.clone(),
     };
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let (old, old_place, admin) = find_in(conn, caller, id)?;
         let privileged = patch.role.is_some() || patch.scope_id.is_some() || patch.disabled.is_some();
         if !admin && (privileged || caller.user_id != old.id) {
@@ -318,7 +321,7 @@ pub fn update(
 /// Sets a password (the API has checked the current one when users change their own). Signs
 /// the user out everywhere.
 pub fn set_password(conn: &mut DbConn, caller: &Caller, id: &str, password_hash: String) -> StoreResult<()> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let (user, _) = find(conn, caller, id)?;
         let place = user.place(conn)?;
         if caller.user_id != user.id {

@@ -6,9 +6,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::access::{Caller, place};
+use crate::db::DbConn;
 use crate::db::clock;
+use crate::error::{StoreError, StoreResult};
 use crate::schema::{patrols, tombstones};
-use crate::{DbConn, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
 #[diesel(table_name = patrols, treat_none_as_null = true)]
@@ -30,7 +31,7 @@ pub struct Patrol {
 
 /// Creates or replaces the caller's patrol `p` (its user is the caller).
 pub fn upsert(conn: &mut DbConn, caller: &Caller, mut p: Patrol) -> StoreResult<()> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let at = place::of_cell(conn, &p.cell_id)
             .map_err(|_| StoreError::invalid("cell_id", format!("no cell has the id {}", p.cell_id)))?;
         if !caller.reach().covers(&at) {
@@ -58,7 +59,7 @@ pub fn upsert(conn: &mut DbConn, caller: &Caller, mut p: Patrol) -> StoreResult<
 
 /// Deletes the caller's patrol, leaving a tombstone so their other devices delete it too.
 pub fn delete(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<()> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let owner: Option<String> = patrols::table.find(id).select(patrols::user_id).first(conn).optional()?;
         match owner {
             None => Ok(()),

@@ -7,9 +7,12 @@ use serde_json::json;
 
 use super::street;
 use crate::access::{Caller, Place, Reach, audit};
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 use crate::error::{expect_version, unique_as_conflict};
+use crate::page::{Page, Paged};
 use crate::schema::{communities, streets};
-use crate::{DbConn, Page, Paged, StoreError, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = communities)]
@@ -60,7 +63,7 @@ pub struct CommunityPatch {
 }
 
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewCommunity) -> StoreResult<Community> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let parent = street::find(conn, caller, &new.street_id)
             .map_err(|_| StoreError::invalid("street_id", format!("no street has the id {}", new.street_id)))?;
         caller.require_region_admin(Some(&parent.district_id))?;
@@ -151,7 +154,7 @@ pub fn update(
     patch: CommunityPatch,
     expected_version: Option<i64>,
 ) -> StoreResult<Community> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let old = find(conn, caller, id)?;
         let parent = street::get(conn, &old.street_id)?;
         caller.require_region_admin(Some(&parent.district_id))?;

@@ -7,9 +7,12 @@ use serde_json::json;
 
 use super::district;
 use crate::access::{Caller, Place, Reach, audit};
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 use crate::error::{expect_version, unique_as_conflict};
+use crate::page::{Page, Paged};
 use crate::schema::departments;
-use crate::{DbConn, Page, Paged, StoreError, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = departments, treat_none_as_null = true)]
@@ -40,7 +43,7 @@ pub fn create(
     name: &str,
     phone: Option<&str>,
 ) -> StoreResult<Department> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let parent = district::get(conn, district_id)
             .map_err(|_| StoreError::invalid("district_id", format!("no district has the id {district_id}")))?;
         caller.require_region_admin(Some(&parent.id))?;
@@ -143,7 +146,7 @@ pub fn update(
     patch: DepartmentPatch,
     expected_version: Option<i64>,
 ) -> StoreResult<Department> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let old = find(conn, caller, id)?;
         caller.require_region_admin(Some(&old.district_id))?;
         expect_version("department", id, old.version, expected_version)?;

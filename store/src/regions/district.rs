@@ -5,9 +5,12 @@ use gridhub_geo::DistrictCode;
 use serde_json::json;
 
 use crate::access::{Caller, Place, Reach, audit};
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 use crate::error::{expect_version, unique_as_conflict};
+use crate::page::{Page, Paged};
 use crate::schema::districts;
-use crate::{DbConn, Page, Paged, StoreError, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = districts)]
@@ -43,7 +46,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewDistrict) -> StoreResu
         created_at: t,
         updated_at: t,
     };
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         diesel::insert_into(districts::table)
             .values(&row)
             .execute(conn)
@@ -100,7 +103,7 @@ pub fn update(
     patch: DistrictPatch,
     expected_version: Option<i64>,
 ) -> StoreResult<District> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let old = find(conn, caller, id)?;
         caller.require_region_admin(Some(&old.id))?;
         expect_version("district", id, old.version, expected_version)?;

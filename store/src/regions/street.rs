@@ -6,9 +6,12 @@ use serde_json::json;
 
 use super::district;
 use crate::access::{Caller, Place, Reach, audit};
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 use crate::error::{expect_version, unique_as_conflict};
+use crate::page::{Page, Paged};
 use crate::schema::streets;
-use crate::{DbConn, Page, Paged, StoreError, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = streets, treat_none_as_null = true)]
@@ -60,7 +63,7 @@ pub struct StreetPatch {
 }
 
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewStreet) -> StoreResult<Street> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let parent = district::find(conn, caller, &new.district_id)
             .map_err(|_| StoreError::invalid("district_id", format!("no district has the id {}", new.district_id)))?;
         caller.require_region_admin(Some(&parent.id))?;
@@ -147,7 +150,7 @@ pub fn update(
     patch: StreetPatch,
     expected_version: Option<i64>,
 ) -> StoreResult<Street> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let old = find(conn, caller, id)?;
         caller.require_region_admin(Some(&old.district_id))?;
         expect_version("street", id, old.version, expected_version)?;

@@ -11,10 +11,13 @@ use serde_json::json;
 
 use crate::access::{Caller, Reach, Role};
 use crate::cases::{self as case, Status};
+use crate::db::DbConn;
+use crate::error::{StoreError, StoreResult};
 use crate::notify::{self, About, Recipient};
+use crate::page::{Page, Paged};
 use crate::regions::department;
 use crate::schema::{departments, whistle_departments, whistles};
-use crate::{DbConn, Page, Paged, StoreError, StoreResult, now};
+use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = whistles)]
@@ -85,7 +88,7 @@ pub fn blow(conn: &mut DbConn, caller: &Caller, case_id: &str, new: NewWhistle) 
     if !caller.role.is_office() {
         return Err(StoreError::Forbidden(format!("a {} may not blow the whistle", caller.role.as_str())));
     }
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let c = case::find_case(conn, caller, case_id)?;
         let reach = caller.reach();
         let (Some(district), Some(street)) = (c.district_id.clone(), c.street_id.clone()) else {
@@ -103,11 +106,11 @@ pub fn blow(conn: &mut DbConn, caller: &Caller, case_id: &str, new: NewWhistle) 
             match department::get(conn, id) {
                 Ok(d) if d.district_id == district => {
                     if depts.iter().any(|x: &department::Department| x.id == d.id) {
-                        problems.push(crate::FieldProblem::new(format!("departments[{i}]"), "is named twice"));
+                        problems.push(crate::error::FieldProblem::new(format!("departments[{i}]"), "is named twice"));
                     }
                     depts.push(d);
                 }
-                _ => problems.push(crate::FieldProblem::new(
+                _ => problems.push(crate::error::FieldProblem::new(
                     format!("departments[{i}]"),
                     format!("no department of the case's district has the id {id}"),
                 )),
@@ -260,7 +263,7 @@ pub fn report_in(
     report: ReportIn,
     on_site_m: f64,
 ) -> StoreResult<WhistleView> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let w = get(conn, id)?;
         if !visible(conn, caller, &w)? {
             return Err(StoreError::not_found("whistle", id));
@@ -332,12 +335,12 @@ fn complete_if_answered(conn: &mut DbConn, id: &str) -> StoreResult<()> {
 /// Marks the departments that have not reported in by their whistle's deadline; escalates each
 /// to the district. Safe on several servers at once (see `case::overdue`). Returns how many.
 pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
-    crate::write(conn, |conn| {
+    crate::db::write(conn, |conn| {
         let late = whistles::table
             .filter(whistles::deadline_at.lt(at))
             .filter(whistles::status.eq("open"))
             .select(whistles::id);
-        let due: Vec<Summoned> = crate::claim!(
+        let due: Vec<Summoned> = crate::db::claim!(
             conn,
             whistle_departments::table
                 .filter(whistle_departments::state.eq("summoned"))

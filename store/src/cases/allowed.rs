@@ -1,0 +1,64 @@
+//! What may be done with a case now, beyond its state and the caller's role (the lifecycle
+//! table): the department's own case, a resident's own request evaluated once, the reopen
+//! window, a pending extension. `transition` refuses by it; `read` answers `allowed_actions`.
+
+use super::lifecycle::TRANSITIONS;
+use super::{Action, Case, Policy, Source, is_reporter};
+use crate::access::Caller;
+use crate::db::DbConn;
+use crate::error::StoreResult;
+use crate::time::now;
+
+/// Why `action` cannot be taken on `case` by `caller` now, beyond its state and the role.
+pub(super) fn blocked(
+    conn: &mut DbConn,
+    caller: &Caller,
+    case: &Case,
+    action: Action,
+    policy: &Policy,
+) -> StoreResult<Option<String>> {
+    let dept_action = matches!(action, Action::Accept | Action::Return | Action::Handle | Action::RequestExtension);
+    Ok(match action {
+        _ if dept_action && case.department_id != caller.scope_id => {
+            Some("the case is dispatched to another department".into())
+        }
+        Action::Evaluate if case.source != Source::ResidentRequest => {
+            Some("only resident requests are evaluated".into())
+        }
+        Action::Evaluate if case.satisfaction.is_some() => Some("the case has been evaluated".into()),
+        Action::Evaluate | Action::Reopen if case.merged_into.is_some() => {
+            Some("this duplicate was merged; act on the original".into())
+        }
+        Action::Evaluate if !is_reporter(conn, &case.id, &caller.user_id)? => {
+            Some("only the residents who reported it evaluate it".into())
+        }
+        Action::Reopen if case.closed_at.is_some_and(|t| t + policy.reopen_window < now()) => {
+            Some(format!("it was closed more than {} days ago; file a new case", policy.reopen_window.num_days()))
+        }
+        Action::GrantExtension | Action::DenyExtension if case.pending_extension.is_none() => {
+            Some("no extension is pending".into())
+        }
+        Action::RequestExtension if case.pending_extension.is_some() => Some("an extension is pending already".into()),
+        _ => None,
+    })
+}
+
+/// The actions the caller may take on the case now.
+pub(crate) fn allowed(
+    conn: &mut DbConn,
+    caller: &Caller,
+    case: &Case,
+    policy: &Policy,
+) -> StoreResult<Vec<&'static str>> {
+    let state = case.status;
+    let mut out = Vec::new();
+    for t in TRANSITIONS {
+        if t.from.contains(&state)
+            && t.roles.contains(&caller.role)
+            && blocked(conn, caller, case, t.action, policy)?.is_none()
+        {
+            out.push(t.name);
+        }
+    }
+    Ok(out)
+}
