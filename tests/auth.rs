@@ -72,7 +72,7 @@ async fn forged_and_expired_tokens_are_refused(backend: Backend) {
     let sub = me["user"]["id"].as_str().unwrap();
     let now = chrono_now();
     let good = json!({"sub": sub, "role": "system_admin", "scope": null, "iss": "gridhub", "aud": "gridhub-api", "exp": now + 600, "iat": now, "jti": "x"});
-    let secret = app.settings.jwt_secret.clone().unwrap();
+    let secret = app.settings.auth.jwt_secret.clone().unwrap().expose().to_owned();
     // the forging itself is right: the same claims with the real secret pass
     assert_eq!(app.get(Some(&forge(&secret, good.clone())), "/api/v1/auth/me").await.status(), 200);
 
@@ -158,10 +158,10 @@ async fn eddsa_tokens_work_across_nodes(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut signer = settings(&w.db);
-    signer.jwt_private_key_file = Some(fixtures.join("ed25519-private.pem"));
-    signer.jwt_public_key_file = Some(fixtures.join("ed25519-public.pem"));
+    signer.auth.jwt_private_key_file = Some(fixtures.join("ed25519-private.pem"));
+    signer.auth.jwt_public_key_file = Some(fixtures.join("ed25519-public.pem"));
     let mut verifier = signer.clone();
-    verifier.jwt_private_key_file = None;
+    verifier.auth.jwt_private_key_file = None;
     let (a, b) = (TestApp::start(signer).await, TestApp::start(verifier).await);
     let token = a.login(ADMIN, PASSWORD).await;
     let header: serde_json::Value =

@@ -327,7 +327,7 @@ async fn another_server_follows_the_grid(backend: Backend) {
     let (a, admin) = (&w.app, w.admin.as_str());
     let r = regions(a, admin).await;
     let mut s = settings(&w.db);
-    s.grid_refresh_secs = 1;
+    s.grid.grid_refresh_secs = 1;
     let b = TestApp::start(s).await;
     let token = b.login(ADMIN, PASSWORD).await;
     let path = "/api/v1/cells/locate?lng=115.8912&lat=28.6771";

@@ -444,10 +444,10 @@ mod fake_wechat {
 
 async fn wechat_app(db: &TestDb, base: &str) -> TestApp {
     let mut s = settings(db);
-    s.wechat_api_base = base.into();
-    s.wechat_app_id = Some("wx-test-app".into());
-    s.wechat_app_secret = Some("wx-test-secret".into());
-    s.wechat_timeout_ms = 500;
+    s.wechat.wechat_api_base = base.into();
+    s.wechat.wechat_app_id = Some("wx-test-app".into());
+    s.wechat.wechat_app_secret = Some("wx-test-secret".into());
+    s.wechat.wechat_timeout_ms = 500;
     TestApp::start(s).await
 }
 
@@ -500,7 +500,7 @@ async fn residents_log_in_with_wechat(backend: Backend) {
 async fn logins_are_rate_limited_per_address() {
     let db = TestDb::new(Backend::Sqlite).unwrap();
     let mut s = settings(&db);
-    s.login_per_minute_per_address = 3;
+    s.auth.login_per_minute_per_address = 3;
     let app = TestApp::start(s).await;
     for name in ["a1", "a2", "a3"] {
         problem(app.post(None, "/api/v1/auth/login", &json!({"username": name, "password": "x"})).await, 401).await;

@@ -135,7 +135,7 @@ async fn the_calendar_is_read_and_replaced(backend: Backend) {
 }
 
 async fn a_case_goes_yellow_then_red_and_is_escalated(backend: Backend) {
-    let Some(w) = World::with(backend, |s| s.worker_interval_ms = 50).await else { return };
+    let Some(w) = World::with(backend, |s| s.cases.worker_interval_ms = 50).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
     let c = file(app, s.t("worker"), HERE).await;
@@ -206,7 +206,7 @@ async fn suspended_time_does_not_count(backend: Backend) {
 }
 
 async fn a_whistle_with_departments_on_site_off_site_and_overdue(backend: Backend) {
-    let Some(w) = World::with(backend, |s| s.worker_interval_ms = 50).await else { return };
+    let Some(w) = World::with(backend, |s| s.cases.worker_interval_ms = 50).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
     let c = file(app, s.t("worker"), HERE).await;
@@ -308,10 +308,10 @@ fn verify(secret: &str, header: &str, body: &str) -> bool {
 
 async fn webhooks_are_signed_retried_and_dead_lettered(backend: Backend) {
     let Some(w) = World::with(backend, |s| {
-        s.worker_interval_ms = 50;
-        s.webhook_timeout_ms = 300;
-        s.webhook_max_attempts = 4;
-        s.webhook_retry_base_secs = 0;
+        s.cases.worker_interval_ms = 50;
+        s.webhooks.webhook_timeout_ms = 300;
+        s.webhooks.webhook_max_attempts = 4;
+        s.webhooks.webhook_retry_base_secs = 0;
     })
     .await
     else {
@@ -437,11 +437,11 @@ async fn webhooks_are_signed_retried_and_dead_lettered(backend: Backend) {
 }
 
 async fn two_servers_sweep_without_doing_anything_twice(backend: Backend) {
-    let Some(w) = World::with(backend, |s| s.worker_interval_ms = 20).await else { return };
+    let Some(w) = World::with(backend, |s| s.cases.worker_interval_ms = 20).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
     let mut second = settings(&w.db);
-    second.worker_interval_ms = 20;
+    second.cases.worker_interval_ms = 20;
     let other = TestApp::start(second).await;
     let mut ids = Vec::new();
     for k in 0..30 {

@@ -193,7 +193,7 @@ async fn a_first_pull_has_the_scope_in_the_shape_the_client_needs(backend: Backe
 }
 
 async fn pushes_apply_whole_once_and_conflict(backend: Backend) {
-    let Some(w) = World::with(backend, |s| s.sync_max_body_bytes = 64 * 1024).await else { return };
+    let Some(w) = World::with(backend, |s| s.sync.sync_max_body_bytes = 64 * 1024).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
     let ts = pull(app, s.t("phone1"), None).await["timestamp"].as_i64().unwrap();
@@ -499,7 +499,7 @@ const PNG: &[u8] = &[
 ];
 
 async fn photos_are_checked_stored_once_and_shown_in_scope(backend: Backend) {
-    let Some(w) = World::with(backend, |s| s.photo_max_bytes = 1024).await else { return };
+    let Some(w) = World::with(backend, |s| s.sync.photo_max_bytes = 1024).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
     let sha = format!("{:x}", Sha256::digest(PNG));

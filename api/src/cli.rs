@@ -110,13 +110,13 @@ pub enum UserCommand {
 /// Runs the command; the error is what to tell the operator.
 pub async fn run(cli: Cli) -> Result<(), String> {
     let settings = Settings::load(cli.settings, cli.config.as_deref())?;
-    telemetry::init(&settings.log);
+    telemetry::init(&settings.server.log);
     match cli.command {
         Command::Serve { demo } => serve(settings, demo).await,
         Command::Migrate => {
             let pool = open(&settings)?;
             drop(pool);
-            println!("database at {} is up to date", settings.database_url);
+            println!("database at {} is up to date", settings.database.database_url.as_url_for_logs());
             Ok(())
         }
         Command::User { command: UserCommand::Create { username, password, role, scope_id, display_name, phone } } => {
@@ -264,7 +264,7 @@ fn explain(e: StoreError) -> String {
 }
 
 fn open(settings: &Settings) -> Result<Pool, String> {
-    open_database(&settings.database_url, settings.db_pool_size).map_err(explain)
+    open_database(settings.database.database_url.expose(), settings.database.db_pool_size).map_err(explain)
 }
 
 fn load_demo(pool: &Pool) -> Result<(), String> {
@@ -295,7 +295,7 @@ async fn serve(settings: Settings, demo: bool) -> Result<(), String> {
         actix_web::web::block(move || load_demo(&pool)).await.map_err(|e| e.to_string())??;
     }
     let app = Application::build(settings.clone()).await?;
-    tracing::info!(bind = %settings.bind, port = app.port(), database = %settings.database_url, "gridhub is serving");
+    tracing::info!(bind = %settings.server.bind, port = app.port(), database = %settings.database.database_url.as_url_for_logs(), "gridhub is serving");
     let handle = app.handle();
     actix_web::rt::spawn(async move {
         shutdown_signal().await;

@@ -42,9 +42,9 @@ pub fn open_database(url: &str, pool_size: u32) -> StoreResult<Pool> {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, String> {
-        let (url, size) = (settings.database_url.clone(), settings.db_pool_size);
+        let (url, size) = (settings.database.database_url.clone(), settings.database.db_pool_size);
         let (pool, grid) = web::block(move || -> StoreResult<(Pool, Grid)> {
-            let pool = open_database(&url, size)?;
+            let pool = open_database(url.expose(), size)?;
             let grid = Grid::load(&pool)?;
             tracing::info!(cells = grid.index().len(), "grid index loaded");
             Ok((pool, grid))
@@ -60,24 +60,24 @@ impl Application {
         settings.check()?;
         let policy = Arc::new(settings.case_policy()?);
         let tokens = TokenService::new(&settings)?;
-        let listener =
-            TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let listener = TcpListener::bind(&settings.server.bind)
+            .map_err(|e| format!("cannot listen on {}: {e}", settings.server.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        let (max_body, workers) = (settings.max_body_bytes, settings.workers.max(1));
+        let (max_body, workers) = (settings.server.max_body_bytes, settings.workers());
         let grid = Arc::new(grid);
-        grid.clone().watch(pool.clone(), Duration::from_secs(settings.grid_refresh_secs));
+        grid.clone().watch(pool.clone(), Duration::from_secs(settings.grid.grid_refresh_secs));
         let limits = routes::BodyLimits {
             default: max_body,
-            import: settings.max_import_bytes,
-            sync: settings.sync_max_body_bytes,
+            import: settings.grid.max_import_bytes,
+            sync: settings.sync.sync_max_body_bytes,
             // the photo, and room for a multipart envelope a client might wrap it in
-            photo: settings.photo_max_bytes + 64 * 1024,
+            photo: settings.sync.photo_max_bytes + 64 * 1024,
         };
         let wechat = WechatClient::from_settings(&settings)?;
         let login_limits =
-            LoginLimits::new(settings.login_per_minute_per_address, settings.login_per_minute_per_username);
+            LoginLimits::new(settings.auth.login_per_minute_per_address, settings.auth.login_per_minute_per_username);
         let webhooks = workers::WebhookSender::from_settings(&settings)?;
-        let photo_dir = settings.data_dir.join("photos");
+        let photo_dir = settings.server.data_dir.join("photos");
         std::fs::create_dir_all(&photo_dir).map_err(|e| format!("cannot make {}: {e}", photo_dir.display()))?;
         let photos = object_store::local::LocalFileSystem::new_with_prefix(&photo_dir)
             .map_err(|e| format!("cannot keep photos in {}: {e}", photo_dir.display()))?;

@@ -36,7 +36,7 @@ struct Backoff {
 
 impl WebhookSender {
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {
-        let timeout = Duration::from_millis(settings.webhook_timeout_ms);
+        let timeout = Duration::from_millis(settings.webhooks.webhook_timeout_ms);
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -45,8 +45,8 @@ impl WebhookSender {
             .build()
             .map_err(|e| format!("cannot build the webhook client: {e}"))?;
         let backoff = Backoff {
-            max_attempts: settings.webhook_max_attempts,
-            base: Duration::from_secs(settings.webhook_retry_base_secs),
+            max_attempts: settings.webhooks.webhook_max_attempts,
+            base: Duration::from_secs(settings.webhooks.webhook_retry_base_secs),
         };
         Ok(Self { http, timeout, backoff })
     }
@@ -99,7 +99,7 @@ pub fn sign(secret: &str, t: i64, body: &str) -> String {
 
 /// Starts the workers of this server.
 pub fn start(state: Arc<AppState>, sender: WebhookSender) {
-    let every = Duration::from_millis(state.settings.worker_interval_ms);
+    let every = Duration::from_millis(state.settings.cases.worker_interval_ms);
     let sender = Arc::new(sender);
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(every);

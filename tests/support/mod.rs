@@ -108,16 +108,15 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 pub fn settings(db: &TestDb) -> Settings {
-    Settings {
-        bind: "127.0.0.1:0".into(),
-        database_url: db.url.clone(),
-        data_dir: db.dir.join("data"),
-        jwt_secret: Some("test-secret-that-is-at-least-32-bytes-long".into()),
-        workers: 1,
-        db_pool_size: 4,
-        log: "warn".into(),
-        ..Settings::default()
-    }
+    let mut s = Settings::default();
+    s.server.bind = "127.0.0.1:0".into();
+    s.server.data_dir = db.dir.join("data");
+    s.server.workers = Some(1);
+    s.server.log = "warn".into();
+    s.database.database_url = db.url.as_str().into();
+    s.database.db_pool_size = 4;
+    s.auth.jwt_secret = Some("test-secret-that-is-at-least-32-bytes-long".into());
+    s
 }
 
 /// A running server and an HTTP client for it. The server runs on a thread of its own with its

@@ -58,35 +58,36 @@ fn read_key(path: &Path) -> Result<Vec<u8>, String> {
 
 impl TokenService {
     pub fn new(settings: &Settings) -> Result<Self, String> {
-        let (algorithm, encoding, decoding) = match (&settings.jwt_private_key_file, &settings.jwt_public_key_file) {
-            (private, Some(public)) => {
-                let decoding = DecodingKey::from_ed_pem(&read_key(public)?)
-                    .map_err(|e| format!("{}: not an Ed25519 public key in PEM: {e}", public.display()))?;
-                let encoding = match private {
-                    Some(p) => Some(
-                        EncodingKey::from_ed_pem(&read_key(p)?)
-                            .map_err(|e| format!("{}: not an Ed25519 private key in PEM: {e}", p.display()))?,
-                    ),
-                    None => None,
-                };
-                (Algorithm::EdDSA, encoding, decoding)
-            }
-            (Some(_), None) => return Err("jwt_private_key_file needs jwt_public_key_file too".into()),
-            (None, None) => {
-                let secret = match &settings.jwt_secret {
-                    Some(s) => s.clone(),
-                    None => load_or_create_secret(&settings.data_dir.join("jwt-secret"))?,
-                };
-                if secret.len() < 32 {
-                    return Err("the JWT secret must be at least 32 bytes".into());
+        let (algorithm, encoding, decoding) =
+            match (&settings.auth.jwt_private_key_file, &settings.auth.jwt_public_key_file) {
+                (private, Some(public)) => {
+                    let decoding = DecodingKey::from_ed_pem(&read_key(public)?)
+                        .map_err(|e| format!("{}: not an Ed25519 public key in PEM: {e}", public.display()))?;
+                    let encoding = match private {
+                        Some(p) => Some(
+                            EncodingKey::from_ed_pem(&read_key(p)?)
+                                .map_err(|e| format!("{}: not an Ed25519 private key in PEM: {e}", p.display()))?,
+                        ),
+                        None => None,
+                    };
+                    (Algorithm::EdDSA, encoding, decoding)
                 }
-                let encoding = EncodingKey::from_secret(secret.as_bytes());
-                (Algorithm::HS256, Some(encoding), DecodingKey::from_secret(secret.as_bytes()))
-            }
-        };
+                (Some(_), None) => return Err("jwt_private_key_file needs jwt_public_key_file too".into()),
+                (None, None) => {
+                    let secret = match &settings.auth.jwt_secret {
+                        Some(s) => s.expose().to_owned(),
+                        None => load_or_create_secret(&settings.server.data_dir.join("jwt-secret"))?,
+                    };
+                    if secret.len() < 32 {
+                        return Err("the JWT secret must be at least 32 bytes".into());
+                    }
+                    let encoding = EncodingKey::from_secret(secret.as_bytes());
+                    (Algorithm::HS256, Some(encoding), DecodingKey::from_secret(secret.as_bytes()))
+                }
+            };
         let mut validation = Validation::new(algorithm);
-        validation.set_issuer(&[&settings.jwt_issuer]);
-        validation.set_audience(&[&settings.jwt_audience]);
+        validation.set_issuer(&[&settings.auth.jwt_issuer]);
+        validation.set_audience(&[&settings.auth.jwt_audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 30;
         Ok(Self {
@@ -94,10 +95,10 @@ impl TokenService {
             encoding,
             decoding,
             validation,
-            issuer: settings.jwt_issuer.clone(),
-            audience: settings.jwt_audience.clone(),
-            access_ttl_secs: settings.access_token_ttl_secs,
-            refresh_ttl_secs: settings.refresh_token_ttl_secs,
+            issuer: settings.auth.jwt_issuer.clone(),
+            audience: settings.auth.jwt_audience.clone(),
+            access_ttl_secs: settings.auth.access_token_ttl_secs,
+            refresh_ttl_secs: settings.auth.refresh_token_ttl_secs,
         })
     }
 

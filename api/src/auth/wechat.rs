@@ -45,11 +45,12 @@ fn unavailable(status: StatusCode, detail: String) -> ApiError {
 impl WechatClient {
     /// `None` when no app id and secret are configured (WeChat login is then off).
     pub fn from_settings(settings: &Settings) -> Result<Option<Self>, String> {
-        let (Some(app_id), Some(app_secret)) = (&settings.wechat_app_id, &settings.wechat_app_secret) else {
+        let (Some(app_id), Some(app_secret)) = (&settings.wechat.wechat_app_id, &settings.wechat.wechat_app_secret)
+        else {
             return Ok(None);
         };
         crate::tls::install();
-        let timeout = Duration::from_millis(settings.wechat_timeout_ms);
+        let timeout = Duration::from_millis(settings.wechat.wechat_timeout_ms);
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -57,9 +58,9 @@ impl WechatClient {
             .map_err(|e| format!("cannot build the WeChat client: {e}"))?;
         Ok(Some(Self {
             http,
-            base: settings.wechat_api_base.trim_end_matches('/').to_owned(),
+            base: settings.wechat.wechat_api_base.trim_end_matches('/').to_owned(),
             app_id: app_id.clone(),
-            app_secret: app_secret.clone(),
+            app_secret: app_secret.expose().to_owned(),
         }))
     }
 

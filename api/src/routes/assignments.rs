@@ -18,7 +18,7 @@ use crate::input::{Id, Json, Query, RawBody, etag, if_match};
 use crate::state::AppState;
 
 fn rules(state: &AppState) -> Rules {
-    Rules { max_full_time_cells: state.settings.max_full_time_cells }
+    Rules { max_full_time_cells: state.settings.grid.max_full_time_cells }
 }
 
 fn time(field: &str, value: &str) -> ApiResult<NaiveDateTime> {

@@ -49,7 +49,7 @@ pub async fn put(
     if bytes.is_empty() {
         return Err(ApiError::invalid("body", "is empty; send the photo's bytes"));
     }
-    if bytes.len() > state.settings.photo_max_bytes {
+    if bytes.len() > state.settings.sync.photo_max_bytes {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload-too-large",

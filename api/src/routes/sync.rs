@@ -74,7 +74,7 @@ pub async fn push(
     })?;
     let policy = state.policy.clone();
     let index = state.grid.index();
-    let max_photo_bytes = state.settings.photo_max_bytes as i64;
+    let max_photo_bytes = state.settings.sync.photo_max_bytes as i64;
     let outcome = state
         .db(move |conn| {
             let settings = PushSettings { policy: &policy, index: &index, max_photo_bytes };

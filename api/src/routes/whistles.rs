@@ -98,7 +98,7 @@ pub async fn report_in(
     let attachments = check.attachments(body.attachments);
     check.done()?;
     let report = ReportIn { department_id: body.department_id, lng, lat, note, attachments };
-    let on_site = state.settings.whistle_on_site_m;
+    let on_site = state.settings.cases.whistle_on_site_m;
     let w = state.db(move |conn| whistle::report_in(conn, &caller, &id, report, on_site)).await?;
     Ok(HttpResponse::Ok().json(w))
 }
