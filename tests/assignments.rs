@@ -16,56 +16,34 @@ on_both_backends!(
     a_street_office_imports_its_sheet,
 );
 
-/// Street 1 (`office`) with a community of cells; street 2 with its own; people in each.
+/// The fixture, with four more grid workers of 孺子亭社区 (`w1`…`w4`), a second office of its
+/// street (`office_b`) and a grid worker of 百花洲社区 (`far`).
 struct Setup {
+    f: Fixture,
     cells: Vec<String>,
     far_cells: Vec<String>,
     r: Regions,
 }
 
-async fn setup(app: &TestApp, admin: &str) -> Setup {
-    let r = regions(app, admin).await;
-    let s2 = app
-        .create(
-            admin,
-            "/api/v1/streets",
-            &json!({"district_id": r.district, "code": "360102004", "name": "百花洲街道"}),
-        )
-        .await;
-    let c2 = app
-        .create(admin, "/api/v1/communities", &json!({"street_id": s2["id"], "code": "360102004001", "name": "百花洲社区", "boundary": square(115.905, 28.676, 0.003)}))
-        .await;
-    let ids = |v: Value| {
-        v["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
-    };
-    let cells = ids(json(
-        app.post(Some(admin), &format!("/api/v1/communities/{}/cells/generate", r.community), &json!({})).await,
-    )
-    .await);
-    let far_cells = ids(json(
-        app.post(
-            Some(admin),
-            &format!("/api/v1/communities/{}/cells/generate", c2["id"].as_str().unwrap()),
-            &json!({}),
-        )
-        .await,
-    )
-    .await);
-    app.create_user("office", Role::StreetAdmin, Some(&r.street));
-    app.create_user("office2", Role::StreetAdmin, Some(&r.street));
-    app.create_user("cadre", Role::CommunityAdmin, Some(&r.community));
-    app.create_user("donghu", Role::DistrictAdmin, Some(&r.district));
-    app.create_user("far", Role::GridWorker, Some(c2["id"].as_str().unwrap()));
-    app.create_user("resident", Role::Resident, None);
-    for w in ["w1", "w2", "w3", "w4"] {
-        app.create_user(w, Role::GridWorker, Some(&r.community));
+impl std::ops::Deref for Setup {
+    type Target = Fixture;
+    fn deref(&self) -> &Fixture {
+        &self.f
     }
-    Setup { cells, far_cells, r }
 }
 
-async fn user_id(app: &TestApp, name: &str) -> String {
-    let t = app.login(name, PASSWORD).await;
-    json(app.get(Some(&t), "/api/v1/auth/me").await).await["user"]["id"].as_str().unwrap().to_owned()
+async fn setup(app: &TestApp, admin: &str) -> Setup {
+    let mut f = Fixture::new(app, admin).await;
+    let ids = |cells: &[Value]| cells.iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let (cells, far_cells) = (ids(&f.cells), ids(&f.cells2));
+    let (street, community, community2) = (f.r.street.clone(), f.r.community.clone(), f.community2.clone());
+    f.add(app, "office_b", Role::StreetAdmin, Some(&street));
+    f.add(app, "far", Role::GridWorker, Some(&community2));
+    for w in ["w1", "w2", "w3", "w4"] {
+        f.add(app, w, Role::GridWorker, Some(&community));
+    }
+    let r = Regions { district: f.r.district.clone(), street, community };
+    Setup { f, cells, far_cells, r }
 }
 
 async fn assign(app: &TestApp, token: &str, cell: &str, user: &str, duty: &str) -> Response {
@@ -76,8 +54,8 @@ async fn each_rule_of_assignment_is_enforced(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
-    let office = app.login("office", PASSWORD).await;
-    let [w1, w2, w3] = [user_id(app, "w1").await, user_id(app, "w2").await, user_id(app, "w3").await];
+    let office = s.t("office").to_owned();
+    let [w1, w2, w3] = [s.id("w1").to_owned(), s.id("w2").to_owned(), s.id("w3").to_owned()];
     let c = &s.cells;
 
     let made = assign(app, &office, &c[0], &w1, "grid_leader").await;
@@ -95,10 +73,10 @@ async fn each_rule_of_assignment_is_enforced(backend: Backend) {
     assert_eq!(fields(&p), ["user_id"]);
     assert!(p["detail"].as_str().unwrap().contains("the limit is 3"), "{p}");
 
-    let far = user_id(app, "far").await;
+    let far = s.id("far").to_owned();
     let p = problem(assign(app, &office, &c[5], &far, "part_time_worker").await, 422).await;
     assert!(p["detail"].as_str().unwrap().contains("another street"), "{p}");
-    let donghu = app.login("donghu", PASSWORD).await;
+    let donghu = s.t("donghu").to_owned();
     assert_eq!(
         assign(app, &donghu, &c[5], &far, "part_time_worker").await.status(),
         201,
@@ -107,7 +85,7 @@ async fn each_rule_of_assignment_is_enforced(backend: Backend) {
     let moved = json(app.get(Some(&w.admin), &format!("/api/v1/users/{far}")).await).await;
     assert_eq!(moved["scope_id"], s.r.community.as_str());
 
-    let resident = user_id(app, "resident").await;
+    let resident = s.id("resident").to_owned();
     problem(assign(app, &office, &c[6], &resident, "grid_leader").await, 422).await;
     assert_eq!(
         assign(app, &office, &c[6], &resident, "building_steward").await.status(),
@@ -124,10 +102,10 @@ async fn each_rule_of_assignment_is_enforced(backend: Backend) {
     assert_eq!(fields(&problem(steward, 422).await), ["building"]);
     assert_eq!(fields(&problem(assign(app, &office, &c[7], &w2, "boss").await, 422).await), ["duty"]);
 
-    let cadre = app.login("cadre", PASSWORD).await;
+    let cadre = s.t("cadre").to_owned();
     problem(assign(app, &cadre, &c[7], &w2, "grid_leader").await, 403).await;
     assert_eq!(assign(app, &cadre, &c[7], &w2, "part_time_worker").await.status(), 201);
-    let worker = app.login("w4", PASSWORD).await;
+    let worker = s.t("w4").to_owned();
     problem(assign(app, &worker, &c[8], &w2, "volunteer").await, 403).await;
     problem(assign(app, &office, &s.far_cells[0], &w2, "volunteer").await, 404).await;
     let audit = json(app.get(Some(&w.admin), "/api/v1/audit?limit=500").await).await;
@@ -139,8 +117,8 @@ async fn history_answers_for_any_moment(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
-    let office = app.login("office", PASSWORD).await;
-    let [w1, w2] = [user_id(app, "w1").await, user_id(app, "w2").await];
+    let office = s.t("office").to_owned();
+    let [w1, w2] = [s.id("w1").to_owned(), s.id("w2").to_owned()];
     let cell = &s.cells[0];
     let path = format!("/api/v1/cells/{cell}/assignments");
     let first = json(
@@ -199,8 +177,8 @@ async fn a_batch_applies_whole_or_not_at_all(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
-    let office = app.login("office", PASSWORD).await;
-    let [w1, w2, w3] = [user_id(app, "w1").await, user_id(app, "w2").await, user_id(app, "w3").await];
+    let office = s.t("office").to_owned();
+    let [w1, w2, w3] = [s.id("w1").to_owned(), s.id("w2").to_owned(), s.id("w3").to_owned()];
     let (a, b) = (&s.cells[0], &s.cells[1]);
     let made = json(assign(app, &office, a, &w1, "full_time_worker").await).await;
     let moving = made["assignment"]["id"].as_str().unwrap().to_owned();
@@ -252,8 +230,8 @@ async fn two_offices_reshuffle_one_cell_at_once(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
-    let (one, two) = (app.login("office", PASSWORD).await, app.login("office2", PASSWORD).await);
-    let (w1, w2) = (user_id(app, "w1").await, user_id(app, "w2").await);
+    let (one, two) = (s.t("office").to_owned(), s.t("office_b").to_owned());
+    let (w1, w2) = (s.id("w1").to_owned(), s.id("w2").to_owned());
     for round in 0..3 {
         let cell = &s.cells[round];
         let v = version(app, &one, cell).await;
@@ -275,9 +253,9 @@ async fn phones_follow_their_assignments(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
-    let office = app.login("office", PASSWORD).await;
-    let w1 = user_id(app, "w1").await;
-    let phone = app.login("w1", PASSWORD).await;
+    let office = s.t("office").to_owned();
+    let w1 = s.id("w1").to_owned();
+    let phone = s.t("w1").to_owned();
     let cells_of = || async {
         json(app.get(Some(&phone), "/api/v1/auth/me").await).await["assigned_cells"].as_array().unwrap().len()
     };
@@ -352,8 +330,8 @@ async fn a_street_office_imports_its_sheet(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
-    let office = app.login("office", PASSWORD).await;
-    let w2 = user_id(app, "w2").await;
+    let office = s.t("office").to_owned();
+    let w2 = s.id("w2").to_owned();
     app.patch(Some(&w.admin), &format!("/api/v1/users/{w2}"), None, &json!({"phone": "13800002222"})).await;
     let mut codes = Vec::new();
     for cell in &s.cells[..3] {

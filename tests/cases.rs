@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 
 use gridhub_e2e::*;
-use gridhub_store::Role;
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -23,62 +22,6 @@ on_both_backends!(
 /// Inside the first community's cells (WGS-84).
 const HERE: (f64, f64) = (115.8925, 28.6785);
 
-/// Street 1 with a community of cells, street 2 with its own; departments; people.
-struct Setup {
-    r: Regions,
-    street2: String,
-    depts: HashMap<&'static str, String>,
-    tokens: HashMap<&'static str, String>,
-}
-
-impl Setup {
-    fn t(&self, who: &str) -> &str {
-        self.tokens.get(who).unwrap_or_else(|| panic!("no token for {who}"))
-    }
-}
-
-async fn setup(app: &TestApp, admin: &str) -> Setup {
-    let r = regions(app, admin).await;
-    let s2 = app
-        .create(
-            admin,
-            "/api/v1/streets",
-            &json!({"district_id": r.district, "code": "360102004", "name": "百花洲街道"}),
-        )
-        .await;
-    let street2 = s2["id"].as_str().unwrap().to_owned();
-    let c2 = app
-        .create(admin, "/api/v1/communities", &json!({"street_id": street2, "code": "360102004001", "name": "百花洲社区", "boundary": square(115.905, 28.676, 0.003)}))
-        .await;
-    let c2 = c2["id"].as_str().unwrap().to_owned();
-    for c in [&r.community, &c2] {
-        let res = app.post(Some(admin), &format!("/api/v1/communities/{c}/cells/generate"), &json!({})).await;
-        assert_eq!(res.status(), 200);
-    }
-    let depts = departments(
-        app,
-        admin,
-        &r.district,
-        &[("chengguan", "城管局"), ("gongan", "公安分局"), ("xiaofang", "消防大队"), ("shichang", "市场监管局")],
-    )
-    .await;
-    let people: [(&'static str, Role, Option<&str>); 11] = [
-        ("office", Role::StreetAdmin, Some(&r.street)),
-        ("office2", Role::StreetAdmin, Some(&street2)),
-        ("donghu", Role::DistrictAdmin, Some(&r.district)),
-        ("cadre", Role::CommunityAdmin, Some(&r.community)),
-        ("worker", Role::GridWorker, Some(&r.community)),
-        ("worker2", Role::GridWorker, Some(&c2)),
-        ("volunteer", Role::Volunteer, Some(&r.community)),
-        ("chengguan", Role::DeptStaff, Some(&depts["chengguan"])),
-        ("gongan", Role::DeptStaff, Some(&depts["gongan"])),
-        ("resident", Role::Resident, None),
-        ("resident2", Role::Resident, None),
-    ];
-    let tokens = logged_in(app, admin, &people).await;
-    Setup { r, street2, depts, tokens }
-}
-
 fn report(category: &str, (lng, lat): (f64, f64)) -> Value {
     json!({"source": "field_report", "category_code": category, "title": "占道经营", "description": "人行道上摆摊", "lng": lng, "lat": lat})
 }
@@ -94,25 +37,6 @@ async fn get_case(app: &TestApp, token: &str, id: &str) -> Value {
     json(res).await
 }
 
-/// Takes `action` on the case at its current version (as `token` sees it), with `extra`.
-async fn act(app: &TestApp, token: &str, id: &str, action: &str, extra: Value) -> Response {
-    let version =
-        json(app.get(Some(token), &format!("/api/v1/cases/{id}")).await).await["version"].as_i64().unwrap_or(1);
-    let mut body = json!({"action": action, "expected_version": version});
-    body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
-    app.post(Some(token), &format!("/api/v1/cases/{id}/transitions"), &body).await
-}
-
-/// Takes `action` and expects 200 and the case in `status`.
-async fn step(app: &TestApp, token: &str, id: &str, action: &str, extra: Value, status: &str) -> Value {
-    let res = act(app, token, id, action, extra).await;
-    let code = res.status();
-    let body = json(res).await;
-    assert_eq!(code, 200, "{action}: {body}");
-    assert_eq!(body["status"], status, "{action} leads to {status}: {body}");
-    body
-}
-
 fn note(text: &str) -> Value {
     json!({"note": text})
 }
@@ -124,7 +48,7 @@ fn strings(v: &Value) -> Vec<String> {
 async fn the_catalogue_ships_and_admins_edit_it(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let all = json(app.get(Some(s.t("worker")), "/api/v1/categories").await).await;
     let items = all["items"].as_array().unwrap();
     let by_code: HashMap<&str, &Value> = items.iter().map(|c| (c["code"].as_str().unwrap(), c)).collect();
@@ -175,7 +99,7 @@ async fn the_catalogue_ships_and_admins_edit_it(backend: Backend) {
 async fn departments_and_routing_rules_choose_who_acts(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let dept = json!({"district_id": s.r.district, "code": "minzheng", "name": "民政局", "phone": "0791-86000000"});
     problem(app.post(Some(s.t("office")), "/api/v1/departments", &dept).await, 403).await;
     let made = app.create(s.t("donghu"), "/api/v1/departments", &dept).await;
@@ -276,7 +200,7 @@ async fn refused_now(app: &TestApp, token: &str, id: &str, action: &str) {
 async fn every_legal_transition_and_illegal_ones_in_each_state(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let (office, dept, worker) = (s.t("office"), s.t("chengguan"), s.t("worker"));
     let c = file(app, worker, &report("SJ0502", HERE)).await;
     let id = c["id"].as_str().unwrap().to_owned();
@@ -407,7 +331,7 @@ async fn every_legal_transition_and_illegal_ones_in_each_state(backend: Backend)
 async fn each_role_is_refused_what_it_may_not_do(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let c = file(app, s.t("worker"), &report("SJ0502", HERE)).await;
     let id = c["id"].as_str().unwrap();
     for (who, action) in [("worker", "file"), ("volunteer", "file"), ("cadre", "file"), ("worker", "void")] {
@@ -489,7 +413,7 @@ async fn each_role_is_refused_what_it_may_not_do(backend: Backend) {
 async fn a_retried_create_returns_the_first_case(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let body = report("SJ0502", HERE);
     let send = async |token: &str, key: &str, body: &Value| {
         app.client
@@ -541,7 +465,7 @@ fn offset(east: f64, north: f64) -> (f64, f64) {
 async fn duplicates_within_the_radius_and_not_outside_it(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let a = file(app, s.t("worker"), &report("SJ0502", HERE)).await;
     assert_eq!(a["possible_duplicates"], json!([]));
     let b = file(app, s.t("worker"), &report("SJ0502", offset(-30.0, 0.0))).await;
@@ -612,7 +536,7 @@ async fn duplicates_within_the_radius_and_not_outside_it(backend: Backend) {
 async fn a_point_outside_every_cell_is_filed_and_flagged(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let inside = file(app, s.t("worker"), &report("SJ0502", HERE)).await;
     assert_eq!(inside["outside_grid"], false);
     assert!(inside["cell_id"].is_string());
@@ -654,7 +578,7 @@ async fn a_point_outside_every_cell_is_filed_and_flagged(backend: Backend) {
 async fn cases_are_validated_scoped_and_pictured(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let bad = json!({"source": "rumour", "category_code": "XX01", "title": "", "lng": 200.0, "lat": 28.6, "attachments": ["../etc/passwd"], "reported_at": "2099-01-01T00:00:00Z", "priority": "now"});
     let p = problem(app.post(Some(s.t("worker")), "/api/v1/cases", &bad).await, 422).await;
     assert_eq!(fields(&p), ["source", "category_code", "title", "lng", "priority", "attachments[0]"]);

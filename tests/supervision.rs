@@ -8,9 +8,7 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use gridhub_e2e::*;
-use gridhub_store::Role;
 use gridhub_store::clocks::{WorkingHours, calendar};
-use gridhub_store::time::advance_clock;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -27,55 +25,14 @@ on_both_backends!(
 /// Inside the community's cells (WGS-84).
 const HERE: (f64, f64) = (115.8925, 28.6785);
 
-struct Setup {
-    r: Regions,
-    depts: HashMap<&'static str, String>,
-    tokens: HashMap<&'static str, String>,
-}
-
-impl Setup {
-    fn t(&self, who: &str) -> &str {
-        &self.tokens[who]
-    }
-}
-
-async fn setup(app: &TestApp, admin: &str) -> Setup {
-    let r = regions(app, admin).await;
-    let res = app.post(Some(admin), &format!("/api/v1/communities/{}/cells/generate", r.community), &json!({})).await;
-    assert_eq!(res.status(), 200);
-    let depts = departments(
-        app,
-        admin,
-        &r.district,
-        &[("chengguan", "城管局"), ("gongan", "公安分局"), ("xiaofang", "消防大队")],
-    )
-    .await;
-    let people: [(&'static str, Role, Option<&str>); 6] = [
-        ("office", Role::StreetAdmin, Some(&r.street)),
-        ("donghu", Role::DistrictAdmin, Some(&r.district)),
-        ("worker", Role::GridWorker, Some(&r.community)),
-        ("chengguan", Role::DeptStaff, Some(&depts["chengguan"])),
-        ("gongan", Role::DeptStaff, Some(&depts["gongan"])),
-        ("xiaofang", Role::DeptStaff, Some(&depts["xiaofang"])),
-    ];
-    let tokens = logged_in(app, admin, &people).await;
-    Setup { r, depts, tokens }
-}
-
 async fn file(app: &TestApp, token: &str, at: (f64, f64)) -> Value {
     let body =
         json!({"source": "field_report", "category_code": "SJ0502", "title": "店外经营", "lng": at.0, "lat": at.1});
     app.create(token, "/api/v1/cases", &body).await
 }
 
-async fn get(app: &TestApp, token: &str, path: &str) -> Value {
-    let res = app.get(Some(token), path).await;
-    assert_eq!(res.status(), 200, "GET {path}");
-    json(res).await
-}
-
-async fn act(app: &TestApp, token: &str, id: &str, action: &str, extra: Value) -> Value {
-    let version = get(app, token, &format!("/api/v1/cases/{id}")).await["version"].clone();
+async fn acted(app: &TestApp, token: &str, id: &str, action: &str, extra: Value) -> Value {
+    let version = get_ok(app, token, &format!("/api/v1/cases/{id}")).await["version"].clone();
     let mut body = json!({"action": action, "expected_version": version});
     body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
     let res = app.post(Some(token), &format!("/api/v1/cases/{id}/transitions"), &body).await;
@@ -92,14 +49,14 @@ fn cal(app: &TestApp) -> calendar::Calendar {
 async fn the_calendar_is_read_and_replaced(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
-    let y2025 = get(app, s.t("worker"), "/api/v1/calendar/2025").await;
+    let s = Fixture::new(app, &w.admin).await;
+    let y2025 = get_ok(app, s.t("worker"), "/api/v1/calendar/2025").await;
     let days = y2025["days"].as_array().unwrap();
     assert!(days.contains(&json!({"date": "2025-01-28", "kind": "holiday", "name": "春节"})));
     assert!(days.contains(&json!({"date": "2025-01-26", "kind": "workday", "name": "春节调休"})));
-    let y2026 = get(app, s.t("worker"), "/api/v1/calendar/2026").await;
+    let y2026 = get_ok(app, s.t("worker"), "/api/v1/calendar/2026").await;
     assert!(y2026["days"].as_array().unwrap().iter().any(|d| d["date"] == "2026-10-01" && d["kind"] == "holiday"));
-    assert_eq!(get(app, s.t("worker"), "/api/v1/calendar/2027").await["days"], json!([]));
+    assert_eq!(get_ok(app, s.t("worker"), "/api/v1/calendar/2027").await["days"], json!([]));
 
     let year = json!({"year": 2027, "days": [
         {"date": "2027-01-01", "kind": "holiday", "name": "元旦"},
@@ -126,7 +83,7 @@ async fn the_calendar_is_read_and_replaced(backend: Backend) {
     assert_eq!(fields(&p), ["days[0].date", "days[0].name"]);
     let res = put(s.t("donghu"), &year).await.unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(get(app, s.t("worker"), "/api/v1/calendar/2027").await, year);
+    assert_eq!(get_ok(app, s.t("worker"), "/api/v1/calendar/2027").await, year);
     // the make-up Saturday is worked, New Year's Day (a Friday) is not
     let c = cal(app);
     assert!(c.is_workday(chrono::NaiveDate::from_ymd_opt(2027, 2, 6).unwrap()));
@@ -137,11 +94,11 @@ async fn the_calendar_is_read_and_replaced(backend: Backend) {
 async fn a_case_goes_yellow_then_red_and_is_escalated(backend: Backend) {
     let Some(w) = World::with(backend, |s| s.cases.worker_interval_ms = 50).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let c = file(app, s.t("worker"), HERE).await;
     let id = c["id"].as_str().unwrap().to_owned();
-    act(app, s.t("office"), &id, "file", json!({})).await;
-    let c = act(app, s.t("office"), &id, "dispatch", json!({"department_id": s.depts["chengguan"]})).await;
+    acted(app, s.t("office"), &id, "file", json!({})).await;
+    let c = acted(app, s.t("office"), &id, "dispatch", json!({"department_id": s.depts["chengguan"]})).await;
     assert_eq!(c["light"], "green");
     // accepting within 2 working hours (SJ05's limit for 签收), on the working calendar
     let started = utc(c["step_started_at"].as_str().unwrap());
@@ -150,26 +107,26 @@ async fn a_case_goes_yellow_then_red_and_is_escalated(backend: Backend) {
     let path = format!("/api/v1/cases/{id}");
 
     // a minute before the deadline: yellow, not yet overdue
-    advance_clock(deadline - gridhub_store::now() - Duration::minutes(1));
-    let c = get(app, s.t("office"), &path).await;
+    app.advance_clock(deadline - app.now() - Duration::minutes(1));
+    let c = get_ok(app, s.t("office"), &path).await;
     assert_eq!((c["light"].as_str(), c["overdue_at"].clone()), (Some("yellow"), Value::Null));
-    assert_eq!(get(app, s.t("office"), "/api/v1/cases?overdue=true").await["items"], json!([]));
+    assert_eq!(get_ok(app, s.t("office"), "/api/v1/cases?overdue=true").await["items"], json!([]));
 
     // past it: red, and the worker marks it, tells the street and the department
-    advance_clock(Duration::minutes(2));
-    assert_eq!(get(app, s.t("office"), &path).await["light"], "red");
+    app.advance_clock(Duration::minutes(2));
+    assert_eq!(get_ok(app, s.t("office"), &path).await["light"], "red");
     eventually("the overdue worker marks the case", async || {
-        get(app, s.t("office"), &path).await["overdue_at"].is_string()
+        get_ok(app, s.t("office"), &path).await["overdue_at"].is_string()
     })
     .await;
-    let overdue = get(app, s.t("office"), "/api/v1/cases?overdue=true").await;
+    let overdue = get_ok(app, s.t("office"), "/api/v1/cases?overdue=true").await;
     assert_eq!(overdue["items"][0]["id"], id.as_str());
-    let events = get(app, s.t("office"), &format!("/api/v1/cases/{id}/events")).await;
+    let events = get_ok(app, s.t("office"), &format!("/api/v1/cases/{id}/events")).await;
     let marks: Vec<&Value> = events["items"].as_array().unwrap().iter().filter(|e| e["action"] == "overdue").collect();
     assert_eq!(marks.len(), 1, "marked once, however often the worker runs");
     assert_eq!((marks[0]["actor_role"].as_str(), marks[0]["data"]["step"].as_str()), (Some("system"), Some("accept")));
     for who in ["office", "chengguan"] {
-        let notes = get(app, s.t(who), "/api/v1/notifications").await;
+        let notes = get_ok(app, s.t(who), "/api/v1/notifications").await;
         assert!(
             notes["items"]
                 .as_array()
@@ -180,25 +137,25 @@ async fn a_case_goes_yellow_then_red_and_is_escalated(backend: Backend) {
         );
     }
     // the next step starts afresh: green, no overdue mark
-    let c = act(app, s.t("chengguan"), &id, "accept", json!({})).await;
+    let c = acted(app, s.t("chengguan"), &id, "accept", json!({})).await;
     assert_eq!((c["light"].as_str(), c["overdue_at"].clone()), (Some("green"), Value::Null));
 }
 
 async fn suspended_time_does_not_count(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let c = file(app, s.t("worker"), HERE).await;
     let id = c["id"].as_str().unwrap().to_owned();
-    let c = act(app, s.t("office"), &id, "file", json!({})).await;
+    let c = acted(app, s.t("office"), &id, "file", json!({})).await;
     let deadline = utc(c["deadline_at"].as_str().unwrap());
-    let left = cal(app).working_minutes(gridhub_store::now(), deadline);
-    let c = act(app, s.t("office"), &id, "suspend", json!({"note": "等待产权单位"})).await;
+    let left = cal(app).working_minutes(app.now(), deadline);
+    let c = acted(app, s.t("office"), &id, "suspend", json!({"note": "等待产权单位"})).await;
     assert_eq!(c["light"], Value::Null, "a suspended case's clock stands still");
-    advance_clock(Duration::days(5));
-    let c = act(app, s.t("office"), &id, "resume", json!({})).await;
+    app.advance_clock(Duration::days(5));
+    let c = acted(app, s.t("office"), &id, "resume", json!({})).await;
     let resumed = utc(c["deadline_at"].as_str().unwrap());
-    let now = gridhub_store::now();
+    let now = app.now();
     assert!(resumed > now, "five days suspended, yet not overdue");
     let after = cal(app).working_minutes(now, resumed);
     assert!((after - left).abs() <= 1, "the working time left is kept: {left} then {after} minutes");
@@ -208,7 +165,7 @@ async fn suspended_time_does_not_count(backend: Backend) {
 async fn a_whistle_with_departments_on_site_off_site_and_overdue(backend: Backend) {
     let Some(w) = World::with(backend, |s| s.cases.worker_interval_ms = 50).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let c = file(app, s.t("worker"), HERE).await;
     let id = c["id"].as_str().unwrap().to_owned();
     let all = [&s.depts["chengguan"], &s.depts["gongan"], &s.depts["xiaofang"]];
@@ -233,7 +190,7 @@ async fn a_whistle_with_departments_on_site_off_site_and_overdue(backend: Backen
     let whistle = json(res).await;
     let wid = whistle["id"].as_str().unwrap().to_owned();
     assert!(whistle["departments"].as_array().unwrap().iter().all(|d| d["state"] == "summoned"));
-    let notes = get(app, s.t("gongan"), "/api/v1/notifications").await;
+    let notes = get_ok(app, s.t("gongan"), "/api/v1/notifications").await;
     assert_eq!(notes["items"][0]["kind"], "whistle.summoned");
 
     let report =
@@ -251,17 +208,18 @@ async fn a_whistle_with_departments_on_site_off_site_and_overdue(backend: Backen
     assert_eq!(res.status(), 200);
     problem(app.post(Some(s.t("gongan")), &report_path, &report("gongan", HERE)).await, 409).await;
     assert_eq!(
-        get(app, s.t("office"), &format!("/api/v1/whistles?status=open&street_id={}", s.r.street)).await["items"][0]["id"],
+        get_ok(app, s.t("office"), &format!("/api/v1/whistles?status=open&street_id={}", s.r.street)).await["items"][0]
+            ["id"],
         wid.as_str()
     );
 
     // 消防 never comes: after 30 minutes it is overdue and escalated to the district
-    advance_clock(Duration::minutes(31));
+    app.advance_clock(Duration::minutes(31));
     eventually("the worker marks 消防 overdue", async || {
-        get(app, s.t("office"), &format!("/api/v1/whistles/{wid}")).await["status"] == "complete"
+        get_ok(app, s.t("office"), &format!("/api/v1/whistles/{wid}")).await["status"] == "complete"
     })
     .await;
-    let w = get(app, s.t("office"), &format!("/api/v1/whistles/{wid}")).await;
+    let w = get_ok(app, s.t("office"), &format!("/api/v1/whistles/{wid}")).await;
     let state: HashMap<&str, &Value> =
         w["departments"].as_array().unwrap().iter().map(|d| (d["department_name"].as_str().unwrap(), d)).collect();
     assert_eq!(state["城管局"]["state"], "on_site");
@@ -270,7 +228,7 @@ async fn a_whistle_with_departments_on_site_off_site_and_overdue(backend: Backen
     assert!(state["公安分局"]["distance_m"].as_f64().unwrap() > 900.0);
     assert_eq!(state["消防大队"]["state"], "overdue");
     assert!(state["消防大队"]["overdue_at"].is_string() && state["消防大队"]["reported_at"].is_null());
-    let district = get(app, s.t("donghu"), "/api/v1/notifications").await;
+    let district = get_ok(app, s.t("donghu"), "/api/v1/notifications").await;
     assert!(
         district["items"]
             .as_array()
@@ -278,7 +236,7 @@ async fn a_whistle_with_departments_on_site_off_site_and_overdue(backend: Backen
             .iter()
             .any(|n| n["kind"] == "whistle.overdue" && n["message"].as_str().unwrap().contains("消防大队"))
     );
-    let events = get(app, s.t("office"), &format!("/api/v1/cases/{id}/events")).await;
+    let events = get_ok(app, s.t("office"), &format!("/api/v1/cases/{id}/events")).await;
     let actions: Vec<&str> =
         events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["report", "whistle", "report_in", "report_in", "whistle_overdue"]);
@@ -291,7 +249,7 @@ async fn a_whistle_with_departments_on_site_off_site_and_overdue(backend: Backen
     assert_eq!(x["state"], "on_site");
     assert!(x["overdue_at"].is_string());
     // who sees the whistle
-    assert_eq!(get(app, s.t("xiaofang"), "/api/v1/whistles").await["items"].as_array().unwrap().len(), 1);
+    assert_eq!(get_ok(app, s.t("xiaofang"), "/api/v1/whistles").await["items"].as_array().unwrap().len(), 1);
     problem(app.get(Some(s.t("worker")), &format!("/api/v1/whistles/{wid}/nothing")).await, 404).await;
 }
 
@@ -318,7 +276,7 @@ async fn webhooks_are_signed_retried_and_dead_lettered(backend: Backend) {
         return;
     };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let ok = Receiver::start(|_| Some(204)).await;
     let flaky = Receiver::start(|n| Some(if n < 3 { 500 } else { 200 })).await;
     let answers = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -348,8 +306,8 @@ async fn webhooks_are_signed_retried_and_dead_lettered(backend: Backend) {
     let dispatch_to = async |dept: &str| -> String {
         let c = file(app, s.t("worker"), HERE).await;
         let id = c["id"].as_str().unwrap().to_owned();
-        act(app, s.t("office"), &id, "file", json!({})).await;
-        act(app, s.t("office"), &id, "dispatch", json!({"department_id": s.depts[dept]})).await;
+        acted(app, s.t("office"), &id, "file", json!({})).await;
+        acted(app, s.t("office"), &id, "dispatch", json!({"department_id": s.depts[dept]})).await;
         id
     };
     // delivered and verified
@@ -364,15 +322,15 @@ async fn webhooks_are_signed_retried_and_dead_lettered(backend: Backend) {
         (Some("case.dispatched"), Some(a.as_str()))
     );
     assert!(event["id"].is_string() && event["occurred_at"].is_string());
-    act(app, s.t("chengguan"), &a, "accept", json!({})).await;
-    act(app, s.t("chengguan"), &a, "handle", json!({"note": "已处理"})).await;
-    act(app, s.t("worker"), &a, "verify_pass", json!({})).await;
+    acted(app, s.t("chengguan"), &a, "accept", json!({})).await;
+    acted(app, s.t("chengguan"), &a, "handle", json!({"note": "已处理"})).await;
+    acted(app, s.t("worker"), &a, "verify_pass", json!({})).await;
     eventually("城管 hears of the closure", async || ok.bodies().iter().any(|b| b["type"] == "case.closed")).await;
 
     // a rolled-back change sends nothing: a stale dispatch
     let c = file(app, s.t("worker"), HERE).await;
     let stale = c["id"].as_str().unwrap().to_owned();
-    act(app, s.t("office"), &stale, "file", json!({})).await;
+    acted(app, s.t("office"), &stale, "file", json!({})).await;
     let res = app
         .post(
             Some(s.t("office")),
@@ -388,21 +346,24 @@ async fn webhooks_are_signed_retried_and_dead_lettered(backend: Backend) {
     let ids: Vec<Value> = flaky.bodies().iter().map(|b| b["id"].clone()).collect();
     assert!(ids.iter().all(|i| *i == ids[0]), "the same event id on every attempt");
     eventually("公安's delivery is recorded", async || {
-        get(app, s.t("gongan"), "/api/v1/webhook-deliveries?status=delivered").await["items"].as_array().unwrap().len()
+        get_ok(app, s.t("gongan"), "/api/v1/webhook-deliveries?status=delivered").await["items"]
+            .as_array()
+            .unwrap()
+            .len()
             == 1
     })
     .await;
-    let d = &get(app, s.t("gongan"), "/api/v1/webhook-deliveries").await["items"][0];
+    let d = &get_ok(app, s.t("gongan"), "/api/v1/webhook-deliveries").await["items"][0];
     assert_eq!((d["attempts"].as_i64(), d["status"].as_str()), (Some(4), Some("delivered")));
 
     // never answers: dead-lettered after four attempts, visible, then retried by hand
     dispatch_to("xiaofang").await;
     eventually("消防's delivery is dead-lettered", async || {
-        get(app, s.t("donghu"), "/api/v1/webhook-deliveries?status=failed").await["items"].as_array().unwrap().len()
+        get_ok(app, s.t("donghu"), "/api/v1/webhook-deliveries?status=failed").await["items"].as_array().unwrap().len()
             == 1
     })
     .await;
-    let failed = get(app, s.t("donghu"), "/api/v1/webhook-deliveries?status=failed").await["items"][0].clone();
+    let failed = get_ok(app, s.t("donghu"), "/api/v1/webhook-deliveries?status=failed").await["items"][0].clone();
     assert_eq!(failed["attempts"], 4);
     assert!(failed["last_error"].as_str().unwrap().contains("no answer"), "{failed}");
     problem(
@@ -425,12 +386,15 @@ async fn webhooks_are_signed_retried_and_dead_lettered(backend: Backend) {
         .await;
     assert_eq!(res.status(), 200);
     eventually("the retried delivery arrives", async || {
-        get(app, s.t("donghu"), "/api/v1/webhook-deliveries?status=delivered").await["items"].as_array().unwrap().len()
+        get_ok(app, s.t("donghu"), "/api/v1/webhook-deliveries?status=delivered").await["items"]
+            .as_array()
+            .unwrap()
+            .len()
             == 4
     })
     .await;
     // nothing was sent for the stale dispatch, and nothing twice to 城管
-    let all = get(app, s.t("donghu"), "/api/v1/webhook-deliveries").await;
+    let all = get_ok(app, s.t("donghu"), "/api/v1/webhook-deliveries").await;
     assert!(all["items"].as_array().unwrap().iter().all(|d| d["payload"]["data"]["case_id"] != stale.as_str()));
     assert_eq!(ok.bodies().len(), 2, "城管: the dispatch and the closure, once each");
     problem(app.get(Some(s.t("worker")), "/api/v1/webhook-deliveries").await, 403).await;
@@ -439,7 +403,7 @@ async fn webhooks_are_signed_retried_and_dead_lettered(backend: Backend) {
 async fn two_servers_sweep_without_doing_anything_twice(backend: Backend) {
     let Some(w) = World::with(backend, |s| s.cases.worker_interval_ms = 20).await else { return };
     let app = &w.app;
-    let s = setup(app, &w.admin).await;
+    let s = Fixture::new(app, &w.admin).await;
     let mut second = settings(&w.db);
     second.cases.worker_interval_ms = 20;
     let other = TestApp::start(second).await;
@@ -448,9 +412,11 @@ async fn two_servers_sweep_without_doing_anything_twice(backend: Backend) {
         let c = file(app, s.t("worker"), (HERE.0 + f64::from(k) * 0.00001, HERE.1)).await;
         ids.push(c["id"].as_str().unwrap().to_owned());
     }
-    advance_clock(Duration::days(10));
+    // each server keeps its own clock: both move on, so both sweep
+    app.advance_clock(Duration::days(10));
+    other.advance_clock(Duration::days(10));
     eventually("every case is marked overdue", async || {
-        get(app, s.t("office"), "/api/v1/cases?overdue=true&limit=100").await["items"]
+        get_ok(app, s.t("office"), "/api/v1/cases?overdue=true&limit=100").await["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -458,7 +424,7 @@ async fn two_servers_sweep_without_doing_anything_twice(backend: Backend) {
     })
     .await;
     eventually("all thirty are marked", async || {
-        get(app, s.t("office"), "/api/v1/cases?limit=100").await["items"]
+        get_ok(app, s.t("office"), "/api/v1/cases?limit=100").await["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -470,10 +436,10 @@ async fn two_servers_sweep_without_doing_anything_twice(backend: Backend) {
     // let both servers run a few more rounds
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     for id in &ids {
-        let events = get(&other, s.t("office"), &format!("/api/v1/cases/{id}/events")).await;
+        let events = get_ok(&other, s.t("office"), &format!("/api/v1/cases/{id}/events")).await;
         let marks = events["items"].as_array().unwrap().iter().filter(|e| e["action"] == "overdue").count();
         assert_eq!(marks, 1, "case {id} marked {marks} times");
     }
-    let notes = get(app, s.t("office"), "/api/v1/notifications?limit=100").await;
+    let notes = get_ok(app, s.t("office"), "/api/v1/notifications?limit=100").await;
     assert_eq!(notes["items"].as_array().unwrap().len(), 30, "the street is told once per case");
 }

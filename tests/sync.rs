@@ -19,65 +19,18 @@ on_both_backends!(
     photos_are_checked_stored_once_and_shown_in_scope,
 );
 
-struct Setup {
-    cells: Vec<Value>,
-    tokens: std::collections::HashMap<&'static str, String>,
-    users: std::collections::HashMap<&'static str, String>,
-}
-
-impl Setup {
-    fn t(&self, who: &str) -> &str {
-        &self.tokens[who]
-    }
-    fn cell(&self, i: usize) -> &str {
-        self.cells[i]["id"].as_str().unwrap()
-    }
-    /// A point inside cell `i`.
-    fn inside(&self, i: usize) -> (f64, f64) {
-        let ring = self.cells[i]["geometry"]["coordinates"][0].as_array().unwrap();
-        let (xs, ys): (Vec<f64>, Vec<f64>) =
-            ring.iter().map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap())).unzip();
-        let n = xs.len() as f64 - 1.0;
-        ((xs.iter().sum::<f64>() - xs[0]) / n, (ys.iter().sum::<f64>() - ys[0]) / n)
-    }
-}
-
-async fn setup(app: &TestApp, admin: &str) -> Setup {
-    let r = regions(app, admin).await;
-    let made =
-        json(app.post(Some(admin), &format!("/api/v1/communities/{}/cells/generate", r.community), &json!({})).await)
-            .await;
-    let cells = made["features"].as_array().unwrap().clone();
-    let c2 = app
-        .create(admin, "/api/v1/communities", &json!({"street_id": r.street, "code": "360102001002", "name": "公园社区", "boundary": square(115.895, 28.676, 0.003)}))
-        .await;
-    let far = json(
-        app.post(
-            Some(admin),
-            &format!("/api/v1/communities/{}/cells/generate", c2["id"].as_str().unwrap()),
-            &json!({}),
-        )
-        .await,
-    )
-    .await;
-    assert!(!far["features"].as_array().unwrap().is_empty(), "the other community has cells");
-    let people: [(&'static str, Role, Option<&str>); 7] = [
-        ("stranger", Role::GridWorker, c2["id"].as_str()),
-        ("office", Role::StreetAdmin, Some(&r.street)),
-        ("phone1", Role::GridWorker, Some(&r.community)),
-        ("phone2", Role::GridWorker, Some(&r.community)),
-        ("phone3", Role::GridWorker, Some(&r.community)),
-        ("phone4", Role::GridWorker, Some(&r.community)),
-        ("resident", Role::Resident, None),
-    ];
-    let tokens = logged_in(app, admin, &people).await;
-    let mut users = std::collections::HashMap::new();
+/// The fixture, with 公园社区 beside 孺子亭社区 in the same street (its worker `stranger`), and four
+/// phones of 孺子亭社区: each holds cells 0 and 1, phone1 also 2.
+async fn setup(app: &TestApp, admin: &str) -> Fixture {
+    let mut s = Fixture::new(app, admin).await;
+    let (c2, far) =
+        community(app, admin, &s.r.street, "360102001002", "公园社区", square(115.895, 28.676, 0.003)).await;
+    assert!(!far.is_empty(), "the other community has cells");
+    s.add(app, "stranger", Role::GridWorker, Some(&c2));
+    let community = s.r.community.clone();
     for name in ["phone1", "phone2", "phone3", "phone4"] {
-        let me = json(app.get(Some(&tokens[name]), "/api/v1/auth/me").await).await;
-        users.insert(name, me["user"]["id"].as_str().unwrap().to_owned());
+        s.add(app, name, Role::GridWorker, Some(&community));
     }
-    let s = Setup { cells, tokens, users };
-    // each phone holds cells 0 and 1; phone1 also 2
     for (name, cells) in
         [("phone1", vec![0, 1, 2]), ("phone2", vec![0, 1]), ("phone3", vec![0, 1]), ("phone4", vec![0, 1])]
     {
@@ -87,7 +40,7 @@ async fn setup(app: &TestApp, admin: &str) -> Setup {
                 .post(
                     Some(s.t("office")),
                     &format!("/api/v1/cells/{}/assignments", s.cell(i)),
-                    &json!({"user_id": s.users[name], "duty": duty}),
+                    &json!({"user_id": s.id(name), "duty": duty}),
                 )
                 .await;
             assert_eq!(res.status(), 201, "{}", json(res).await);
@@ -301,9 +254,8 @@ async fn offline_actions_are_applied_or_rejected_and_bad_records_quarantined(bac
     let Some(w) = World::new(backend).await else { return };
     let app = &w.app;
     let s = setup(app, &w.admin).await;
-    let dept = app.create(&w.admin, "/api/v1/departments", &json!({"district_id": json(app.get(Some(s.t("office")), "/api/v1/districts").await).await["items"][0]["id"], "code": "chengguan", "name": "城管局"})).await;
-    app.create_user("cg", Role::DeptStaff, Some(dept["id"].as_str().unwrap()));
-    let cg = app.login("cg", PASSWORD).await;
+    let dept = json!({"id": s.depts["chengguan"]});
+    let cg = s.t("chengguan").to_owned();
     // a case the department has handled, waiting for the grid worker to verify it on site
     let c = app.create(s.t("office"), "/api/v1/cases", &json!({"source": "hotline", "category_code": "SJ0502", "title": "占道", "lng": s.inside(0).0, "lat": s.inside(0).1})).await;
     let id = c["id"].as_str().unwrap().to_owned();
@@ -389,8 +341,7 @@ async fn scope_changes_come_as_created_and_deleted(backend: Backend) {
     let ts = first["timestamp"].as_i64().unwrap();
     assert!(ids(&first, "cases", "created").contains(a["id"].as_str().unwrap()));
     // phone2 leaves cell 1 and takes cell 3
-    let held =
-        json(app.get(Some(s.t("office")), &format!("/api/v1/users/{}/assignments", s.users["phone2"])).await).await;
+    let held = json(app.get(Some(s.t("office")), &format!("/api/v1/users/{}/assignments", s.id("phone2"))).await).await;
     let in_1 = held["items"].as_array().unwrap().iter().find(|x| x["cell_id"] == s.cell(1)).unwrap()["id"]
         .as_str()
         .unwrap()
@@ -405,7 +356,7 @@ async fn scope_changes_come_as_created_and_deleted(backend: Backend) {
         .post(
             Some(s.t("office")),
             &format!("/api/v1/cells/{}/assignments", s.cell(3)),
-            &json!({"user_id": s.users["phone2"], "duty": "part_time_worker"}),
+            &json!({"user_id": s.id("phone2"), "duty": "part_time_worker"}),
         )
         .await;
     assert_eq!(res.status(), 201);

@@ -23,6 +23,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: Pool,
+    clock: gridhub_store::time::Clock,
 }
 
 /// Opens the database named by `url`, brings its schema up to date, and adds the shipped data
@@ -56,6 +57,7 @@ impl Application {
     }
 
     fn with_pool(settings: Settings, pool: Pool, grid: Grid) -> Result<Self, String> {
+        let clock = gridhub_store::time::Clock::system();
         tls::install();
         settings.check()?;
         let policy = Arc::new(settings.case_policy()?);
@@ -92,6 +94,7 @@ impl Application {
             policy,
             metrics: Metrics::default(),
             photos: Arc::new(photos),
+            clock: clock.clone(),
         });
         workers::start(state.clone().into_inner(), webhooks);
         let server = HttpServer::new(move || {
@@ -115,7 +118,7 @@ impl Application {
         .listen(listener)
         .map_err(|e| e.to_string())?
         .run();
-        Ok(Self { port, server, pool })
+        Ok(Self { port, server, pool, clock })
     }
 
     pub fn port(&self) -> u16 {
@@ -124,6 +127,11 @@ impl Application {
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// The clock this server's store calls read (tests move it on).
+    pub fn clock(&self) -> &gridhub_store::time::Clock {
+        &self.clock
     }
 
     /// Stops the server: `handle().stop(true)` finishes the requests in flight first.

@@ -26,6 +26,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Where photos are kept (a directory under `data_dir`, through `object_store`).
     pub photos: std::sync::Arc<dyn object_store::ObjectStore>,
+    /// The clock this server's store calls read (the system's; tests move it).
+    pub clock: gridhub_store::time::Clock,
 }
 
 impl AppState {
@@ -35,10 +37,10 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> StoreResult<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, clock) = (self.pool.clone(), self.clock.clone());
         web::block(move || {
             let mut conn = gridhub_store::db::get(&pool)?;
-            f(&mut conn)
+            clock.run(|| f(&mut conn))
         })
         .await
         .map_err(ApiError::internal)?

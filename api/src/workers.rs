@@ -129,12 +129,13 @@ pub async fn sweep(state: &AppState) -> Result<(), crate::error::ApiError> {
 async fn deliver(state: &AppState, sender: &WebhookSender) -> Result<(), crate::error::ApiError> {
     // held for longer than an attempt can take, so no other worker sends them meanwhile
     let lease = chrono::Duration::from_std(sender.timeout * 2 + Duration::from_secs(30)).unwrap_or_default();
-    let due = state.db(move |conn| outbox::claim_due(conn, now(), BATCH, lease)).await?;
+    let at = state.clock.now();
+    let due = state.db(move |conn| outbox::claim_due(conn, at, BATCH, lease)).await?;
     let sends = due.iter().map(|d| async move { (d, sender.send(d).await) });
     for (d, outcome) in futures_util::future::join_all(sends).await {
         let id = d.delivery.id.clone();
         let attempt = d.delivery.attempts as u32 + 1;
-        let at = now();
+        let at = state.clock.now();
         if let Err((error, _)) = &outcome {
             tracing::warn!(delivery = %id, url = %d.url, %error, attempt, "webhook not delivered");
         }

@@ -1,25 +1,59 @@
 //! Time as the store keeps it: UTC, truncated to microseconds so that both backends give back
 //! exactly what was written; shown as RFC 3339 with a `Z`.
 
+use std::cell::RefCell;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Timelike, Utc};
 use serde::Serializer;
 
-/// How far the store's clock runs ahead of the system's, in microseconds (0 but in tests).
-static AHEAD_US: AtomicI64 = AtomicI64::new(0);
+/// The clock a server's store calls read: the system's, moved on by an offset that only tests
+/// move (to see a case turn yellow and red without waiting hours). Each server has its own, set
+/// for the store calls made on its behalf (`Clock::run`), so two servers in one process keep
+/// their own time.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    ahead_us: Arc<AtomicI64>,
+}
 
-/// The current UTC time, truncated to whole microseconds.
-pub fn now() -> NaiveDateTime {
-    let t = Utc::now().naive_utc() + chrono::Duration::microseconds(AHEAD_US.load(Ordering::Relaxed));
+thread_local! {
+    static CURRENT: RefCell<Option<Clock>> = const { RefCell::new(None) };
+}
+
+impl Clock {
+    /// The system's clock.
+    pub fn system() -> Self {
+        Self::default()
+    }
+
+    /// The current UTC time on this clock, truncated to whole microseconds.
+    pub fn now(&self) -> NaiveDateTime {
+        truncate(Utc::now().naive_utc() + chrono::Duration::microseconds(self.ahead_us.load(Ordering::Relaxed)))
+    }
+
+    /// Moves this clock on by `by` (tests).
+    pub fn advance(&self, by: chrono::Duration) {
+        self.ahead_us.fetch_add(by.num_microseconds().unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// Runs `f` with this clock as the one `now()` reads on this thread.
+    pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        let before = CURRENT.with(|c| c.replace(Some(self.clone())));
+        let out = f();
+        CURRENT.with(|c| c.replace(before));
+        out
+    }
+}
+
+fn truncate(t: NaiveDateTime) -> NaiveDateTime {
     t.with_nanosecond(t.nanosecond() / 1_000 * 1_000).expect("a truncated nanosecond is valid")
 }
 
-/// Moves the store's clock on by `by`, for every thread of this process: the way tests see a
-/// case turn yellow and red without waiting hours. The test runner (nextest) gives each test a
-/// process of its own, so one test's clock is not another's. Never called by the service.
-pub fn advance_clock(by: chrono::Duration) {
-    AHEAD_US.fetch_add(by.num_microseconds().unwrap_or(0), Ordering::Relaxed);
+/// The current UTC time, truncated to whole microseconds: on the clock of the server this store
+/// call is made for (see `Clock::run`), else the system's.
+pub fn now() -> NaiveDateTime {
+    CURRENT.with(|c| c.borrow().as_ref().map(Clock::now)).unwrap_or_else(|| truncate(Utc::now().naive_utc()))
 }
 
 pub fn rfc3339(t: &NaiveDateTime) -> String {

@@ -6,6 +6,8 @@
 //! drops it afterwards. Without the variable the PostgreSQL half of each test says loudly that
 //! it was skipped — unless `GRIDHUB_REQUIRE_POSTGRES=1`, when it fails instead (CI sets both).
 
+mod fixture;
+
 use std::path::PathBuf;
 
 use actix_web::dev::ServerHandle;
@@ -15,6 +17,7 @@ use gridhub_store::people::user::{self, NewUser};
 use gridhub_store::{Caller, Role};
 use serde_json::Value;
 
+pub use fixture::{Fixture, act, community, generate, get_ok, inside, step};
 pub use reqwest::{Response, StatusCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +47,9 @@ macro_rules! on_both_backends {
 pub const ADMIN: &str = "root";
 pub const PASSWORD: &str = "correct horse battery";
 
-/// A fresh database of one backend, removed when dropped.
+/// A fresh database of one backend, removed when dropped: a copy of a template that was migrated
+/// and seeded once (per set of migrations and shipped data), so that no test migrates from
+/// scratch.
 pub struct TestDb {
     pub backend: Backend,
     pub url: String,
@@ -53,14 +58,27 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// `None` (after saying so) when the backend is PostgreSQL and no server is configured.
+    /// A migrated database; `None` (after saying so) when the backend is PostgreSQL and no server
+    /// is configured.
     pub fn new(backend: Backend) -> Option<Self> {
+        Self::make(backend, true)
+    }
+
+    /// A database with nothing in it, not even the schema.
+    pub fn empty(backend: Backend) -> Option<Self> {
+        Self::make(backend, false)
+    }
+
+    fn make(backend: Backend, migrated: bool) -> Option<Self> {
         let dir = std::env::temp_dir().join(format!("gridhub-test-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir).expect("creating a temporary directory");
         match backend {
             Backend::Sqlite => {
-                let url = format!("sqlite://{}", dir.join("gridhub.db").display());
-                Some(Self { backend, url, dir, postgres: None })
+                let file = dir.join("gridhub.db");
+                if migrated {
+                    std::fs::copy(template::sqlite(), &file).expect("copying the template database");
+                }
+                Some(Self { backend, url: format!("sqlite://{}", file.display()), dir, postgres: None })
             }
             Backend::Postgres => {
                 let Ok(admin) = std::env::var("GRIDHUB_TEST_POSTGRES_URL") else {
@@ -73,10 +91,10 @@ impl TestDb {
                     return None;
                 };
                 let name = format!("gridhub_test_{}", uuid::Uuid::now_v7().simple());
+                let from =
+                    if migrated { format!(" TEMPLATE \"{}\"", template::postgres(&admin)) } else { String::new() };
                 let mut conn = PgConnection::establish(&admin).expect("connecting to GRIDHUB_TEST_POSTGRES_URL");
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut conn)
-                    .expect("creating a test database");
+                template::create_database(&mut conn, &format!("CREATE DATABASE \"{name}\"{from}"));
                 let url = with_database(&admin, &name);
                 Some(Self { backend, url, dir, postgres: Some((admin, name)) })
             }
@@ -91,6 +109,94 @@ impl Drop for TestDb {
             && let Ok(mut conn) = PgConnection::establish(admin)
         {
             let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn);
+        }
+    }
+}
+
+/// The migrated template of each backend, made once per set of migrations and shipped data.
+mod template {
+    use std::path::{Path, PathBuf};
+
+    use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+    use sha2::{Digest, Sha256};
+
+    /// A name for what the template holds: a hash of the migrations and the shipped data.
+    fn key() -> String {
+        fn walk(dir: &Path, hasher: &mut Sha256) {
+            let mut entries: Vec<_> =
+                std::fs::read_dir(dir).expect("a directory").flatten().map(|e| e.path()).collect();
+            entries.sort();
+            for path in entries {
+                if path.is_dir() {
+                    walk(&path, hasher);
+                } else {
+                    hasher.update(path.file_name().unwrap().as_encoded_bytes());
+                    hasher.update(std::fs::read(&path).expect("a file"));
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut hasher = Sha256::new();
+        walk(&root.join("migrations"), &mut hasher);
+        walk(&root.join("store/data"), &mut hasher);
+        format!("{:x}", hasher.finalize())[..16].to_owned()
+    }
+
+    fn migrate(url: &str) {
+        let pool = gridhub::startup::open_database(url, 1).expect("migrating the template database");
+        drop(pool);
+    }
+
+    /// The SQLite template's file (made here if this is the first test to need it).
+    pub fn sqlite() -> PathBuf {
+        let path = std::env::temp_dir().join(format!("gridhub-template-{}.db", key()));
+        if !path.exists() {
+            let building = std::env::temp_dir().join(format!("gridhub-template-{}.db", uuid::Uuid::now_v7().simple()));
+            migrate(&format!("sqlite://{}", building.display()));
+            // one file, no write-ahead log beside it, so that a copy is whole
+            let mut conn = SqliteConnection::establish(&building.display().to_string()).expect("the template");
+            diesel::sql_query("PRAGMA journal_mode = DELETE").execute(&mut conn).expect("leaving WAL");
+            drop(conn);
+            // another test may have made it meanwhile: the same contents either way
+            std::fs::rename(&building, &path).expect("placing the template");
+        }
+        path
+    }
+
+    /// The PostgreSQL template's name (made here, under a lock, if no test made it yet).
+    pub fn postgres(admin: &str) -> String {
+        let name = format!("gridhub_template_{}", key());
+        let mut conn = PgConnection::establish(admin).expect("connecting to GRIDHUB_TEST_POSTGRES_URL");
+        diesel::sql_query("SELECT pg_advisory_lock(7411099)").execute(&mut conn).expect("the template lock");
+        #[derive(diesel::QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let found: Found = diesel::sql_query(format!("SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"))
+            .get_result(&mut conn)
+            .expect("looking for the template");
+        if found.n == 0 {
+            let building = format!("gridhub_building_{}", uuid::Uuid::now_v7().simple());
+            create_database(&mut conn, &format!("CREATE DATABASE \"{building}\""));
+            migrate(&super::with_database(admin, &building));
+            create_database(&mut conn, &format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""));
+        }
+        diesel::sql_query("SELECT pg_advisory_unlock(7411099)").execute(&mut conn).expect("the template lock");
+        name
+    }
+
+    /// Runs a statement that needs the template to itself, retrying while a closing connection
+    /// still holds it.
+    pub fn create_database(conn: &mut PgConnection, sql: &str) {
+        for attempt in 0..50 {
+            match diesel::sql_query(sql).execute(conn) {
+                Ok(_) => return,
+                Err(e) if attempt < 49 && e.to_string().contains("being accessed by other users") => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => panic!("{sql}: {e}"),
+            }
         }
     }
 }
@@ -127,6 +233,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub settings: Settings,
     pool: Option<gridhub_store::Pool>,
+    clock: gridhub_store::time::Clock,
     handle: ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -166,7 +273,7 @@ impl TestApp {
             actix_web::rt::System::new().block_on(async move {
                 match Application::build(config).await {
                     Ok(app) => {
-                        let _ = tx.send(Ok((app.port(), app.pool().clone(), app.handle())));
+                        let _ = tx.send(Ok((app.port(), app.pool().clone(), app.clock().clone(), app.handle())));
                         let _ = app.run_until_stopped().await;
                     }
                     Err(e) => {
@@ -175,12 +282,12 @@ impl TestApp {
                 }
             })
         });
-        let (port, pool, handle) = match rx.await.expect("the server thread answers") {
+        let (port, pool, clock, handle) = match rx.await.expect("the server thread answers") {
             Ok(started) => started,
             Err(e) => panic!("the server does not start: {e}"),
         };
         let base = format!("http://127.0.0.1:{port}");
-        Self { base, client: reqwest::Client::new(), settings, pool: Some(pool), handle, thread: Some(thread) }
+        Self { base, client: reqwest::Client::new(), settings, pool: Some(pool), clock, handle, thread: Some(thread) }
     }
 
     /// Stops the server, finishing requests in flight (dropping it does the same).
@@ -194,23 +301,43 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    /// Runs store code on one of the server's connections (set-up the API cannot do yet).
+    /// Runs store code on one of the server's connections, on the server's clock (set-up the API
+    /// cannot do yet).
     pub fn store<T>(&self, f: impl FnOnce(&mut gridhub_store::DbConn) -> T) -> T {
-        f(&mut gridhub_store::db::get(self.pool()).expect("a connection"))
+        let mut conn = gridhub_store::db::get(self.pool()).expect("a connection");
+        self.clock.run(|| f(&mut conn))
     }
 
-    /// Makes a user directly in the store, as `gridhub user create` does.
+    /// Moves this server's clock on: how a test sees a case turn yellow and red without waiting.
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    /// The time on this server's clock.
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        self.clock.now()
+    }
+
+    /// Makes a user directly in the store, as `gridhub user create` does (with `PASSWORD`).
     pub fn create_user(&self, username: &str, role: Role, scope_id: Option<&str>) -> String {
+        static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let mut conn = gridhub_store::db::get(self.pool()).expect("a connection");
         let new = NewUser {
             username: username.into(),
-            password_hash: Some(gridhub::auth::hash_password(PASSWORD)),
+            password_hash: Some(HASH.get_or_init(|| gridhub::auth::hash_password(PASSWORD)).clone()),
             display_name: username.into(),
             phone: None,
             role,
             scope_id: scope_id.map(Into::into),
         };
         user::create(&mut conn, &Caller::system(), new).expect("creating a test user").id
+    }
+
+    /// An access token for a user, made as the server makes them (without the password work of
+    /// a login: for tests that are not about logging in).
+    pub fn token(&self, user_id: &str, role: Role, scope: Option<&str>) -> String {
+        let tokens = gridhub::auth::TokenService::new(&self.settings).expect("the test settings sign tokens");
+        tokens.issue_access(user_id, role.as_str(), scope, 0).expect("a token")
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
@@ -415,36 +542,4 @@ pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 /// An RFC 3339 time from an answer, as the store keeps it (UTC).
 pub fn utc(text: &str) -> chrono::NaiveDateTime {
     chrono::DateTime::parse_from_rfc3339(text).expect("an RFC 3339 time").naive_utc()
-}
-
-/// Makes each (username, role, scope) account and logs it in; the tokens by username, with
-/// the system admin's as `admin`.
-pub async fn logged_in(
-    app: &TestApp,
-    admin: &str,
-    people: &[(&'static str, Role, Option<&str>)],
-) -> std::collections::HashMap<&'static str, String> {
-    let mut tokens = std::collections::HashMap::new();
-    for (name, role, scope) in people {
-        app.create_user(name, *role, *scope);
-        tokens.insert(*name, app.login(name, PASSWORD).await);
-    }
-    tokens.insert("admin", admin.to_owned());
-    tokens
-}
-
-/// Makes the departments (code, name) of `district`; their ids by code.
-pub async fn departments(
-    app: &TestApp,
-    admin: &str,
-    district: &str,
-    list: &[(&'static str, &str)],
-) -> std::collections::HashMap<&'static str, String> {
-    let mut ids = std::collections::HashMap::new();
-    for (code, name) in list {
-        let body = serde_json::json!({"district_id": district, "code": code, "name": name});
-        let d = app.create(admin, "/api/v1/departments", &body).await;
-        ids.insert(*code, d["id"].as_str().expect("an id").to_owned());
-    }
-    ids
 }

@@ -45,7 +45,7 @@ async fn start_session(state: &AppState, user: &User) -> ApiResult<TokenPair> {
 }
 
 fn refresh_expiry(state: &AppState) -> chrono::NaiveDateTime {
-    gridhub_store::now() + chrono::Duration::seconds(state.tokens.refresh_ttl_secs as i64)
+    state.clock.now() + chrono::Duration::seconds(state.tokens.refresh_ttl_secs as i64)
 }
 
 fn pair(state: &AppState, user: &User, refresh_token: String) -> ApiResult<TokenPair> {
