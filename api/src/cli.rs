@@ -255,12 +255,7 @@ fn refused(file: &std::path::Path, problems: &[gridhub_store::FieldProblem]) -> 
 }
 
 fn explain(e: StoreError) -> String {
-    match e {
-        StoreError::Invalid(problems) => {
-            problems.iter().map(|p| format!("{}: {}", p.field, p.detail)).collect::<Vec<_>>().join("; ")
-        }
-        other => other.to_string(),
-    }
+    e.to_string()
 }
 
 fn open(settings: &Settings) -> Result<Pool, String> {

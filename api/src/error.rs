@@ -21,6 +21,9 @@ pub struct ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The most field problems one answer names (the rest are counted in `errors_total`).
+pub const MAX_ERRORS: usize = 100;
+
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Self {
         Self { status, kind, detail: detail.into(), errors: Vec::new(), retry_after: None, extra: Default::default() }
@@ -38,9 +41,25 @@ impl ApiError {
         e
     }
 
+    /// 422 naming each bad field — the first `MAX_ERRORS` of them, with how many there were in
+    /// `errors_total`, so that no answer grows with its input beyond a small bound.
     pub fn validation(errors: Vec<FieldProblem>) -> Self {
-        let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.detail)).collect::<Vec<_>>().join("; ");
-        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail) }
+        let total = errors.len();
+        Self::validation_of(errors, total)
+    }
+
+    /// 422 for the first of `total` problems.
+    pub fn validation_of(mut errors: Vec<FieldProblem>, total: usize) -> Self {
+        errors.truncate(MAX_ERRORS);
+        let mut detail = FieldProblem::join(&errors);
+        if total > MAX_ERRORS {
+            detail.push_str(&format!("; and {} more", total - MAX_ERRORS));
+        }
+        let mut e = Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail) };
+        if total > MAX_ERRORS {
+            e.extra.insert("errors_total".into(), json!(total));
+        }
+        e
     }
 
     pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
@@ -102,6 +121,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound { entity, id } => Self::not_found(format!("no {entity} has the id {id}")),
             StoreError::Invalid(errors) => Self::validation(errors),
+            StoreError::InvalidMany { first, total } => Self::validation_of(first, total),
             StoreError::Conflict { field, detail } => Self {
                 errors: vec![FieldProblem::new(field, detail.clone())],
                 ..Self::new(StatusCode::CONFLICT, "conflict", detail)

@@ -12,14 +12,22 @@ impl FieldProblem {
     pub fn new(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Self { field: field.into(), detail: detail.into() }
     }
+
+    /// Problems in one line, each named by its field: `title: is required; lng: …`.
+    pub fn join(problems: &[FieldProblem]) -> String {
+        problems.iter().map(|p| format!("{}: {}", p.field, p.detail)).collect::<Vec<_>>().join("; ")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
-    #[error("invalid input")]
+    #[error("{}", FieldProblem::join(.0))]
     Invalid(Vec<FieldProblem>),
+    /// An input with more problems than are worth naming: the first of them, and how many.
+    #[error("{}; and {} more", FieldProblem::join(first), total - first.len())]
+    InvalidMany { first: Vec<FieldProblem>, total: usize },
     #[error("{detail}")]
     Conflict { field: &'static str, detail: String },
     #[error("{entity} {id} has changed: it is at version {current}")]
@@ -40,6 +48,21 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the input was refused (its sender can learn why and do otherwise: invalid, not
+    /// allowed, not found, in conflict, stale) rather than the server failing.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::Invalid(_)
+                | Self::InvalidMany { .. }
+                | Self::Forbidden(_)
+                | Self::NotFound { .. }
+                | Self::Conflict { .. }
+                | Self::NotAllowedNow { .. }
+                | Self::VersionMismatch { .. }
+        )
+    }
+
     pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldProblem::new(field, detail)])
     }

@@ -58,13 +58,22 @@ pub fn control_char_path(value: &Value) -> Option<String> {
 /// What a control character earns: one words for every field.
 pub const CONTROL_CHARACTER: &str = "contains a control character (such as NUL); only tab and line breaks are taken";
 
-/// Collects every problem with an input before answering, so one refusal names them all.
+/// The most problems a check keeps; beyond them it only counts, so that a hostile input of a
+/// million bad parts costs a counter, not a million messages.
+pub const KEEP: usize = 100;
+
+/// Collects the problems with an input before answering, so one refusal names them all (the
+/// first `KEEP` of them, and how many there were).
 #[derive(Debug, Default)]
-pub struct Check(pub Vec<FieldProblem>);
+pub struct Check(pub Vec<FieldProblem>, usize);
 
 impl Check {
     pub fn push(&mut self, field: impl Into<String>, detail: impl Into<String>) {
-        self.0.push(FieldProblem::new(field, detail));
+        if self.0.len() < KEEP {
+            self.0.push(FieldProblem::new(field, detail));
+        } else {
+            self.1 += 1;
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -169,7 +178,11 @@ impl Check {
     }
 
     pub fn done(self) -> StoreResult<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(StoreError::Invalid(self.0)) }
+        match (self.0.is_empty(), self.1) {
+            (true, _) => Ok(()),
+            (false, 0) => Err(StoreError::Invalid(self.0)),
+            (false, more) => Err(StoreError::InvalidMany { total: self.0.len() + more, first: self.0 }),
+        }
     }
 }
 

@@ -125,15 +125,8 @@ pub fn push(
             |conn: &mut DbConn, table: &str, id: &str, raw: Value, result: StoreResult<()>| -> StoreResult<()> {
                 match result {
                     Ok(()) => Ok(()),
-                    Err(
-                        e @ (StoreError::Invalid(_)
-                        | StoreError::Forbidden(_)
-                        | StoreError::NotFound { .. }
-                        | StoreError::Conflict { .. }
-                        | StoreError::NotAllowedNow { .. }
-                        | StoreError::VersionMismatch { .. }),
-                    ) => {
-                        quarantine::keep(conn, caller, table, id, &raw, &reason(&e))?;
+                    Err(e) if e.is_refusal() => {
+                        quarantine::keep(conn, caller, table, id, &raw, &e.to_string())?;
                         out.rejected.entry(table.to_owned()).or_default().push(id.to_owned());
                         Ok(())
                     }
@@ -165,15 +158,6 @@ pub fn push(
         }
         Ok(out)
     })
-}
-
-fn reason(e: &StoreError) -> String {
-    match e {
-        StoreError::Invalid(problems) => {
-            problems.iter().map(|p| format!("{}: {}", p.field, p.detail)).collect::<Vec<_>>().join("; ")
-        }
-        other => other.to_string(),
-    }
 }
 
 /// The pushed records the server changed after `since`.

@@ -66,18 +66,8 @@ pub fn act(conn: &mut DbConn, caller: &Caller, e: &PhoneEvent, policy: &Policy) 
                 };
                 match transition(conn, caller, &case.id, act, policy) {
                     Ok(_) => return Ok(Outcome::Applied),
-                    Err(
-                        err @ (StoreError::Forbidden(_)
-                        | StoreError::NotAllowedNow { .. }
-                        | StoreError::Invalid(_)
-                        | StoreError::Conflict { .. }
-                        | StoreError::VersionMismatch { .. }),
-                    ) => match err {
-                        StoreError::Invalid(problems) => {
-                            problems.iter().map(|p| format!("{}: {}", p.field, p.detail)).collect::<Vec<_>>().join("; ")
-                        }
-                        other => other.to_string(),
-                    },
+                    // not found here means the case went out of reach meanwhile: the push decides
+                    Err(e) if e.is_refusal() && !matches!(e, StoreError::NotFound { .. }) => e.to_string(),
                     Err(other) => return Err(other),
                 }
             }
