@@ -81,6 +81,31 @@ fn the_spec_names_exactly_the_routes_the_server_has() {
     }
 }
 
+/// A YAML value as JSON, for comparing with what the server says.
+fn to_json(y: &Yaml) -> serde_json::Value {
+    match y {
+        Yaml::Hash(h) => serde_json::Value::Object(
+            h.iter().map(|(k, v)| (k.as_str().unwrap_or_default().to_owned(), to_json(v))).collect(),
+        ),
+        Yaml::Array(a) => serde_json::Value::Array(a.iter().map(to_json).collect()),
+        Yaml::String(s) => serde_json::json!(s),
+        Yaml::Integer(i) => serde_json::json!(i),
+        Yaml::Boolean(b) => serde_json::json!(b),
+        _ => serde_json::Value::Null,
+    }
+}
+
+#[test]
+fn the_spec_shows_the_phone_schema_the_server_speaks() {
+    let doc = spec();
+    let version = gridhub_sync::schema::VERSION;
+    assert_eq!(
+        to_json(&doc["x-phone-schema"]),
+        gridhub_sync::schema::describe(version),
+        "openapi.yaml's x-phone-schema differs from the phone schema (sync/src/schema.rs)"
+    );
+}
+
 #[tokio::test]
 async fn every_route_that_needs_a_login_refuses_a_request_without_one() {
     let db = TestDb::new(Backend::Sqlite).unwrap();

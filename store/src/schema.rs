@@ -235,6 +235,7 @@ diesel::table! {
         updated_at -> Timestamp,
         overdue_at -> Nullable<Timestamp>,
         sync_ms -> BigInt,
+        created_ms -> BigInt,
     }
 }
 
@@ -265,6 +266,7 @@ diesel::table! {
         sync_ms -> BigInt,
         result -> Nullable<Text>,
         reason -> Nullable<Text>,
+        occurred_at -> Timestamp,
     }
 }
 
@@ -330,6 +332,7 @@ diesel::table! {
         deadline_at -> Timestamp,
         status -> Text,
         created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -380,6 +383,7 @@ diesel::table! {
         size -> BigInt,
         created_ms -> BigInt,
         sync_ms -> BigInt,
+        event_id -> Nullable<Text>,
     }
 }
 
@@ -389,6 +393,7 @@ diesel::table! {
         mime -> Text,
         size -> BigInt,
         created_at -> Timestamp,
+        uploaded_by -> Nullable<Text>,
     }
 }
 
@@ -420,6 +425,7 @@ diesel::joinable!(whistle_departments -> whistles (whistle_id));
 diesel::joinable!(whistle_departments -> departments (department_id));
 diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(case_reporters -> cases (case_id));
+diesel::joinable!(attachments -> cases (case_id));
 diesel::joinable!(assignments -> cells (cell_id));
 diesel::joinable!(assignments -> users (user_id));
 diesel::joinable!(cells -> communities (community_id));

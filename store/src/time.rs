@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Timelike, Utc};
 use serde::Serializer;
@@ -15,6 +15,9 @@ use serde::Serializer;
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
     ahead_us: Arc<AtomicI64>,
+    /// Tests only: how long a tick of the sync clock pauses after reading the clock and after
+    /// writing its stamp, to open the window a missing lock would let another writer into.
+    pause_ms: Arc<AtomicU64>,
 }
 
 thread_local! {
@@ -37,6 +40,12 @@ impl Clock {
         self.ahead_us.fetch_add(by.num_microseconds().unwrap_or(0), Ordering::Relaxed);
     }
 
+    /// Tests only: makes every tick of the sync clock on this clock's server pause `ms` after
+    /// reading the clock and again after writing its stamp (see `db::clock`).
+    pub fn pause_ticks(&self, ms: u64) {
+        self.pause_ms.store(ms, Ordering::Relaxed);
+    }
+
     /// Runs `f` with this clock as the one `now()` reads on this thread.
     pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
         let before = CURRENT.with(|c| c.replace(Some(self.clone())));
@@ -48,6 +57,14 @@ impl Clock {
 
 fn truncate(t: NaiveDateTime) -> NaiveDateTime {
     t.with_nanosecond(t.nanosecond() / 1_000 * 1_000).expect("a truncated nanosecond is valid")
+}
+
+/// The pause a tick of the sync clock takes on this thread's clock (tests only; none otherwise).
+pub(crate) fn tick_pause() {
+    let ms = CURRENT.with(|c| c.borrow().as_ref().map_or(0, |c| c.pause_ms.load(Ordering::Relaxed)));
+    if ms > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 /// The current UTC time, truncated to whole microseconds: on the clock of the server this store

@@ -1,7 +1,8 @@
 //! Photos over HTTP, content-addressed: `PUT /api/v1/attachments/{sha256}` with the raw bytes
 //! (the hash is checked, the type sniffed from the bytes and matched against `Content-Type`,
 //! the size limited); the same upload twice changes nothing; a photo may come before or after
-//! the record that names it. `GET` returns it to whoever may see a case it belongs to.
+//! the record that names it. `GET` returns it to whoever may see a case it belongs to, and to
+//! its uploader before any record names it.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -41,7 +42,7 @@ fn object(sha: &str) -> Path {
 pub async fn put(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Authenticated(_caller): Authenticated,
+    Authenticated(caller): Authenticated,
     path: Id,
     RawBody(bytes): RawBody,
 ) -> ApiResult<HttpResponse> {
@@ -79,7 +80,7 @@ pub async fn put(
         .await
         .map_err(|e| ApiError::internal(format!("storing a photo: {e}")))?;
     let key = sha.clone();
-    let new = state.db(move |conn| attachment::record_blob(conn, &key, mime, size)).await?;
+    let new = state.db(move |conn| attachment::record_blob(conn, &key, mime, size, &caller.user_id)).await?;
     let status = if new { StatusCode::CREATED } else { StatusCode::OK };
     Ok(HttpResponse::build(status).json(serde_json::json!({"sha256": sha, "mime": mime, "size": size, "stored": new})))
 }

@@ -135,6 +135,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/whistles/{id}", whistles::get),
         ep(M::POST, "/api/v1/whistles/{id}/report-in", whistles::report_in),
         ep(M::GET, "/api/v1/sync/quarantine", sync::quarantine),
+        ep(M::GET, "/api/v1/sync/schema", sync::phone_schema),
         ep(M::GET, "/api/v1/sync", sync::pull),
         ep(M::POST, "/api/v1/sync", sync::push).body(Body::Sync),
         ep(M::PUT, "/api/v1/attachments/{sha256}", attachments::put).body(Body::Photo),

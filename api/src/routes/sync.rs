@@ -1,14 +1,19 @@
 //! The phones' sync over HTTP, exactly as WatermelonDB's `synchronize()` calls it:
-//! `GET /api/v1/sync?last_pulled_at=&schema_version=&migration=` pulls,
-//! `POST /api/v1/sync?last_pulled_at=` pushes (the stock client sends `text/plain`; any type is
-//! read as JSON). A malformed body answers 400 and applies nothing; a conflict 409 naming the
-//! records; records that can never be accepted come back in `experimentalRejectedIds`.
+//! `GET /api/v1/sync?last_pulled_at=&schema_version=&migration=` pulls — streamed, a chunk at a
+//! time as the database is read — and `POST /api/v1/sync?last_pulled_at=` pushes (the stock client
+//! sends `text/plain`; any type is read as JSON). A malformed body answers 400 and applies
+//! nothing; a conflict 409 naming the records; records that can never be accepted come back in
+//! `experimentalRejectedIds`. `GET /api/v1/sync/schema` gives the phone schema an app builds its
+//! database from.
+
+use std::io::{self, Write};
 
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use gridhub_store::FieldProblem;
-use gridhub_sync::push::{PushError, PushSettings};
-use gridhub_sync::{Migration, PullRequest};
+use gridhub_store::phones::push::{self, PushError, PushSettings};
+use gridhub_sync::{Migration, PullError, PullRequest, schema};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -18,6 +23,7 @@ use crate::input::{PageQuery, Query, RawBody, page_json};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SyncQuery {
     last_pulled_at: Option<String>,
     schema_version: Option<String>,
@@ -34,20 +40,50 @@ fn millis(text: Option<&str>) -> ApiResult<Option<i64>> {
     }
 }
 
-pub async fn pull(
-    state: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
-    query: Query<SyncQuery>,
-) -> ApiResult<HttpResponse> {
-    let last_pulled_at = millis(query.last_pulled_at.as_deref())?;
-    let schema_version = match query.schema_version.as_deref() {
-        None | Some("null") => gridhub_sync::schema::VERSION,
+fn schema_version(text: Option<&str>) -> ApiResult<i64> {
+    match text {
+        None | Some("null") => Ok(schema::VERSION),
         Some(v) => v
             .parse::<i64>()
             .ok()
             .filter(|v| *v >= 1)
-            .ok_or_else(|| ApiError::bad_field("schema_version", "must be a schema version (1 or more)"))?,
-    };
+            .ok_or_else(|| ApiError::bad_field("schema_version", "must be a schema version (1 or more)")),
+    }
+}
+
+/// Sends what a pull writes to the response a chunk at a time, waiting while the client is slow.
+struct Chunks {
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, io::Error>>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl Write for Chunks {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client left"))
+    }
+}
+
+pub async fn pull(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    Query(query): Query<SyncQuery>,
+) -> ApiResult<HttpResponse> {
+    let last_pulled_at = millis(query.last_pulled_at.as_deref())?;
+    let schema_version = schema_version(query.schema_version.as_deref())?;
     let migration = match query.migration.as_deref() {
         None | Some("null") | Some("") => None,
         Some(text) => Some(
@@ -55,21 +91,40 @@ pub async fn pull(
                 .map_err(|e| ApiError::bad_field("migration", format!("must be WatermelonDB's migration JSON: {e}")))?,
         ),
     };
-    let req = PullRequest { last_pulled_at, schema_version, migration };
-    let policy = state.policy.clone();
-    let answer = state.db(move |conn| gridhub_sync::pull(conn, &caller, &req, &policy)).await?;
-    Ok(HttpResponse::Ok().json(answer))
+    let request = PullRequest { last_pulled_at, schema_version, migration };
+    // the holding first: a refusal is an answer of its own, before the stream starts
+    let prepared = state.db(move |conn| gridhub_sync::pull::prepare(conn, &caller, request)).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let (pool, clock, policy) = (state.pool.clone(), state.clock.clone(), state.policy.clone());
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut out = Chunks { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
+        let written = gridhub_store::db::get(&pool)
+            .map_err(PullError::Store)
+            .and_then(|mut conn| clock.run(|| gridhub_sync::pull::write(&mut conn, &prepared, &policy, &mut out)))
+            .and_then(|()| out.flush().map_err(PullError::Io));
+        match written {
+            Ok(()) | Err(PullError::Io(_)) => {}
+            Err(PullError::Store(e)) => {
+                // the answer has begun: cutting it off is how the phone learns it failed (it retries)
+                tracing::error!(error = %e, "a pull failed part-way");
+                let _ = tx.blocking_send(Err(io::Error::other(e.to_string())));
+            }
+        }
+    });
+    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    Ok(HttpResponse::Ok().content_type("application/json").streaming(body))
 }
 
 pub async fn push(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: Query<SyncQuery>,
+    Query(query): Query<SyncQuery>,
     RawBody(body): RawBody,
 ) -> ApiResult<HttpResponse> {
     let last_pulled_at = millis(query.last_pulled_at.as_deref())?
         .ok_or_else(|| ApiError::bad_field("last_pulled_at", "is required: pull before pushing"))?;
-    let changes = gridhub_sync::push::parse(&body).map_err(|why| {
+    gridhub_store::phones::may_sync(&caller)?;
+    let changes = gridhub_sync::push::parse(&body, last_pulled_at, schema::VERSION).map_err(|why| {
         ApiError::bad_request(format!("the body is not a push ({{table: {{created, updated, deleted}}}}): {why}"))
     })?;
     let policy = state.policy.clone();
@@ -78,12 +133,12 @@ pub async fn push(
     let outcome = state
         .db(move |conn| {
             let settings = PushSettings { policy: &policy, index: &index, max_photo_bytes };
-            Ok(gridhub_sync::push(conn, &caller, last_pulled_at, changes, &settings))
+            Ok(push::apply(conn, &caller, changes, &settings))
         })
         .await?;
     match outcome {
-        Ok(o) if o.rejected.is_empty() => Ok(HttpResponse::Ok().json(json!({}))),
-        Ok(o) => Ok(HttpResponse::Ok().json(json!({"experimentalRejectedIds": o.rejected}))),
+        Ok(rejected) if rejected.is_empty() => Ok(HttpResponse::Ok().json(json!({}))),
+        Ok(rejected) => Ok(HttpResponse::Ok().json(json!({"experimentalRejectedIds": rejected}))),
         Err(PushError::Conflict(records)) => {
             let errors: Vec<FieldProblem> = records
                 .iter()
@@ -93,12 +148,10 @@ pub async fn push(
                     })
                 })
                 .collect();
-            let mut e = ApiError::new(
-                StatusCode::CONFLICT,
-                "sync-conflict",
-                "records changed on the server since your last pull; pull, then push again",
-            );
-            e.errors = errors;
+            let mut e = ApiError::validation(errors);
+            e.status = StatusCode::CONFLICT;
+            e.kind = "sync-conflict";
+            e.detail = "records changed on the server since your last pull; pull, then push again".into();
             e.extra.insert("conflicts".into(), json!(records));
             Err(e)
         }
@@ -106,11 +159,29 @@ pub async fn push(
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaQuery {
+    version: Option<String>,
+}
+
+/// `GET /api/v1/sync/schema?version=`: the phone schema (the newest when no version is asked).
+pub async fn phone_schema(_: Authenticated, Query(query): Query<SchemaQuery>) -> ApiResult<HttpResponse> {
+    let version = schema_version(query.version.as_deref())?;
+    if version > schema::VERSION {
+        return Err(ApiError::bad_field(
+            "version",
+            format!("this server speaks schema versions 1 to {}", schema::VERSION),
+        ));
+    }
+    Ok(HttpResponse::Ok().json(schema::describe(version)))
+}
+
 /// `GET /api/v1/sync/quarantine`: pushed records that can never be accepted, with why.
 pub async fn quarantine(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
-    query: Query<PageQuery>,
+    Query(query): Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = query.page()?;
     let rows = state.db(move |conn| gridhub_store::phones::quarantine::list(conn, &caller, &page)).await?;

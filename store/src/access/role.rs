@@ -72,6 +72,20 @@ impl Role {
         }
     }
 
+    /// What people call the role (中文).
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "系统管理员",
+            Role::DistrictAdmin => "区网格中心",
+            Role::StreetAdmin => "街道办",
+            Role::CommunityAdmin => "社区",
+            Role::GridWorker => "网格员",
+            Role::Volunteer => "志愿者",
+            Role::DeptStaff => "职能部门",
+            Role::Resident => "居民",
+        }
+    }
+
     pub fn is_admin(self) -> bool {
         self.admin_rank().is_some()
     }

@@ -6,9 +6,10 @@
 use serde_json::json;
 
 use super::category;
+use super::event::{self, NewEvent};
 use super::intake::{ADDRESS_MAX, DESCRIPTION_MAX, TITLE_MAX};
 use super::read::detail;
-use super::{Case, CaseView, Policy, Priority, Status, event, find_case, save};
+use super::{Case, CaseView, Policy, Priority, Status, find_case, save};
 use crate::access::{Caller, Role, audit};
 use crate::clocks::calendar;
 use crate::db::DbConn;
@@ -61,6 +62,19 @@ impl PatchDraft {
     }
 }
 
+/// Whether the caller is of those who correct a report: the street office and the community of
+/// its area, or its reporter while it waits to be filed.
+fn corrector(caller: &Caller, case: &Case) -> bool {
+    let office =
+        (caller.role.is_office() || caller.role == Role::CommunityAdmin) && caller.reach().covers(&case.place());
+    office || (case.reporter_id == caller.user_id && case.status == Status::Reported)
+}
+
+/// Whether the caller may correct what the report says now (it must still be open).
+pub fn may_correct(caller: &Caller, case: &Case) -> bool {
+    corrector(caller, case) && Status::OPEN.contains(&case.status)
+}
+
 /// Corrects what a report says (see the module). Sending the same words again changes nothing.
 pub fn update(
     conn: &mut DbConn,
@@ -73,10 +87,7 @@ pub fn update(
     crate::db::write(conn, |conn| {
         let old = find_case(conn, caller, id)?;
         let state = old.status;
-        let office =
-            (caller.role.is_office() || caller.role == Role::CommunityAdmin) && caller.reach().covers(&old.place());
-        let reporter = old.reporter_id == caller.user_id && state == Status::Reported;
-        if !office && !reporter {
+        if !corrector(caller, &old) {
             return Err(StoreError::Forbidden(
                 "only the street office or community, or the reporter before it is filed, may correct a case".into(),
             ));
@@ -120,7 +131,7 @@ pub fn update(
             ("priority", json!(old.priority), json!(new.priority)),
             ("category_code", json!(old.category_code), json!(new.category_code)),
         ]);
-        event::record(conn, caller, id, "correct", Some(state), state, None, &[], None, json!({"changes": changes}))?;
+        event::record(conn, caller, NewEvent::on(id, "correct", state).data(json!({"changes": changes})))?;
         detail(conn, caller, new, &cal, policy)
     })
 }

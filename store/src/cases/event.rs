@@ -1,5 +1,6 @@
-//! The timeline of a case: every transition with who did it (and in which role), when, why, with
-//! what evidence, and — for a dispatch — how the department was chosen.
+//! The timeline of a case: every step with who took it (and in which role), when it happened
+//! (`occurred_at`: a phone's own time for what was done offline) and when the server recorded it
+//! (`at`), why, with what evidence, and — for a dispatch — how the department was chosen.
 
 use std::collections::HashMap;
 
@@ -9,9 +10,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Status;
+use super::photo::{self, Photo};
 use crate::access::Caller;
-use crate::db::DbConn;
-use crate::db::clock;
+use crate::db::{DbConn, clock};
 use crate::error::StoreResult;
 use crate::schema::{case_events, users};
 use crate::time::now;
@@ -22,8 +23,8 @@ pub struct Event {
     pub id: String,
     pub case_id: String,
     pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
     pub actor_id: Option<String>,
     pub actor_role: String,
     pub note: Option<String>,
@@ -33,6 +34,7 @@ pub struct Event {
     pub lat: Option<f64>,
     #[serde(serialize_with = "crate::time::json_text")]
     pub data: String,
+    /// When the server recorded it.
     #[serde(serialize_with = "crate::time::serialize")]
     pub at: NaiveDateTime,
     #[serde(skip)]
@@ -40,59 +42,116 @@ pub struct Event {
     /// For an event made on a phone: `applied`, or `rejected` with a `reason`.
     pub result: Option<String>,
     pub reason: Option<String>,
+    /// When it happened: the phone's time for what was done offline, else when it was recorded.
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub occurred_at: NaiveDateTime,
 }
 
-/// Writes one event; call it in the transaction of the change it records.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn record(
-    conn: &mut DbConn,
-    actor: &Caller,
-    case_id: &str,
-    action: &str,
-    from: Option<Status>,
-    to: Status,
-    note: Option<&str>,
-    attachments: &[String],
-    at_point: Option<(f64, f64)>,
-    data: Value,
-) -> StoreResult<Event> {
-    let e = Event {
-        id: uuid::Uuid::now_v7().to_string(),
-        case_id: case_id.to_owned(),
-        action: action.to_owned(),
-        from_status: from.map(|s| s.as_str().to_owned()),
-        to_status: to.as_str().to_owned(),
-        actor_id: actor.actor_id().map(str::to_owned),
-        // the service itself (the overdue sweep, the command line) acts as `system`
-        actor_role: if actor.actor_id().is_some() { actor.role.as_str() } else { "system" }.to_owned(),
-        note: note.map(str::to_owned),
-        attachments: json!(attachments).to_string(),
-        lng: at_point.map(|p| p.0),
-        lat: at_point.map(|p| p.1),
-        data: data.to_string(),
-        at: now(),
-        sync_ms: clock::tick(conn)?,
-        result: None,
-        reason: None,
-    };
-    diesel::insert_into(case_events::table).values(&e).execute(conn)?;
+/// An event to record: what happened to which case, and what it comes with.
+#[derive(Debug, Clone)]
+pub(crate) struct NewEvent<'a> {
+    pub case_id: &'a str,
+    pub action: &'a str,
+    pub from: Option<Status>,
+    pub to: Status,
+    pub note: Option<&'a str>,
+    pub attachments: &'a [String],
+    /// Where the actor stood (WGS-84).
+    pub at_point: Option<(f64, f64)>,
+    pub data: Value,
+    /// When it happened, when not now (an offline action).
+    pub occurred_at: Option<NaiveDateTime>,
+    /// The id a phone made for it.
+    pub id: Option<&'a str>,
+}
+
+impl<'a> NewEvent<'a> {
+    /// An event that leaves the case in `state`.
+    pub fn new(case_id: &'a str, action: &'a str, from: Option<Status>, to: Status) -> Self {
+        Self {
+            case_id,
+            action,
+            from,
+            to,
+            note: None,
+            attachments: &[],
+            at_point: None,
+            data: json!({}),
+            occurred_at: None,
+            id: None,
+        }
+    }
+
+    /// An event that does not change the case's state.
+    pub fn on(case_id: &'a str, action: &'a str, state: Status) -> Self {
+        Self::new(case_id, action, Some(state), state)
+    }
+
+    pub fn note(self, note: Option<&'a str>) -> Self {
+        Self { note, ..self }
+    }
+
+    pub fn data(self, data: Value) -> Self {
+        Self { data, ..self }
+    }
+
+    /// The row, stamped `stamp` and recorded at `t`.
+    pub fn row(&self, actor: &Caller, stamp: i64, t: NaiveDateTime) -> Event {
+        Event {
+            id: self.id.map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned),
+            case_id: self.case_id.to_owned(),
+            action: self.action.to_owned(),
+            from_status: self.from,
+            to_status: self.to,
+            actor_id: actor.actor_id().map(str::to_owned),
+            // the service itself (the overdue sweep, the command line) acts as `system`
+            actor_role: if actor.actor_id().is_some() { actor.role.as_str() } else { "system" }.to_owned(),
+            note: self.note.map(str::to_owned),
+            attachments: json!(self.attachments).to_string(),
+            lng: self.at_point.map(|p| p.0),
+            lat: self.at_point.map(|p| p.1),
+            data: self.data.to_string(),
+            at: t,
+            sync_ms: stamp,
+            result: None,
+            reason: None,
+            occurred_at: self.occurred_at.unwrap_or(t),
+        }
+    }
+}
+
+/// Writes one event, stamped; call it in the transaction of the change it records.
+pub(crate) fn record(conn: &mut DbConn, actor: &Caller, new: NewEvent) -> StoreResult<Event> {
+    let e = new.row(actor, clock::tick(conn)?, now());
+    insert_all(conn, std::slice::from_ref(&e))?;
+    photo::link(conn, actor, &e)?;
     Ok(e)
 }
 
-/// An event with the name of who did it, as a timeline shows it.
+/// Writes events in one statement (a push's reports).
+pub(crate) fn insert_all(conn: &mut DbConn, rows: &[Event]) -> StoreResult<()> {
+    for chunk in rows.chunks(500) {
+        crate::db::per_backend!(conn, c => diesel::insert_into(case_events::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
+/// An event with the name of who did it and its photos, as a timeline shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct EventView {
     #[serde(flatten)]
     pub event: Event,
     pub actor_name: Option<String>,
+    /// When the server recorded it (the same as `at`).
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub recorded_at: NaiveDateTime,
+    pub photos: Vec<Photo>,
 }
 
-/// Gives an event the id its phone made for it, with the outcome (`applied`, or `rejected` and
-/// why): the phone's record and the timeline's are one.
-pub(crate) fn adopt(conn: &mut DbConn, id: &str, phone_id: &str, rejected: Option<&str>) -> StoreResult<()> {
+/// Gives an event the outcome of a phone's action (`applied`, or `rejected` and why).
+pub(crate) fn set_result(conn: &mut DbConn, id: &str, rejected: Option<&str>) -> StoreResult<()> {
     diesel::update(case_events::table.find(id))
         .set((
-            case_events::id.eq(phone_id),
             case_events::result.eq(if rejected.is_some() { "rejected" } else { "applied" }),
             case_events::reason.eq(rejected),
         ))
@@ -100,14 +159,22 @@ pub(crate) fn adopt(conn: &mut DbConn, id: &str, phone_id: &str, rejected: Optio
     Ok(())
 }
 
-pub(crate) fn exists(conn: &mut DbConn, id: &str) -> StoreResult<bool> {
-    Ok(case_events::table.find(id).select(case_events::id).first::<String>(conn).optional()?.is_some())
+/// Which of `ids` are events already.
+pub(crate) fn existing(conn: &mut DbConn, ids: &[&str]) -> StoreResult<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(1000) {
+        out.extend(
+            case_events::table.filter(case_events::id.eq_any(chunk)).select(case_events::id).load::<String>(conn)?,
+        );
+    }
+    Ok(out)
 }
 
+/// A case's timeline, oldest first by when things happened.
 pub(crate) fn of_case(conn: &mut DbConn, case_id: &str) -> StoreResult<Vec<EventView>> {
     let events: Vec<Event> = case_events::table
         .filter(case_events::case_id.eq(case_id))
-        .order((case_events::at.asc(), case_events::id.asc()))
+        .order((case_events::occurred_at.asc(), case_events::at.asc(), case_events::id.asc()))
         .select(Event::as_select())
         .load(conn)?;
     let actors: Vec<&str> = events.iter().filter_map(|e| e.actor_id.as_deref()).collect();
@@ -117,11 +184,18 @@ pub(crate) fn of_case(conn: &mut DbConn, case_id: &str) -> StoreResult<Vec<Event
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
+    let mut photos: HashMap<String, Vec<Photo>> = HashMap::new();
+    for p in photo::of_case(conn, case_id)? {
+        if let Some(e) = &p.event_id {
+            photos.entry(e.clone()).or_default().push(p);
+        }
+    }
     Ok(events
         .into_iter()
         .map(|event| {
             let actor_name = event.actor_id.as_ref().and_then(|id| names.get(id)).cloned();
-            EventView { event, actor_name }
+            let photos = photos.remove(&event.id).unwrap_or_default();
+            EventView { recorded_at: event.at, event, actor_name, photos }
         })
         .collect())
 }

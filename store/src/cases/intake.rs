@@ -11,8 +11,10 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::category::{self, Category};
+use super::event::{self, Event, NewEvent};
+use super::photo;
 use super::read::view;
-use super::{Case, CaseView, Policy, Priority, Source, Status, add_reporter, event, get};
+use super::{Case, CaseView, Policy, Priority, Source, Status, get};
 use crate::access::{Caller, Role};
 use crate::clocks::{Calendar, calendar};
 use crate::db::DbConn;
@@ -21,7 +23,7 @@ use crate::error::unique_as_conflict;
 use crate::error::{StoreError, StoreResult};
 use crate::grid::Located;
 use crate::input::Check;
-use crate::schema::{cases, idempotency_keys};
+use crate::schema::{case_reporters, cases, idempotency_keys};
 use crate::time::now;
 use crate::types::is_client_id;
 
@@ -261,27 +263,31 @@ fn answer(conn: &mut DbConn, caller: &Caller, case: Case, cal: &Calendar, replay
     Ok(Created { case: view(conn, case, cal)?, possible_duplicates, replayed })
 }
 
-/// Files a report (the work of a create without its answer): who may file it, its category,
-/// its time, its place; then the case, its reporter and its `report` event. A phone's report
-/// sent again (its answer was lost) finds the first one: `(case, true)`. Call it in a write
-/// transaction.
-pub fn file(conn: &mut DbConn, caller: &Caller, new: &NewCase, cal: &Calendar) -> StoreResult<(Case, bool)> {
+/// A report ready to store: the case and its `report` event.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    pub case: Case,
+    pub event: Event,
+}
+
+/// The rules of filing a report, with no database: who may file it, its category (looked up by
+/// the caller: `None` when there is none of that code), its time, its place. Makes the case,
+/// stamped `stamp` and received at `t`, with its first step started on `cal`.
+pub fn prepare(
+    caller: &Caller,
+    new: &NewCase,
+    category: Option<&Category>,
+    stamp: i64,
+    t: NaiveDateTime,
+    cal: &Calendar,
+) -> StoreResult<Filed> {
     let r = &new.report;
-    if let Some(id) = &r.id
-        && let Some(case) = cases::table.find(id).select(Case::as_select()).first(conn).optional()?
-    {
-        if case.reporter_id != caller.user_id {
-            return Err(StoreError::Conflict { field: "id", detail: format!("the id {id} is taken") });
-        }
-        return Ok((case, true));
-    }
     if !may_file(caller.role, r.source) {
         return Err(StoreError::Forbidden(format!("a {} may not file a case of source {}", caller.role, r.source)));
     }
-    let category = category::get(conn, &r.category_code).ok().filter(|c| c.active).ok_or_else(|| {
+    let category = category.filter(|c| c.active).ok_or_else(|| {
         StoreError::invalid("category_code", format!("{} is not an active category", r.category_code))
     })?;
-    let t = now();
     let reported_at = r.reported_at.unwrap_or(t);
     if reported_at > t + CLOCK_SKEW {
         return Err(StoreError::invalid("reported_at", "is in the future; check the phone's clock"));
@@ -336,30 +342,71 @@ pub fn file(conn: &mut DbConn, caller: &Caller, new: &NewCase, cal: &Calendar) -
         version: 1,
         updated_at: t,
         overdue_at: None,
-        sync_ms: clock::tick(conn)?,
+        sync_ms: stamp,
+        created_ms: stamp,
     };
-    case.start_step(Status::Reported, &category, t, cal);
-    diesel::insert_into(cases::table).values(&case).execute(conn)?;
-    add_reporter(conn, &case.id, &caller.user_id, &case.id, t)?;
+    case.start_step(Status::Reported, category, t, cal);
     let data = json!({
         "source": case.source,
         "cell_id": case.cell_id,
         "outside_grid": case.cell_id.is_none(),
         "near_cell_id": near_cell_id,
     });
-    event::record(
-        conn,
-        caller,
-        &case.id,
-        "report",
-        None,
-        Status::Reported,
-        None,
-        &r.attachments,
-        Some((case.lng, case.lat)),
-        data,
-    )?;
-    Ok((case, false))
+    let mut event = NewEvent::new(&case.id, "report", None, Status::Reported).data(data);
+    event.attachments = &r.attachments;
+    event.at_point = Some((case.lng, case.lat));
+    event.occurred_at = Some(reported_at);
+    let event = event.row(caller, stamp, t);
+    Ok(Filed { case, event })
+}
+
+/// Stores filed reports — the cases, their reporters, their `report` events — one statement
+/// each, whatever their number. Call it in a write transaction that holds their stamp.
+pub fn store(conn: &mut DbConn, caller: &Caller, filed: &[Filed]) -> StoreResult<()> {
+    let cases: Vec<&Case> = filed.iter().map(|f| &f.case).collect();
+    let reporters: Vec<_> = cases
+        .iter()
+        .map(|c| {
+            (
+                case_reporters::case_id.eq(c.id.clone()),
+                case_reporters::user_id.eq(c.reporter_id.clone()),
+                case_reporters::via_case.eq(c.id.clone()),
+                case_reporters::at.eq(c.received_at),
+            )
+        })
+        .collect();
+    for chunk in cases.chunks(200) {
+        let rows: Vec<Case> = chunk.iter().map(|c| (*c).clone()).collect();
+        crate::db::per_backend!(conn, c => diesel::insert_into(cases::table).values(&rows).execute(c))?;
+    }
+    for chunk in reporters.chunks(500) {
+        crate::db::per_backend!(conn, c => diesel::insert_into(case_reporters::table).values(chunk).execute(c))?;
+    }
+    let events: Vec<Event> = filed.iter().map(|f| f.event.clone()).collect();
+    event::insert_all(conn, &events)?;
+    for e in &events {
+        if e.attachments != "[]" {
+            photo::link(conn, caller, e)?;
+        }
+    }
+    Ok(())
+}
+
+/// Files one report (the work of a create without its answer). A phone's report sent again (its
+/// answer was lost) finds the first one: `(case, true)`. Call it in a write transaction.
+pub fn file(conn: &mut DbConn, caller: &Caller, new: &NewCase, cal: &Calendar) -> StoreResult<(Case, bool)> {
+    if let Some(id) = &new.report.id
+        && let Some(case) = cases::table.find(id).select(Case::as_select()).first(conn).optional()?
+    {
+        if case.reporter_id != caller.user_id {
+            return Err(StoreError::Conflict { field: "id", detail: format!("the id {id} is taken") });
+        }
+        return Ok((case, true));
+    }
+    let category = category::get(conn, &new.report.category_code).ok();
+    let filed = prepare(caller, new, category.as_ref(), clock::tick(conn)?, now(), cal)?;
+    store(conn, caller, std::slice::from_ref(&filed))?;
+    Ok((filed.case, false))
 }
 
 /// Open cases of the same category within the category's radius of `case`, received within

@@ -39,6 +39,21 @@ impl Status {
     pub const RUNNING: [Status; 5] =
         [Status::Reported, Status::Filed, Status::Dispatched, Status::Accepted, Status::Handled];
 
+    /// What people call the state (中文).
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Reported => "待立案",
+            Status::Filed => "已立案",
+            Status::Rejected => "不予立案",
+            Status::Dispatched => "已派遣",
+            Status::Accepted => "已签收",
+            Status::Handled => "已处置",
+            Status::Closed => "已结案",
+            Status::Suspended => "缓办",
+            Status::Void => "已作废",
+        }
+    }
+
     /// The step whose deadline runs in this state.
     pub fn step(self) -> Option<Step> {
         match self {

@@ -129,6 +129,9 @@ pub struct Case {
     /// The sync clock's stamp of the last change (phones pull by it).
     #[serde(skip)]
     pub sync_ms: i64,
+    /// The stamp of its filing (a pull tells new cases from changed ones by it).
+    #[serde(skip)]
+    pub created_ms: i64,
 }
 
 impl Case {
@@ -184,6 +187,18 @@ pub(crate) fn payload(case: &Case) -> serde_json::Value {
         "department_id": case.department_id,
         "deadline_at": case.deadline_at.as_ref().map(crate::time::rfc3339),
     })
+}
+
+impl Priority {
+    /// What people call it (中文).
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::Low => "低",
+            Priority::Normal => "一般",
+            Priority::High => "高",
+            Priority::Urgent => "紧急",
+        }
+    }
 }
 
 /// A case as a caller sees it: the record, and what follows from it.

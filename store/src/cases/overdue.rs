@@ -7,7 +7,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::{Case, Status, event, payload};
+use super::event::{self, NewEvent};
+use super::{Case, Status, payload};
 use crate::access::Caller;
 use crate::db::DbConn;
 use crate::db::clock;
@@ -40,7 +41,7 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
             let state = case.status;
             let step = state.step().map(|s| s.as_str());
             let data = json!({"step": step, "deadline_at": case.deadline_at.as_ref().map(crate::time::rfc3339)});
-            event::record(conn, &system, &case.id, "overdue", Some(state), state, None, &[], None, data)?;
+            event::record(conn, &system, NewEvent::on(&case.id, "overdue", state).data(data))?;
             let about = About { case_id: Some(&case.id), whistle_id: None };
             let message = format!("「{}」的{}环节已超时", case.title, step.unwrap_or(""));
             if let Some(street) = &case.street_id {

@@ -1,24 +1,28 @@
-//! Photos: metadata from the phone (an id, the case, the SHA-256 of the bytes, type and size)
-//! and the bytes themselves, uploaded separately and content-addressed — either may arrive
-//! first. This module keeps the records; the bytes live in an object store the API holds.
+//! Photos of a case: the bytes, uploaded separately and content-addressed (`blobs`), and the
+//! records that put them on a case and on the event of the timeline they belong to
+//! (`attachments`) — either may arrive first, by whatever route: a phone's `attachments` record,
+//! or a SHA-256 named in the `attachments` of a report or an action through the API. The case
+//! and the event show their photos (`uploaded` true or false); the bytes live in an object store
+//! the API holds. Whoever uploaded bytes may read them back before a record names them; bytes no
+//! record names are removed after a retention period.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::event::Event;
 use super::find_case;
 use crate::access::Caller;
 use crate::db::DbConn;
-use crate::db::clock;
 use crate::error::{StoreError, StoreResult};
-use crate::schema::{attachments, blobs};
+use crate::schema::{attachments, blobs, case_events};
 use crate::time::now;
 
 /// The types a photo may have: JPEG, PNG, WebP, HEIC.
 pub const MIME_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/heic"];
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
-#[diesel(table_name = attachments)]
+#[diesel(table_name = attachments, treat_none_as_null = true)]
 pub struct Attachment {
     pub id: String,
     pub case_id: String,
@@ -30,6 +34,22 @@ pub struct Attachment {
     pub created_ms: i64,
     #[serde(skip)]
     pub sync_ms: i64,
+    /// The event of the timeline the photo belongs to.
+    pub event_id: Option<String>,
+}
+
+/// A photo as a case or an event shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Photo {
+    pub id: String,
+    pub sha256: String,
+    pub mime: String,
+    pub size: i64,
+    /// Whether the bytes have arrived.
+    pub uploaded: bool,
+    pub event_id: Option<String>,
+    /// Where to fetch the bytes.
+    pub url: String,
 }
 
 /// Whether `text` is a SHA-256 in lower-case hex.
@@ -37,8 +57,8 @@ pub fn is_sha256(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Records (or replaces) a photo's metadata, on a case the caller can see.
-pub fn upsert(conn: &mut DbConn, caller: &Caller, mut a: Attachment, max_bytes: i64) -> StoreResult<()> {
+/// Checks what a phone says of a photo.
+pub fn check(a: &Attachment, max_bytes: i64) -> StoreResult<()> {
     if !is_sha256(&a.sha256) {
         return Err(StoreError::invalid("sha256", "must be a SHA-256 in lower-case hex"));
     }
@@ -48,41 +68,120 @@ pub fn upsert(conn: &mut DbConn, caller: &Caller, mut a: Attachment, max_bytes: 
     if !(1..=max_bytes).contains(&a.size) {
         return Err(StoreError::invalid("size", format!("must be from 1 to {max_bytes} bytes")));
     }
-    crate::db::write(conn, |conn| {
-        find_case(conn, caller, &a.case_id)?;
-        let old: Option<Attachment> =
-            attachments::table.find(&a.id).select(Attachment::as_select()).first(conn).optional()?;
-        a.user_id = caller.user_id.clone();
-        a.sync_ms = clock::tick(conn)?;
-        match old {
-            Some(o) if o.user_id != caller.user_id => {
-                Err(StoreError::Conflict { field: "id", detail: format!("the id {} is taken", a.id) })
-            }
-            Some(o) => {
-                a.created_ms = o.created_ms;
-                diesel::update(attachments::table.find(&a.id)).set(&a).execute(conn)?;
-                Ok(())
-            }
-            None => {
-                a.created_ms = a.sync_ms;
-                diesel::insert_into(attachments::table).values(&a).execute(conn)?;
-                Ok(())
-            }
-        }
-    })
+    Ok(())
 }
 
-/// Records that the bytes of `sha256` are stored; false when they were already.
-pub fn record_blob(conn: &mut DbConn, sha256: &str, mime: &str, size: i64) -> StoreResult<bool> {
+/// The photos of a case, in the order they came.
+pub fn of_case(conn: &mut DbConn, case_id: &str) -> StoreResult<Vec<Photo>> {
+    let rows: Vec<(Attachment, Option<String>)> = attachments::table
+        .left_join(blobs::table.on(blobs::sha256.eq(attachments::sha256)))
+        .filter(attachments::case_id.eq(case_id))
+        .order((attachments::created_ms.asc(), attachments::id.asc()))
+        .select((Attachment::as_select(), blobs::sha256.nullable()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(a, blob)| Photo {
+            url: format!("/api/v1/attachments/{}", a.sha256),
+            id: a.id,
+            sha256: a.sha256,
+            mime: a.mime,
+            size: a.size,
+            uploaded: blob.is_some(),
+            event_id: a.event_id,
+        })
+        .collect())
+}
+
+/// Puts the photos an event names on its case and on the event: a phone's attachment record of
+/// that id, or the uploaded bytes of that SHA-256. Ids of neither are kept as the event gave
+/// them (a phone's photo whose record is still to come). Call it in the event's transaction.
+pub(crate) fn link(conn: &mut DbConn, actor: &Caller, e: &Event) -> StoreResult<()> {
+    let ids: Vec<String> = serde_json::from_str(&e.attachments).unwrap_or_default();
+    for id in ids {
+        let named = diesel::update(
+            attachments::table
+                .filter(attachments::id.eq(&id))
+                .filter(attachments::case_id.eq(&e.case_id))
+                .filter(attachments::event_id.is_null()),
+        )
+        .set((attachments::event_id.eq(&e.id), attachments::sync_ms.eq(e.sync_ms)))
+        .execute(conn)?;
+        if named > 0 || !is_sha256(&id) {
+            continue;
+        }
+        let blob: Option<(String, i64)> =
+            blobs::table.find(&id).select((blobs::mime, blobs::size)).first(conn).optional()?;
+        if let Some((mime, size)) = blob {
+            let row = Attachment {
+                id: uuid::Uuid::now_v7().to_string(),
+                case_id: e.case_id.clone(),
+                user_id: actor.actor_id().unwrap_or("system").to_owned(),
+                sha256: id,
+                mime,
+                size,
+                created_ms: e.sync_ms,
+                sync_ms: e.sync_ms,
+                event_id: Some(e.id.clone()),
+            };
+            diesel::insert_into(attachments::table).values(&row).execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// The event a phone's photo without one belongs to: the uploader's latest event on the case
+/// (their report, their verification on site), if they have one.
+pub(crate) fn event_of(conn: &mut DbConn, case_id: &str, user_id: &str) -> StoreResult<Option<String>> {
+    Ok(case_events::table
+        .filter(case_events::case_id.eq(case_id))
+        .filter(case_events::actor_id.eq(user_id))
+        .order((case_events::occurred_at.desc(), case_events::id.desc()))
+        .select(case_events::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores photo records in one statement each for new and changed ones (a push's photos,
+/// checked and placed by the caller).
+pub(crate) fn save_all(conn: &mut DbConn, new: &[Attachment], changed: &[Attachment]) -> StoreResult<()> {
+    for chunk in new.chunks(500) {
+        crate::db::per_backend!(conn, c => diesel::insert_into(attachments::table).values(chunk).execute(c))?;
+    }
+    for a in changed {
+        diesel::update(attachments::table.find(&a.id)).set(a).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The photo records among `ids`.
+pub(crate) fn existing(conn: &mut DbConn, ids: &[&str]) -> StoreResult<Vec<Attachment>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(1000) {
+        out.extend(
+            attachments::table.filter(attachments::id.eq_any(chunk)).select(Attachment::as_select()).load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Records that the bytes of `sha256` are stored, by whom; false when they were already.
+pub fn record_blob(conn: &mut DbConn, sha256: &str, mime: &str, size: i64, uploader: &str) -> StoreResult<bool> {
     crate::db::write(conn, |conn| {
         if uploaded(conn, sha256)? {
             return Ok(false);
         }
         diesel::insert_into(blobs::table)
-            .values((blobs::sha256.eq(sha256), blobs::mime.eq(mime), blobs::size.eq(size), blobs::created_at.eq(now())))
+            .values((
+                blobs::sha256.eq(sha256),
+                blobs::mime.eq(mime),
+                blobs::size.eq(size),
+                blobs::created_at.eq(now()),
+                blobs::uploaded_by.eq(uploader),
+            ))
             .execute(conn)?;
         // the phones that named this photo learn it has arrived
-        let stamp = clock::tick(conn)?;
+        let stamp = crate::db::clock::tick(conn)?;
         diesel::update(attachments::table.filter(attachments::sha256.eq(sha256)))
             .set(attachments::sync_ms.eq(stamp))
             .execute(conn)?;
@@ -94,15 +193,18 @@ pub fn uploaded(conn: &mut DbConn, sha256: &str) -> StoreResult<bool> {
     Ok(blobs::table.find(sha256).select(blobs::sha256).first::<String>(conn).optional()?.is_some())
 }
 
-/// The type of an uploaded photo the caller may see: one named by an attachment of a case they
+/// The type of uploaded bytes the caller may read: their own upload, or a photo of a case they
 /// can see. `NotFound` otherwise, whether or not it exists.
 pub fn readable(conn: &mut DbConn, caller: &Caller, sha256: &str) -> StoreResult<(String, NaiveDateTime)> {
-    let (mime, at): (String, NaiveDateTime) = blobs::table
+    let (mime, at, uploader): (String, NaiveDateTime, Option<String>) = blobs::table
         .find(sha256)
-        .select((blobs::mime, blobs::created_at))
+        .select((blobs::mime, blobs::created_at, blobs::uploaded_by))
         .first(conn)
         .optional()?
         .ok_or_else(|| StoreError::not_found("photo", sha256))?;
+    if uploader.as_deref() == Some(caller.user_id.as_str()) {
+        return Ok((mime, at));
+    }
     let cases: Vec<String> =
         attachments::table.filter(attachments::sha256.eq(sha256)).select(attachments::case_id).load(conn)?;
     for id in cases {
@@ -111,4 +213,20 @@ pub fn readable(conn: &mut DbConn, caller: &Caller, sha256: &str) -> StoreResult
         }
     }
     Err(StoreError::not_found("photo", sha256))
+}
+
+/// Forgets uploaded bytes that no record names and that are older than `before`; returns their
+/// hashes, so that the bytes themselves can be removed.
+pub fn forget_orphans(conn: &mut DbConn, before: NaiveDateTime, limit: i64) -> StoreResult<Vec<String>> {
+    crate::db::write(conn, |conn| {
+        let named = attachments::table.select(attachments::sha256);
+        let orphans: Vec<String> = blobs::table
+            .filter(blobs::created_at.lt(before))
+            .filter(blobs::sha256.ne_all(named))
+            .select(blobs::sha256)
+            .limit(limit)
+            .load(conn)?;
+        diesel::delete(blobs::table.filter(blobs::sha256.eq_any(&orphans))).execute(conn)?;
+        Ok(orphans)
+    })
 }

@@ -9,10 +9,11 @@ use serde_json::{Value, json};
 
 use super::allowed::{allowed, blocked};
 use super::category::{self, Limit};
+use super::event::{self, NewEvent};
 use super::lifecycle::Next;
 use super::read::detail;
 use super::routing::{self, Decision};
-use super::{Action, Case, CaseView, Policy, Status, event, find_case, save};
+use super::{Action, Case, CaseView, Policy, Status, find_case, save};
 use crate::access::{Caller, audit};
 use crate::clocks::calendar;
 use crate::db::DbConn;
@@ -42,6 +43,8 @@ pub struct Act {
     pub expected_version: Option<i64>,
     /// The id a phone made for the event (offline actions arrive by sync).
     pub event_id: Option<String>,
+    /// When it happened, when that was not now (an offline action, at the phone's time).
+    pub occurred_at: Option<NaiveDateTime>,
 }
 
 impl Act {
@@ -57,6 +60,7 @@ impl Act {
             at_point: None,
             expected_version: None,
             event_id: None,
+            occurred_at: None,
         }
     }
 }
@@ -195,20 +199,14 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
         }
         save(conn, case.version, &new)?;
         tell_department(conn, action, to, &new)?;
-        let e = event::record(
-            conn,
-            caller,
-            id,
-            t.name,
-            Some(state),
-            to,
-            act.note.as_deref(),
-            &act.attachments,
-            act.at_point,
-            data.clone(),
-        )?;
-        if let Some(phone_id) = &act.event_id {
-            event::adopt(conn, &e.id, phone_id, None)?;
+        let mut e = NewEvent::new(id, t.name, Some(state), to).note(act.note.as_deref()).data(data.clone());
+        e.attachments = &act.attachments;
+        e.at_point = act.at_point;
+        e.occurred_at = act.occurred_at;
+        e.id = act.event_id.as_deref();
+        let e = event::record(conn, caller, e)?;
+        if act.event_id.is_some() {
+            event::set_result(conn, &e.id, None)?;
         }
         audit::record(
             conn,
@@ -289,6 +287,6 @@ fn merge_into(conn: &mut DbConn, caller: &Caller, dup: &Case, into: &str, at: Na
     }
     save(conn, original.version, &Case { version: original.version + 1, updated_at: at, ..original.clone() })?;
     let data: Value = json!({"duplicate": dup.id, "reporters": reporters.len()});
-    event::record(conn, caller, &original.id, "merged_in", Some(state), state, None, &[], None, data)?;
+    event::record(conn, caller, NewEvent::on(&original.id, "merged_in", state).data(data))?;
     Ok(original.id)
 }

@@ -25,8 +25,10 @@ pub fn tick(conn: &mut DbConn) -> StoreResult<i64> {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({LOCK})")).execute(c)?;
     }
     let last: i64 = sync_clock::table.find(1).select(sync_clock::last_ms).first(conn)?;
+    crate::time::tick_pause();
     let next = (last + 1).max(now().and_utc().timestamp_millis());
     diesel::update(sync_clock::table.find(1)).set(sync_clock::last_ms.eq(next)).execute(conn)?;
+    crate::time::tick_pause();
     Ok(next)
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::access::{Caller, Reach, Role};
+use crate::cases::event::NewEvent;
 use crate::cases::{self as case, Status};
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
@@ -157,7 +158,7 @@ pub fn blow(conn: &mut DbConn, caller: &Caller, case_id: &str, new: NewWhistle) 
         let data =
             json!({"whistle_id": w.id, "departments": names, "report_in_within_minutes": w.report_in_within_minutes});
         let state = c.status;
-        case::event::record(conn, caller, &c.id, "whistle", Some(state), state, new.note.as_deref(), &[], None, data)?;
+        case::event::record(conn, caller, NewEvent::on(&c.id, "whistle", state).note(new.note.as_deref()).data(data))?;
         view(conn, w)
     })
 }
@@ -302,18 +303,10 @@ pub fn report_in(
         complete_if_answered(conn, &w.id)?;
         let data = json!({"whistle_id": w.id, "department_id": report.department_id, "state": state, "distance_m": (distance * 10.0).round() / 10.0, "late": row.overdue_at.is_some()});
         let s = c.status;
-        case::event::record(
-            conn,
-            caller,
-            &c.id,
-            "report_in",
-            Some(s),
-            s,
-            report.note.as_deref(),
-            &report.attachments,
-            Some((report.lng, report.lat)),
-            data,
-        )?;
+        let mut e = NewEvent::on(&c.id, "report_in", s).note(report.note.as_deref()).data(data);
+        e.attachments = &report.attachments;
+        e.at_point = Some((report.lng, report.lat));
+        case::event::record(conn, caller, e)?;
         let w = get(conn, id)?;
         view(conn, w)
     })
@@ -363,7 +356,7 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
             notify::enqueue(conn, &d, "whistle.overdue", json!({"whistle_id": w.id, "case": case::payload(&c)}))?;
             let state = c.status;
             let data = json!({"whistle_id": w.id, "department_id": d.id, "department_name": d.name, "escalated_to": "district"});
-            case::event::record(conn, &system, &c.id, "whistle_overdue", Some(state), state, None, &[], None, data)?;
+            case::event::record(conn, &system, NewEvent::on(&c.id, "whistle_overdue", state).data(data))?;
             complete_if_answered(conn, &w.id)?;
         }
         Ok(due.len())
