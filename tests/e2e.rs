@@ -9,6 +9,6 @@ mod demo;
 mod identity;
 mod openapi;
 mod persistence;
+mod phones;
 mod regions;
 mod supervision;
-mod sync;

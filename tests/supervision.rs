@@ -216,10 +216,16 @@ async fn a_whistle_with_departments_on_site_off_site_and_overdue(backend: Backen
     // 消防 never comes: after 30 minutes it is overdue and escalated to the district
     app.advance_clock(Duration::minutes(31));
     eventually("the worker marks 消防 overdue", async || {
-        get_ok(app, s.t("office"), &format!("/api/v1/whistles/{wid}")).await["status"] == "complete"
+        get_ok(app, s.t("office"), &format!("/api/v1/whistles/{wid}")).await["status"] == "closed"
     })
     .await;
     let w = get_ok(app, s.t("office"), &format!("/api/v1/whistles/{wid}")).await;
+    assert!(w["closed_at"].is_string());
+    assert_eq!(
+        w["counts"],
+        json!({"summoned": 3, "on_site": 1, "off_site": 1, "late": 0, "absent": 1, "waiting": 0}),
+        "read at a glance: who came, who came to the wrong place, who never came"
+    );
     let state: HashMap<&str, &Value> =
         w["departments"].as_array().unwrap().iter().map(|d| (d["department_name"].as_str().unwrap(), d)).collect();
     assert_eq!(state["城管局"]["state"], "on_site");

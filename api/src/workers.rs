@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use gridhub_store::cases::overdue;
+use gridhub_store::cases::{overdue, photo};
 use gridhub_store::notify::webhook::{self as outbox, Due};
 use gridhub_store::now;
 use gridhub_store::supervision::whistle;
 use hmac::{Hmac, Mac};
+use object_store::ObjectStoreExt;
 use sha2::Sha256;
 
 use crate::config::Settings;
@@ -112,8 +113,27 @@ pub fn start(state: Arc<AppState>, sender: WebhookSender) {
             if let Err(e) = deliver(&state, &sender).await {
                 tracing::warn!(error = %e, "webhook delivery failed; it runs again next tick");
             }
+            if let Err(e) = forget_orphan_photos(&state).await {
+                tracing::warn!(error = %e, "removing orphan photos failed; it runs again next tick");
+            }
         }
     });
+}
+
+/// Removes the bytes of photos no record names, once they are older than the retention period.
+async fn forget_orphan_photos(state: &AppState) -> Result<(), crate::error::ApiError> {
+    let before = state.clock.now() - chrono::Duration::days(i64::from(state.settings.sync.photo_retention_days));
+    let gone = state.db(move |conn| photo::forget_orphans(conn, before, 200)).await?;
+    for sha in &gone {
+        let path = crate::photos::object(sha);
+        if let Err(e) = state.photos.delete(&path).await {
+            tracing::warn!(%sha, error = %e, "an orphan photo's bytes could not be removed");
+        }
+    }
+    if !gone.is_empty() {
+        tracing::info!(photos = gone.len(), "removed photos no record names");
+    }
+    Ok(())
 }
 
 /// Marks what is overdue now.

@@ -176,6 +176,9 @@ settings! {
         sync_max_body_bytes: usize = "20971520" => "GRIDHUB_SYNC_MAX_BODY_BYTES";
         /// Largest photo, bytes (10 MiB); photos are kept in `data_dir/photos`
         photo_max_bytes: usize = "10485760" => "GRIDHUB_PHOTO_MAX_BYTES";
+        /// How long uploaded photos that no record names are kept before the background worker
+        /// removes them, days
+        photo_retention_days: u32 = "7" => "GRIDHUB_PHOTO_RETENTION_DAYS";
     }
 }
 

@@ -8,12 +8,12 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use gridhub_store::cases::photo as attachment;
 use object_store::ObjectStoreExt;
-use object_store::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{Id, RawBody};
+use crate::photos;
 use crate::state::AppState;
 
 /// The type of a photo, from its first bytes: JPEG, PNG, WebP or HEIC.
@@ -33,10 +33,6 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 fn sha(path: &str) -> ApiResult<String> {
     let s = path.to_ascii_lowercase();
     if attachment::is_sha256(&s) { Ok(s) } else { Err(ApiError::bad_field("sha256", "must be a SHA-256 in hex")) }
-}
-
-fn object(sha: &str) -> Path {
-    Path::from(format!("{}/{sha}", &sha[..2]))
 }
 
 pub async fn put(
@@ -76,7 +72,7 @@ pub async fn put(
     }
     state
         .photos
-        .put(&object(&sha), bytes.into())
+        .put(&photos::object(&sha), bytes.into())
         .await
         .map_err(|e| ApiError::internal(format!("storing a photo: {e}")))?;
     let key = sha.clone();
@@ -95,7 +91,7 @@ pub async fn get(
     let (mime, _) = state.db(move |conn| attachment::readable(conn, &caller, &key)).await?;
     let bytes = state
         .photos
-        .get(&object(&sha))
+        .get(&photos::object(&sha))
         .await
         .map_err(|e| ApiError::internal(format!("reading a photo: {e}")))?
         .bytes()

@@ -2,7 +2,7 @@
 //! place; everyone concerned follows who is on site, who is late.
 
 use actix_web::{HttpResponse, web};
-use gridhub_store::supervision::whistle::{self, NewWhistle, ReportIn};
+use gridhub_store::supervision::whistle::{self, NewWhistle, ReportIn, WhistleStatus};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -58,11 +58,12 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let page = q.page.page()?;
-    if q.status.as_deref().is_some_and(|s| s != "open" && s != "complete") {
-        return Err(ApiError::bad_field("status", "must be open or complete"));
-    }
-    let rows =
-        state.db(move |conn| whistle::list(conn, &caller, q.street_id.as_deref(), q.status.as_deref(), &page)).await?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| WhistleStatus::parse(s).ok_or_else(|| ApiError::bad_field("status", "must be open or closed")))
+        .transpose()?;
+    let rows = state.db(move |conn| whistle::list(conn, &caller, q.street_id.as_deref(), status, &page)).await?;
     Ok(HttpResponse::Ok().json(json!({"items": rows.items, "next_cursor": cursor(rows.next_after)})))
 }
 

@@ -220,6 +220,9 @@ pub struct CaseView {
     /// What the caller may do now (detail views only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_actions: Option<Vec<&'static str>>,
+    /// Every photo of the case, whatever route it came by (detail views only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photos: Option<Vec<photo::Photo>>,
 }
 
 pub(crate) fn get(conn: &mut DbConn, id: &str) -> StoreResult<Case> {

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::allowed::allowed;
 use super::category::Step;
-use super::{Case, CaseView, Policy, Source, Status, event, find_case};
+use super::{Case, CaseView, Policy, Source, Status, event, find_case, photo};
 use crate::access::{Caller, Reach, Role};
 use crate::clocks::{Calendar, calendar};
 use crate::db::DbConn;
@@ -35,6 +35,7 @@ pub(crate) fn detail(
 ) -> StoreResult<CaseView> {
     let mut v = view(conn, case, cal)?;
     v.allowed_actions = Some(allowed(conn, caller, &v.case, policy)?);
+    v.photos = Some(photo::of_case(conn, &v.case.id)?);
     Ok(v)
 }
 
@@ -100,6 +101,7 @@ fn views(conn: &mut DbConn, rows: Vec<Case>, cal: &Calendar) -> StoreResult<Vec<
                 rework_count: count(&case.id, "verify_fail"),
                 misdispatch_count: count(&case.id, "return"),
                 allowed_actions: None,
+                photos: None,
                 case,
             }
         })

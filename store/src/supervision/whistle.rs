@@ -32,10 +32,53 @@ pub struct Whistle {
     pub report_in_within_minutes: i32,
     #[serde(serialize_with = "crate::time::serialize")]
     pub deadline_at: NaiveDateTime,
-    /// `open` while a department has yet to report in; then `complete`.
-    pub status: String,
+    /// `open` while a department may still report in; `closed` once every one has, or the
+    /// deadline passed (see `counts` for how each answered).
+    pub status: WhistleStatus,
     #[serde(serialize_with = "crate::time::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+crate::types::text_enum! {
+    /// Where a whistle stands.
+    pub enum WhistleStatus {
+        Open = "open",
+        Closed = "closed",
+    }
+}
+
+/// How the summoned departments answered, at a glance.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub summoned: usize,
+    /// Reported in on site, in time.
+    pub on_site: usize,
+    /// Reported in, but away from the place.
+    pub off_site: usize,
+    /// Reported in after the deadline.
+    pub late: usize,
+    /// Not reported in, and the deadline has passed.
+    pub absent: usize,
+    /// Not reported in yet, with time left.
+    pub waiting: usize,
+}
+
+impl Counts {
+    fn of(departments: &[SummonedView]) -> Self {
+        let mut c = Counts { summoned: departments.len(), ..Counts::default() };
+        for d in departments.iter().map(|d| &d.summoned) {
+            match (d.reported_at.is_some(), d.overdue_at.is_some(), d.state.as_str()) {
+                (true, true, _) => c.late += 1,
+                (true, false, "on_site") => c.on_site += 1,
+                (true, false, _) => c.off_site += 1,
+                (false, true, _) => c.absent += 1,
+                (false, false, _) => c.waiting += 1,
+            }
+        }
+        c
+    }
 }
 
 /// One summoned department and how it answered.
@@ -65,6 +108,7 @@ pub struct Summoned {
 pub struct WhistleView {
     #[serde(flatten)]
     pub whistle: Whistle,
+    pub counts: Counts,
     pub departments: Vec<SummonedView>,
 }
 
@@ -130,8 +174,9 @@ pub fn blow(conn: &mut DbConn, caller: &Caller, case_id: &str, new: NewWhistle) 
             note: new.note.clone(),
             report_in_within_minutes: new.report_in_within_minutes,
             deadline_at: t + Duration::minutes(i64::from(new.report_in_within_minutes)),
-            status: "open".into(),
+            status: WhistleStatus::Open,
             created_at: t,
+            closed_at: None,
         };
         diesel::insert_into(whistles::table).values(&w).execute(conn)?;
         let about = About { case_id: Some(&c.id), whistle_id: Some(&w.id) };
@@ -179,9 +224,9 @@ fn view(conn: &mut DbConn, whistle: Whistle) -> StoreResult<WhistleView> {
         .order(departments::code.asc())
         .select((Summoned::as_select(), departments::name))
         .load(conn)?;
-    let departments =
+    let departments: Vec<SummonedView> =
         rows.into_iter().map(|(summoned, department_name)| SummonedView { summoned, department_name }).collect();
-    Ok(WhistleView { whistle, departments })
+    Ok(WhistleView { whistle, counts: Counts::of(&departments), departments })
 }
 
 /// Whether the caller sees the whistle: whoever sees its case, and the staff of a summoned
@@ -213,7 +258,7 @@ pub fn list(
     conn: &mut DbConn,
     caller: &Caller,
     street_id: Option<&str>,
-    status: Option<&str>,
+    status: Option<WhistleStatus>,
     page: &Page,
 ) -> StoreResult<Paged<WhistleView>> {
     let reach = caller.reach();
@@ -236,7 +281,7 @@ pub fn list(
         q = q.filter(whistles::street_id.eq(s.to_owned()));
     }
     if let Some(s) = status {
-        q = q.filter(whistles::status.eq(s.to_owned()));
+        q = q.filter(whistles::status.eq(s));
     }
     if let Some(after) = &page.after {
         q = q.filter(whistles::id.lt(after.clone()));
@@ -300,7 +345,7 @@ pub fn report_in(
                 whistle_departments::attachments.eq(json!(report.attachments).to_string()),
             ))
             .execute(conn)?;
-        complete_if_answered(conn, &w.id)?;
+        close_if_answered(conn, &w.id, t)?;
         let data = json!({"whistle_id": w.id, "department_id": report.department_id, "state": state, "distance_m": (distance * 10.0).round() / 10.0, "late": row.overdue_at.is_some()});
         let s = c.status;
         let mut e = NewEvent::on(&c.id, "report_in", s).note(report.note.as_deref()).data(data);
@@ -312,15 +357,18 @@ pub fn report_in(
     })
 }
 
-/// A whistle is complete when no department is still only summoned.
-fn complete_if_answered(conn: &mut DbConn, id: &str) -> StoreResult<()> {
+/// A whistle closes when no department is still only summoned (each reported in, or was found
+/// absent at the deadline).
+fn close_if_answered(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> StoreResult<()> {
     let waiting: i64 = whistle_departments::table
         .filter(whistle_departments::whistle_id.eq(id))
         .filter(whistle_departments::state.eq("summoned"))
         .count()
         .get_result(conn)?;
     if waiting == 0 {
-        diesel::update(whistles::table.find(id)).set(whistles::status.eq("complete")).execute(conn)?;
+        diesel::update(whistles::table.find(id).filter(whistles::status.eq(WhistleStatus::Open)))
+            .set((whistles::status.eq(WhistleStatus::Closed), whistles::closed_at.eq(at)))
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -331,7 +379,7 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
     crate::db::write(conn, |conn| {
         let late = whistles::table
             .filter(whistles::deadline_at.lt(at))
-            .filter(whistles::status.eq("open"))
+            .filter(whistles::status.eq(WhistleStatus::Open))
             .select(whistles::id);
         let due: Vec<Summoned> = crate::db::claim!(
             conn,
@@ -357,7 +405,7 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
             let state = c.status;
             let data = json!({"whistle_id": w.id, "department_id": d.id, "department_name": d.name, "escalated_to": "district"});
             case::event::record(conn, &system, NewEvent::on(&c.id, "whistle_overdue", state).data(data))?;
-            complete_if_answered(conn, &w.id)?;
+            close_if_answered(conn, &w.id, at)?;
         }
         Ok(due.len())
     })

@@ -1,0 +1,1 @@
+//! Nothing a grid worker sends is lost or hidden.
