@@ -300,6 +300,13 @@ fn segment_distance(a: (f64, f64), b: (f64, f64)) -> f64 {
     (x * x + y * y).sqrt()
 }
 
+/// How far apart two nearby WGS-84 points are, in metres (flat at their latitude: good to a few
+/// centimetres over the kilometres a grid spans).
+pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (mx, my) = metres_per_degree((a.1 + b.1) / 2.0);
+    ((a.0 - b.0) * mx).hypot((a.1 - b.1) * my)
+}
+
 /// Metres per degree of longitude and of latitude at `lat`, on the WGS-84 ellipsoid.
 pub fn metres_per_degree(lat: f64) -> (f64, f64) {
     let phi = lat.to_radians();

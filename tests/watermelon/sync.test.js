@@ -18,6 +18,17 @@ const { schemaMigrations, addColumns } = require('@nozbe/watermelondb/Schema/mig
 const LokiJSAdapter = require('@nozbe/watermelondb/adapters/lokijs').default
 const { synchronize } = require('@nozbe/watermelondb/sync')
 const { LokiMemoryAdapter } = require('lokijs')
+const crypto = require('node:crypto')
+
+// The stock client must have nothing to warn about: every warning or error it logs fails the run.
+const logged = []
+for (const level of ['warn', 'error']) {
+  const original = console[level]
+  console[level] = (...args) => {
+    logged.push(`${level}: ${args.map(String).join(' ')}`)
+    original(...args)
+  }
+}
 
 // ---- the phone app's schema: gridhub's own, from GET /api/v1/sync/schema ----
 
@@ -53,7 +64,7 @@ function phone(schema, migrations, lokiAdapter, dbName) {
     schema,
     migrations,
     useWebWorker: false,
-    useIncrementalIndexedDB: false,
+    useIncrementalIndexedDB: true,
     dbName: dbName || `phone${dbs}`,
     _testLokiAdapter: lokiAdapter || new LokiMemoryAdapter(),
   })
@@ -173,6 +184,12 @@ test('killed in the middle of a large push, then retried: one copy of every reco
   }
 })
 
+test('the stock client logged no warning and no error', () => {
+  // the last test of the file: node:test runs them in order
+  if (logged.length) failed = true
+  assert.deepEqual(logged, [])
+})
+
 async function killedMidPush() {
   const li = await login('worker.li')
   const me = (await api('GET', '/api/v1/auth/me', li)).body
@@ -253,7 +270,7 @@ async function twoPhones() {
   let patrol
   await A.write(async () => {
     report = await A.get('cases').create((r) => {
-      Object.assign(r._raw, { category_code: 'SJ0102', title: '楼下垃圾堆放', description: '', lng, lat, crs: 'wgs84', priority: 'normal', reported_at: Date.now() })
+      Object.assign(r._raw, { category_code: 'SJ0102', title: '楼下垃圾堆放', description: '', lng, lat, crs: 'wgs84', priority: 'normal', reported_at: Date.now() - 3600000 })
     })
     patrol = await A.get('patrols').create((p) => {
       Object.assign(p._raw, { cell_id: cells[0], started_at: Date.now() - 3600000, ended_at: Date.now(), distance_m: 850, track: '_p~iF~ps|U', note: '正常' })
@@ -284,17 +301,47 @@ async function twoPhones() {
   assert.equal(merged._raw.status, 'filed', 'the server\'s change came in')
   await sync(A, li)
   assert.equal((await find(A, 'cases', report.id))._raw.title, '楼下垃圾堆放', 'a filed case keeps the office\'s words')
+  // … and the worker's words are on its timeline, on the phone too
+  const supplement = (await api('GET', `/api/v1/cases/${report.id}/events`, office)).body.items.filter((e) => e.action === 'supplement')
+  assert.equal(supplement.length, 1, 'one supplementary note')
+  assert.match(supplement[0].note, /补充说明.*楼下垃圾堆放（补充）/)
+  assert.equal(supplement[0].actor_name, me.user.display_name)
+  const onPhone = (await all(A, 'case_events')).filter((e) => e._raw.action === 'supplement')
+  assert.equal(onPhone.length, 1, 'the note came back to the phone')
 
-  // a push whose answer is lost is retried: nothing twice
+  // a photo taken offline: its record syncs, the bytes follow; the office sees it on the case
+  const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000a49444154789c63000100000500010d0a2db40000000049454e44ae426082', 'hex')
+  const sha = crypto.createHash('sha256').update(png).digest('hex')
+  await A.write(async () => {
+    await A.get('attachments').create((a) => { Object.assign(a._raw, { case_id: report.id, sha256: sha, mime: 'image/png', size: png.length }) })
+  })
+  await sync(A, li)
+  const put = await fetch(`${base}/api/v1/attachments/${sha}`, { method: 'PUT', headers: { authorization: `Bearer ${li}`, 'content-type': 'image/png' }, body: png })
+  assert.equal(put.status, 201)
+  const withPhoto = (await api('GET', `/api/v1/cases/${report.id}`, office)).body
+  assert.equal(withPhoto.photos.length, 1, JSON.stringify(withPhoto.photos))
+  assert.equal(withPhoto.photos[0].uploaded, true)
+  const bytes = await fetch(base + withPhoto.photos[0].url, { headers: { authorization: `Bearer ${office}` } })
+  assert.equal(bytes.status, 200)
+  assert.deepEqual(Buffer.from(await bytes.arrayBuffer()), png)
+  await sync(A, li)
+  const photo = (await all(A, 'attachments')).find((a) => a._raw.sha256 === sha)
+  assert.equal(photo._raw.uploaded, true, 'the phone learns its photo arrived')
+
+  // a push whose answer is lost is retried: nothing twice (a note made nine minutes ago)
+  const noted = Date.now() - 9 * 60000
   await A.write(async () => {
     await A.get('case_events').create((e) => {
-      Object.assign(e._raw, { case_id: report.id, action: 'note', note: '再次巡查，仍有垃圾', lng, lat, created_at: Date.now() })
+      Object.assign(e._raw, { case_id: report.id, action: 'note', note: '再次巡查，仍有垃圾', lng, lat, created_at: noted })
     })
   })
   await assert.rejects(sync(A, li, { afterPush: async () => { throw new Error('the answer was lost') } }), /lost/)
   await sync(A, li)
   const timeline = (await api('GET', `/api/v1/cases/${report.id}/events`, office)).body.items
-  assert.equal(timeline.filter((e) => e.action === 'note').length, 1, 'the note once')
+  const notes = timeline.filter((e) => e.action === 'note')
+  assert.equal(notes.length, 1, 'the note once')
+  assert.equal(Date.parse(notes[0].occurred_at), noted, 'the event keeps the phone\'s time')
+  assert.ok(Date.parse(notes[0].recorded_at) > noted, 'apart from when it arrived')
   assert.equal((await api('GET', '/api/v1/cases?limit=500', office)).body.items.filter((c) => c.id === report.id).length, 1)
 
   // a delete: the patrol goes from the worker's other phone too

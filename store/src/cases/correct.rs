@@ -42,7 +42,11 @@ pub struct CasePatch {
 
 impl PatchDraft {
     pub fn check(self) -> StoreResult<CasePatch> {
-        let mut check = Check::default();
+        self.check_with(Check::default())
+    }
+
+    /// Checks the patch, adding its problems to those `check` holds already.
+    pub fn check_with(self, mut check: Check) -> StoreResult<CasePatch> {
         let title = self.title.map(|t| check.text("title", &t, TITLE_MAX, true));
         let description = self.description.map(|d| check.text("description", &d, DESCRIPTION_MAX, false));
         let address = self.address.map(|a| a.map(|a| check.text("address", &a, ADDRESS_MAX, false)));

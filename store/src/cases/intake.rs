@@ -429,7 +429,7 @@ fn duplicates(conn: &mut DbConn, caller: &Caller, case: &Case, category: &Catego
     let mut found: Vec<Duplicate> = rows
         .into_iter()
         .map(|c| {
-            let d = ((c.lng - case.lng) * mx).hypot((c.lat - case.lat) * my);
+            let d = gridhub_geo::index::distance_m((c.lng, c.lat), (case.lng, case.lat));
             (c, d)
         })
         .filter(|(_, d)| *d <= radius)

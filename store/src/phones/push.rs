@@ -277,16 +277,25 @@ fn existing_cases(conn: &mut DbConn, ids: &[&str]) -> StoreResult<HashMap<String
     Ok(out)
 }
 
-/// A phone's report pushed again: the fields it may have edited, checked as a correction is.
+/// A phone's report pushed again: the fields it may have edited, checked as a correction is, and
+/// where it puts the report.
 fn phone_edit(r: &Map<String, Value>) -> StoreResult<PhoneEdit> {
     let draft = PatchDraft {
         title: text(r, "title"),
         description: text(r, "description"),
         address: r.get("address").map(|a| a.as_str().map(str::to_owned).filter(|a| !a.trim().is_empty())),
         priority: text(r, "priority").filter(|p| !p.is_empty()),
-        category_code: None,
+        category_code: text(r, "category_code").filter(|c| !c.is_empty()),
     };
-    Ok(PhoneEdit { patch: draft.check()?, edited_at: ms(r, "updated_at") })
+    let mut check = Check::default();
+    let crs = check.crs(text(r, "crs").as_deref().filter(|c| !c.is_empty()));
+    let number = |key| r.get(key).and_then(Value::as_f64);
+    let point = match (number("lng"), number("lat")) {
+        (Some(lng), Some(lat)) => Some(check.point(lng, lat, crs)),
+        _ => None,
+    };
+    let patch = draft.check_with(check)?;
+    Ok(PhoneEdit { patch, point, edited_at: ms(r, "updated_at") })
 }
 
 /// Keeps what a phone's record came to: applied or noted, or refused into the quarantine.
