@@ -458,7 +458,7 @@ async fn a_retried_create_returns_the_first_case(backend: Backend) {
 
 /// A point `east` metres east and `north` metres north of `HERE`.
 fn offset(east: f64, north: f64) -> (f64, f64) {
-    let (mx, my) = gridhub_geo::index::metres_per_degree(HERE.1);
+    let (mx, my) = gridhub_geo::measure::metres_per_degree(HERE.1);
     (HERE.0 + east / mx, HERE.1 + north / my)
 }
 

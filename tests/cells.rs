@@ -35,7 +35,7 @@ async fn features(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
 }
 
 fn shape(feature: &Value) -> MultiPolygon<f64> {
-    Boundary::from_geojson(&feature["geometry"]).expect("a valid cell").shape().clone()
+    Boundary::from_geojson(&feature["geometry"], &Default::default()).expect("a valid cell").shape().clone()
 }
 
 async fn a_community_is_divided_into_cells(backend: Backend) {
@@ -115,18 +115,18 @@ async fn cells_are_imported_all_or_nothing(backend: Backend) {
     let cases = [
         (json!({"type": "Feature"}), vec!["type"]),
         (bad(open_ring), vec!["features[1].geometry.coordinates[0]"]),
-        (bad(cell_feature("36010200100201", 115.9, 28.69, d, json!({}))), vec!["features[1].properties.code"]),
-        (bad(cell_feature("36010200100101", 115.9, 28.69, d, json!({}))), vec!["features[1].properties.code"]),
+        (bad(cell_feature("36010200100201", 115.89, 28.6785, d, json!({}))), vec!["features[1].properties.code"]),
+        (bad(cell_feature("36010200100101", 115.89, 28.6785, d, json!({}))), vec!["features[1].properties.code"]),
         (
             bad(cell_feature("36010200100103", 115.89 + d / 2.0, 28.676, d, json!({}))),
             vec!["features[0].geometry", "features[1].geometry"],
         ), // 0 meets 1; 1 meets cell 02
         (
-            bad(json!({"type": "Feature", "properties": {}, "geometry": square(115.9, 28.69, d)})),
+            bad(json!({"type": "Feature", "properties": {}, "geometry": square(115.89, 28.6785, d)})),
             vec!["features[1].properties.code"],
         ),
         (
-            bad(cell_feature("36010200100103", 115.9, 28.69, d, json!({"households": -3}))),
+            bad(cell_feature("36010200100103", 115.89, 28.6785, d, json!({"households": -3}))),
             vec!["features[1].properties.households"],
         ),
     ];

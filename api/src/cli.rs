@@ -201,20 +201,22 @@ fn cells(settings: &Settings, command: CellsCommand) -> Result<(), String> {
             let body: serde_json::Value =
                 serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
             let total = body["features"].as_array().map_or(0, Vec::len);
+            let request = import::ImportRequest {
+                body,
+                crs,
+                limits: settings.limits(),
+                max_vertices: settings.grid.max_import_vertices,
+            };
+            let why = |e: StoreError| match e {
+                StoreError::Invalid(problems) => refused(&file, &problems),
+                StoreError::InvalidMany { first, .. } => refused(&file, &first),
+                other => explain(other),
+            };
             let mut progress = Progress::new("checking", total);
-            let features = crate::geojson::read_features(&body, crs, |i| progress.set(i)).map_err(|e| {
-                if e.errors.is_empty() {
-                    format!("{}: {}", file.display(), e.detail)
-                } else {
-                    refused(&file, &e.errors)
-                }
-            })?;
+            let features = import::read(&request, |i| progress.set(i)).map_err(why)?;
             progress.finish();
             eprintln!("storing {} cells in {} ({})…", features.len(), c.name, c.code);
-            let outcome = import::import(&mut conn, &system, &c.id, features).map_err(|e| match e {
-                StoreError::Invalid(problems) => refused(&file, &problems),
-                other => explain(other),
-            })?;
+            let outcome = import::import(&mut conn, &system, &c.id, &request).map_err(why)?;
             println!("{}: {} cells created, {} updated", c.name, outcome.created, outcome.updated);
         }
         CellsCommand::Generate { community, shape, target_area, replace, dry_run } => {

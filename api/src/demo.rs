@@ -3,12 +3,13 @@
 //! to share edges), each divided into cells of a hectare, the district's departments, one
 //! account of every role, and cases at every stage of the closed loop.
 
+use gridhub_geo::DivisionCode;
 use gridhub_geo::grid::Tiling;
-use gridhub_geo::{Boundary, DivisionCode};
 use gridhub_store::assignments::{self, Change, Duty, Rules};
 use gridhub_store::cases::routing;
 use gridhub_store::grid::cell;
 use gridhub_store::grid::generate::{self, GenerateOptions};
+use gridhub_store::input::Geometry;
 use gridhub_store::people::user::{self, NewUser};
 use gridhub_store::regions::{community, department, district, street};
 use gridhub_store::supervision::whistle;
@@ -107,8 +108,9 @@ const DEPARTMENTS: &[(&str, &str)] = &[
     ("yuanlin", "东湖区园林绿化局"),
 ];
 
-fn polygon(ring: Ring) -> Boundary {
-    Boundary::from_geojson(&json!({"type": "Polygon", "coordinates": [ring]})).expect("demo boundaries are valid")
+fn polygon(ring: Ring) -> Geometry {
+    let geojson = json!({"type": "Polygon", "coordinates": [ring]});
+    Geometry { geojson, crs: gridhub_geo::Crs::Wgs84, limits: gridhub_geo::Limits::default() }
 }
 
 fn code<const N: usize>(s: &str) -> DivisionCode<N> {

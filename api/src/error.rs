@@ -24,6 +24,9 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// The most field problems one answer names (the rest are counted in `errors_total`).
 pub const MAX_ERRORS: usize = 100;
 
+/// How many problems the `detail` of a 422 spells out (`errors` has them all, up to `MAX_ERRORS`).
+const DETAIL_SHOWS: usize = 5;
+
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Self {
         Self { status, kind, detail: detail.into(), errors: Vec::new(), retry_after: None, extra: Default::default() }
@@ -51,9 +54,10 @@ impl ApiError {
     /// 422 for the first of `total` problems.
     pub fn validation_of(mut errors: Vec<FieldProblem>, total: usize) -> Self {
         errors.truncate(MAX_ERRORS);
-        let mut detail = FieldProblem::join(&errors);
-        if total > MAX_ERRORS {
-            detail.push_str(&format!("; and {} more", total - MAX_ERRORS));
+        // the detail reads as a sentence: the first few problems, then how many more
+        let mut detail = FieldProblem::join(&errors[..errors.len().min(DETAIL_SHOWS)]);
+        if total > DETAIL_SHOWS {
+            detail.push_str(&format!("; and {} more", total - DETAIL_SHOWS));
         }
         let mut e = Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail) };
         if total > MAX_ERRORS {
@@ -156,7 +160,17 @@ pub async fn no_route() -> ApiResult<HttpResponse> {
     Err(ApiError::new(StatusCode::NOT_FOUND, "no-route", "no such route; see openapi.yaml"))
 }
 
-/// Answers a known path asked with a method it does not take.
-pub async fn method_not_allowed() -> ApiResult<HttpResponse> {
-    Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this route does not take that method"))
+/// The answer to a known path asked with a method it does not take: 405, with `Allow` listing
+/// the methods it does take.
+pub fn method_not_allowed(allow: &str) -> HttpResponse {
+    let e = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        format!("this route takes {allow}, not that method"),
+    );
+    let mut res = e.error_response();
+    if let Ok(value) = header::HeaderValue::from_str(allow) {
+        res.headers_mut().insert(header::ALLOW, value);
+    }
+    res
 }

@@ -54,27 +54,55 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-        let media_ok = match &json_type {
-            None => true,
-            Some(t) => t == "application/json" || t.ends_with("+json"),
-        };
+        let media_ok = json_media(req);
         let body = RawBody::from_request(req, payload);
         Box::pin(async move {
-            if !media_ok {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported-media-type",
-                    "send the body as application/json",
-                ));
-            }
+            media_ok?;
             let RawBody(body) = body.await?;
             parse_json(&body).map(Json)
         })
+    }
+}
+
+/// A JSON body read as bytes but not yet parsed: for large bodies (imports), parsed off the
+/// request threads once the caller is known to be allowed.
+pub struct JsonLater(web::Bytes);
+
+impl JsonLater {
+    pub fn value(&self) -> ApiResult<Value> {
+        json_value(&self.0)
+    }
+}
+
+impl FromRequest for JsonLater {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let media_ok = json_media(req);
+        let body = RawBody::from_request(req, payload);
+        Box::pin(async move {
+            media_ok?;
+            Ok(JsonLater(body.await?.0))
+        })
+    }
+}
+
+/// Whether a request's body is said to be JSON (or not said to be anything).
+fn json_media(req: &HttpRequest) -> ApiResult<()> {
+    let json_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    match &json_type {
+        None => Ok(()),
+        Some(t) if t == "application/json" || t.ends_with("+json") => Ok(()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "send the body as application/json",
+        )),
     }
 }
 
@@ -223,19 +251,38 @@ pub fn page(limit: Option<&str>, cursor: Option<&str>) -> ApiResult<Page> {
     Ok(Page { limit, after })
 }
 
-/// The query of a plain list: `limit` and `cursor`, nothing else.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PageQuery {
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
+/// Declares the query of a list route: its filters (text, read by the handler), then `limit`
+/// and `cursor`, and `page()` to read those two. Any other parameter answers 400 naming it:
+/// `#[serde(flatten)]` would quietly take anything.
+macro_rules! list_query {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* $field:ident),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: Option<String>,)*
+            pub limit: Option<String>,
+            pub cursor: Option<String>,
+        }
+
+        impl $name {
+            pub fn page(&self) -> $crate::error::ApiResult<gridhub_store::Page> {
+                $crate::input::page(self.limit.as_deref(), self.cursor.as_deref())
+            }
+        }
+    };
+}
+pub(crate) use list_query;
+
+list_query! {
+    /// The query of a plain list: `limit` and `cursor`, nothing else.
+    pub struct PageQuery {}
 }
 
-impl PageQuery {
-    pub fn page(&self) -> ApiResult<Page> {
-        page(self.limit.as_deref(), self.cursor.as_deref())
-    }
-}
+/// The query of a route that takes no parameters: any parameter answers 400 naming it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
 
 /// The JSON of one page of a list: `{"items": [...], "next_cursor": "..." | null}`.
 pub fn page_json<T: serde::Serialize>(paged: gridhub_store::Paged<T>) -> serde_json::Value {

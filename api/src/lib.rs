@@ -14,6 +14,7 @@ pub mod grid;
 pub mod input;
 pub mod map;
 pub mod metrics;
+pub mod outbound;
 pub mod photos;
 pub mod routes;
 pub mod startup;

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use geo::{BoundingRect, Coord, InteriorPoint, MultiPolygon};
 use gridhub_geo::Boundary;
-use gridhub_geo::index::metres_per_degree;
+use gridhub_geo::measure::metres_per_degree;
 use gridhub_store::grid::Cell;
 use gridhub_store::regions::community::Community;
 

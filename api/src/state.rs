@@ -31,6 +31,22 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Runs blocking work that answers in the API's terms (reading a large body, then the store)
+    /// on the blocking thread pool with a pooled connection.
+    pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+    {
+        let (pool, clock) = (self.pool.clone(), self.clock.clone());
+        web::block(move || {
+            let mut conn = gridhub_store::db::get(&pool)?;
+            clock.run(|| f(&mut conn))
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
     /// Runs blocking store code on the blocking thread pool with a pooled connection.
     pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
     where

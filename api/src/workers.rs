@@ -17,6 +17,7 @@ use object_store::ObjectStoreExt;
 use sha2::Sha256;
 
 use crate::config::Settings;
+use crate::outbound;
 use crate::state::AppState;
 
 /// Deliveries one round sends at most (concurrently).
@@ -27,6 +28,7 @@ pub struct WebhookSender {
     http: reqwest::Client,
     timeout: Duration,
     backoff: Backoff,
+    allow_loopback: bool,
 }
 
 /// When a failed delivery is tried again.
@@ -38,7 +40,9 @@ struct Backoff {
 impl WebhookSender {
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {
         let timeout = Duration::from_millis(settings.webhooks.webhook_timeout_ms);
+        let allow_loopback = settings.webhooks.webhook_allow_loopback;
         let http = reqwest::Client::builder()
+            .dns_resolver(Arc::new(outbound::Resolver { allow_loopback }))
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -49,11 +53,15 @@ impl WebhookSender {
             max_attempts: settings.webhooks.webhook_max_attempts,
             base: Duration::from_secs(settings.webhooks.webhook_retry_base_secs),
         };
-        Ok(Self { http, timeout, backoff })
+        Ok(Self { http, timeout, backoff, allow_loopback })
     }
 
     /// One attempt: the status of a 2xx answer, or why it failed (and the status, if any).
     async fn send(&self, due: &Due) -> outbox::Attempt {
+        // an address in the URL is not resolved: the rule is checked here (names, on resolving)
+        if let Err(why) = outbound::check_url(&due.url, self.allow_loopback) {
+            return Err((format!("not sent: the URL {why}"), None));
+        }
         let body = due.delivery.payload.clone();
         let t = chrono::Utc::now().timestamp();
         let header = format!("t={t},v1={}", sign(&due.secret, t, &body));

@@ -1,10 +1,9 @@
 //! Administrative boundaries from GeoJSON (RFC 7946): a Polygon or MultiPolygon in WGS-84,
-//! checked before it is accepted — closed rings, coordinates in range, no self-intersection —
-//! with every problem named by its place in the input (`coordinates[0][3]`).
+//! checked before it is accepted — within the limits on its size, closed rings, coordinates in
+//! range, no edges crossing, holes inside (see `valid`) — with every problem named by its place
+//! in the input (`coordinates[0][3]`).
 
-use geo::algorithm::line_intersection::{LineIntersection, line_intersection};
-use geo::algorithm::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole, Validation};
-use geo::{BoundingRect, Coord, GeodesicArea, Line, LineString, MultiPolygon, Polygon};
+use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon};
 use serde_json::{Value, json};
 
 /// One thing wrong with a boundary, and where (a path into the GeoJSON geometry).
@@ -15,7 +14,7 @@ pub struct BoundaryProblem {
 }
 
 impl BoundaryProblem {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self { path: path.into(), message: message.into() }
     }
 }
@@ -29,18 +28,76 @@ pub struct BBox {
     pub max_lat: f64,
 }
 
+/// How large a boundary may be: a real community never comes near, a hostile request is refused
+/// before any geometry is computed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Corners of one ring.
+    pub ring_vertices: usize,
+    /// Corners of all rings of one boundary (or of all features of one import).
+    pub vertices: usize,
+    /// Rings of one boundary: polygons and their holes.
+    pub rings: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { ring_vertices: 20_000, vertices: 200_000, rings: 1_000 }
+    }
+}
+
+impl Limits {
+    /// The corners of a GeoJSON geometry's rings, counted without reading them, or the first
+    /// limit it passes.
+    pub fn count(&self, coordinates: &Value, single: bool) -> Result<usize, BoundaryProblem> {
+        let polygons: Vec<&Value> = if single {
+            vec![coordinates]
+        } else {
+            coordinates.as_array().map(|a| a.iter().collect()).unwrap_or_default()
+        };
+        let (mut rings, mut vertices) = (0usize, 0usize);
+        for (i, polygon) in polygons.iter().enumerate() {
+            for (k, ring) in polygon.as_array().into_iter().flatten().enumerate() {
+                let n = ring.as_array().map_or(0, Vec::len);
+                let path = if single { format!("coordinates[{k}]") } else { format!("coordinates[{i}][{k}]") };
+                if n > self.ring_vertices {
+                    return Err(BoundaryProblem::new(
+                        path,
+                        format!("a ring has at most {} corners, this one {n}", self.ring_vertices),
+                    ));
+                }
+                rings += 1;
+                vertices += n;
+            }
+        }
+        if rings > self.rings {
+            return Err(BoundaryProblem::new(
+                "coordinates",
+                format!("a boundary has at most {} rings, this one {rings}", self.rings),
+            ));
+        }
+        if vertices > self.vertices {
+            return Err(BoundaryProblem::new(
+                "coordinates",
+                format!("a boundary has at most {} corners, this one {vertices}", self.vertices),
+            ));
+        }
+        Ok(vertices)
+    }
+}
+
 /// A valid boundary. The only way to get one is [`Boundary::from_geojson`].
 ///
 /// ```
 /// use gridhub_geo::Boundary;
 /// let square = serde_json::json!({"type": "Polygon", "coordinates": [[
 ///     [115.90, 28.67], [115.91, 28.67], [115.91, 28.68], [115.90, 28.68], [115.90, 28.67]]]});
-/// let b = Boundary::from_geojson(&square).unwrap();
+/// let b = Boundary::from_geojson(&square, &Default::default()).unwrap();
 /// assert!((b.area_m2() - 1_086_000.0).abs() < 10_000.0); // about 977 m × 1109 m
 ///
 /// let open = serde_json::json!({"type": "Polygon", "coordinates": [[
 ///     [115.90, 28.67], [115.91, 28.67], [115.91, 28.68], [115.90, 28.68]]]});
-/// let problems = Boundary::from_geojson(&open).unwrap_err();
+/// let problems = Boundary::from_geojson(&open, &Default::default()).unwrap_err();
 /// assert_eq!(problems[0].path, "coordinates[0]");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +108,8 @@ pub struct Boundary {
 }
 
 impl Boundary {
-    pub fn from_geojson(value: &Value) -> Result<Self, Vec<BoundaryProblem>> {
+    /// Reads and checks a GeoJSON geometry, refusing one beyond `limits` before reading it.
+    pub fn from_geojson(value: &Value, limits: &Limits) -> Result<Self, Vec<BoundaryProblem>> {
         let mut problems = Vec::new();
         let Some(object) = value.as_object() else {
             return Err(vec![BoundaryProblem::new("", "must be a GeoJSON geometry object")]);
@@ -64,6 +122,7 @@ impl Boundary {
         let Some(coordinates) = object.get("coordinates") else {
             return Err(vec![BoundaryProblem::new("coordinates", "is required")]);
         };
+        limits.count(coordinates, single).map_err(|p| vec![p])?;
         let polygons: Vec<Polygon<f64>> = if single {
             read_polygon(coordinates, "coordinates", &mut problems).into_iter().collect()
         } else {
@@ -80,9 +139,7 @@ impl Boundary {
             return Err(problems);
         }
         let shape = MultiPolygon::new(polygons);
-        for problem in shape.validation_errors() {
-            problems.push(explain(&shape, single, &problem));
-        }
+        let problems = crate::valid::problems(&shape, single);
         if problems.is_empty() { Ok(Self { shape, single }) } else { Err(problems) }
     }
 
@@ -90,7 +147,8 @@ impl Boundary {
     pub fn from_shape(shape: MultiPolygon<f64>) -> Result<Self, Vec<BoundaryProblem>> {
         let single = shape.0.len() == 1;
         let value = Self { shape, single }.to_geojson();
-        Self::from_geojson(&value)
+        let unbounded = Limits { ring_vertices: usize::MAX, vertices: usize::MAX, rings: usize::MAX };
+        Self::from_geojson(&value, &unbounded)
     }
 
     /// Reads a boundary that gridhub stored itself (already validated), without checking it
@@ -139,9 +197,9 @@ impl Boundary {
         BBox { min_lng: rect.min().x, min_lat: rect.min().y, max_lng: rect.max().x, max_lat: rect.max().y }
     }
 
-    /// Area on the WGS-84 ellipsoid, in square metres (whatever the winding of the rings).
+    /// Area on the WGS-84 ellipsoid, in square metres, holes taken out.
     pub fn area_m2(&self) -> f64 {
-        self.shape.geodesic_area_unsigned()
+        crate::measure::area_m2(&self.shape)
     }
 }
 
@@ -226,58 +284,6 @@ fn read_position(value: &Value, path: &str, problems: &mut Vec<BoundaryProblem>)
     Some(Coord { x, y })
 }
 
-/// Turns geo's finding into a problem with a path in the input and, for crossings, the place.
-fn explain(shape: &MultiPolygon<f64>, single: bool, problem: &InvalidMultiPolygon) -> BoundaryProblem {
-    let polygon_path = |i: usize| if single { "coordinates".to_owned() } else { format!("coordinates[{i}]") };
-    let ring_path = |i: usize, role: &RingRole| match role {
-        RingRole::Exterior => format!("{}[0]", polygon_path(i)),
-        RingRole::Interior(k) => format!("{}[{}]", polygon_path(i), k + 1),
-    };
-    match problem {
-        InvalidMultiPolygon::InvalidPolygon(index, InvalidPolygon::SelfIntersection(role)) => {
-            let polygon = &shape.0[index.0];
-            let ring = match role {
-                RingRole::Exterior => polygon.exterior(),
-                RingRole::Interior(k) => &polygon.interiors()[*k],
-            };
-            let place = self_intersection(ring).map(|c| format!(" near [{:.6}, {:.6}]", c.x, c.y)).unwrap_or_default();
-            BoundaryProblem::new(ring_path(index.0, role), format!("ring crosses itself{place}"))
-        }
-        InvalidMultiPolygon::InvalidPolygon(index, other) => {
-            BoundaryProblem::new(polygon_path(index.0), other.to_string())
-        }
-        InvalidMultiPolygon::ElementsOverlaps(a, b) | InvalidMultiPolygon::ElementsTouchOnALine(a, b) => {
-            BoundaryProblem::new(
-                polygon_path(b.0),
-                format!("polygon {} overlaps or shares an edge with polygon {}", b.0, a.0),
-            )
-        }
-    }
-}
-
-/// The first place where two non-adjacent edges of a ring meet. Quadratic: only called
-/// once geo has already found that the ring crosses itself, and bounded for huge rings.
-fn self_intersection(ring: &LineString<f64>) -> Option<Coord<f64>> {
-    let edges: Vec<Line<f64>> = ring.lines().collect();
-    let n = edges.len();
-    if n > 20_000 {
-        return None;
-    }
-    for i in 0..n {
-        for j in i + 2..n {
-            if i == 0 && j == n - 1 {
-                continue; // the closing edge meets the first at the ring's start
-            }
-            match line_intersection(edges[i], edges[j]) {
-                Some(LineIntersection::SinglePoint { intersection, .. }) => return Some(intersection),
-                Some(LineIntersection::Collinear { intersection }) => return Some(intersection.start),
-                None => {}
-            }
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,11 +295,11 @@ mod tests {
     #[test]
     fn round_trips_polygon_and_multipolygon() {
         let p = polygon(json!([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]));
-        assert_eq!(Boundary::from_geojson(&p).unwrap().to_geojson(), p);
+        assert_eq!(Boundary::from_geojson(&p, &Limits::default()).unwrap().to_geojson(), p);
         let m = json!({"type": "MultiPolygon", "coordinates": [
             [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]],
             [[[2.0, 2.0], [3.0, 2.0], [3.0, 3.0], [2.0, 2.0]]]]});
-        let b = Boundary::from_geojson(&m).unwrap();
+        let b = Boundary::from_geojson(&m, &Limits::default()).unwrap();
         assert_eq!(b.to_geojson(), m);
         assert_eq!(b.bbox(), BBox { min_lng: 0.0, min_lat: 0.0, max_lng: 3.0, max_lat: 3.0 });
     }
@@ -301,28 +307,42 @@ mod tests {
     #[test]
     fn names_the_bad_position() {
         let p = polygon(json!([[0.0, 0.0], [181.0, 0.0], [1.0, 1.0], [0.0, 0.0]]));
-        let e = Boundary::from_geojson(&p).unwrap_err();
+        let e = Boundary::from_geojson(&p, &Limits::default()).unwrap_err();
         assert_eq!(e, vec![BoundaryProblem::new("coordinates[0][1]", "longitude 181 is outside -180..180")]);
         let p = polygon(json!([[0.0, 0.0], [1.0, "x"], [1.0, 1.0], [0.0, 0.0]]));
-        assert_eq!(Boundary::from_geojson(&p).unwrap_err()[0].path, "coordinates[0][1]");
+        assert_eq!(Boundary::from_geojson(&p, &Limits::default()).unwrap_err()[0].path, "coordinates[0][1]");
     }
 
     #[test]
     fn says_where_a_ring_crosses_itself() {
         // a bow tie: the edges (0,0)-(2,2) and (2,0)-(0,2) cross at (1,1)
         let p = polygon(json!([[0.0, 0.0], [2.0, 2.0], [2.0, 0.0], [0.0, 2.0], [0.0, 0.0]]));
-        let e = Boundary::from_geojson(&p).unwrap_err();
+        let e = Boundary::from_geojson(&p, &Limits::default()).unwrap_err();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].path, "coordinates[0]");
         assert!(e[0].message.contains("[1.000000, 1.000000]"), "{}", e[0].message);
     }
 
     #[test]
+    fn refuses_a_boundary_beyond_the_limits_before_reading_it() {
+        let limits = Limits { ring_vertices: 10, vertices: 15, rings: 2 };
+        let ring = |n: usize| -> Vec<Value> { (0..n).map(|_| json!("not even a position")).collect() };
+        let e = Boundary::from_geojson(&polygon(json!(ring(11))), &limits).unwrap_err();
+        assert_eq!(e[0].path, "coordinates[0]");
+        assert!(e[0].message.contains("at most 10 corners"), "{}", e[0].message);
+        let p = json!({"type": "Polygon", "coordinates": [ring(8), ring(8)]});
+        assert!(Boundary::from_geojson(&p, &limits).unwrap_err()[0].message.contains("at most 15 corners"));
+        let m = json!({"type": "MultiPolygon", "coordinates": [[ring(4)], [ring(4)], [ring(4)]]});
+        assert!(Boundary::from_geojson(&m, &limits).unwrap_err()[0].message.contains("at most 2 rings"));
+    }
+
+    #[test]
     fn refuses_other_geometry_types() {
-        let e = Boundary::from_geojson(&json!({"type": "Point", "coordinates": [1, 2]})).unwrap_err();
+        let e =
+            Boundary::from_geojson(&json!({"type": "Point", "coordinates": [1, 2]}), &Limits::default()).unwrap_err();
         assert_eq!(e[0].path, "type");
-        assert!(Boundary::from_geojson(&json!([1, 2])).is_err());
-        let e = Boundary::from_geojson(&json!({"type": "Polygon", "coordinates": []})).unwrap_err();
+        assert!(Boundary::from_geojson(&json!([1, 2]), &Limits::default()).is_err());
+        let e = Boundary::from_geojson(&json!({"type": "Polygon", "coordinates": []}), &Limits::default()).unwrap_err();
         assert_eq!(e[0].path, "coordinates");
     }
 }

@@ -1,7 +1,9 @@
 //! Coverage of a community by its cells: how much of it the cells cover, the parts they leave
 //! uncovered (as geometry), and the cells that overlap each other by more than 1 m².
 
-use geo::{BooleanOps, BoundingRect, GeodesicArea, MultiPolygon, unary_union};
+use geo::{BooleanOps, BoundingRect, MultiPolygon, unary_union};
+
+use crate::measure::area_m2;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
@@ -31,12 +33,11 @@ pub struct Coverage {
 
 /// Measures how `cells` cover `community`.
 pub fn coverage(community: &MultiPolygon<f64>, cells: &[MultiPolygon<f64>]) -> Coverage {
-    let community_area = community.geodesic_area_unsigned();
+    let community_area = area_m2(community);
     let union = unary_union(cells.iter());
-    let covered = community.intersection(&union).geodesic_area_unsigned();
-    let gaps = MultiPolygon::new(
-        community.difference(&union).into_iter().filter(|p| p.geodesic_area_unsigned() > GAP_DUST_M2).collect(),
-    );
+    let covered = area_m2(&community.intersection(&union));
+    let gaps =
+        MultiPolygon::new(community.difference(&union).into_iter().filter(|p| area_m2(p) > GAP_DUST_M2).collect());
     Coverage {
         community_area_m2: community_area,
         covered_area_m2: covered,
@@ -64,7 +65,7 @@ pub fn overlaps(cells: &[MultiPolygon<f64>]) -> Vec<Overlap> {
                 continue;
             }
             let shape = cells[b.data].intersection(&cells[other.data]);
-            let area = shape.geodesic_area_unsigned();
+            let area = area_m2(&shape);
             if area > OVERLAP_TOLERANCE_M2 {
                 found.push(Overlap { a: b.data, b: other.data, area_m2: area, shape });
             }

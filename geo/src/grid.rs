@@ -10,11 +10,10 @@
 //! neighbouring cells keep meeting edge to edge, without gaps or overlaps.
 
 use geo::{
-    BooleanOps, BoundingRect, Centroid, Coord, GeodesicArea, LineString, MapCoords, MultiPolygon, Polygon,
-    RemoveRepeatedPoints,
+    BooleanOps, BoundingRect, Centroid, Coord, LineString, MapCoords, MultiPolygon, Polygon, RemoveRepeatedPoints,
 };
 
-use crate::index::metres_per_degree;
+use crate::measure::metres_per_degree;
 
 /// The shape of the tiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +114,7 @@ pub fn generate(community: &MultiPolygon<f64>, options: &GridOptions) -> Vec<Gen
             continue;
         }
         for part in snap(&tile.intersection(community)) {
-            let area = part.geodesic_area_unsigned();
+            let area = crate::measure::area_m2(&part);
             if area > 0.01 {
                 pieces.push(Piece { row, col, shape: MultiPolygon::new(vec![part]), area });
             }
@@ -218,7 +217,7 @@ mod tests {
         let c = community();
         let options = GridOptions { tiling, ..GridOptions::default() };
         let cells = generate(&c, &options);
-        let total = c.geodesic_area_unsigned();
+        let total = crate::measure::area_m2(&c);
         // partial cells along the boundary (20–100% of the target) stay cells of their own
         assert!(
             (total / 10_000.0 * 0.9..total / 10_000.0 * 1.3).contains(&(cells.len() as f64)),

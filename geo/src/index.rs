@@ -17,6 +17,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RStarInsertionStrategy, RTree, RTreeParams};
 
 use crate::BBox;
+use crate::measure::metres_per_degree;
 
 /// A cell's box in the tree: f32, rounded outward so that it always contains the exact box
 /// (half the bytes of f64 to scan per node; the exact test decides anyway).
@@ -298,21 +299,6 @@ fn segment_distance(a: (f64, f64), b: (f64, f64)) -> f64 {
     let t = if len2 == 0.0 { 0.0 } else { (-(a.0 * dx + a.1 * dy) / len2).clamp(0.0, 1.0) };
     let (x, y) = (a.0 + t * dx, a.1 + t * dy);
     (x * x + y * y).sqrt()
-}
-
-/// How far apart two nearby WGS-84 points are, in metres (flat at their latitude: good to a few
-/// centimetres over the kilometres a grid spans).
-pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (mx, my) = metres_per_degree((a.1 + b.1) / 2.0);
-    ((a.0 - b.0) * mx).hypot((a.1 - b.1) * my)
-}
-
-/// Metres per degree of longitude and of latitude at `lat`, on the WGS-84 ellipsoid.
-pub fn metres_per_degree(lat: f64) -> (f64, f64) {
-    let phi = lat.to_radians();
-    let lng = 111_412.84 * phi.cos() - 93.5 * (3.0 * phi).cos() + 0.118 * (5.0 * phi).cos();
-    let lat = 111_132.92 - 559.82 * (2.0 * phi).cos() + 1.175 * (4.0 * phi).cos() - 0.0023 * (6.0 * phi).cos();
-    (lng, lat)
 }
 
 #[cfg(test)]

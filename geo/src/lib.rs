@@ -10,8 +10,10 @@ pub mod coverage;
 pub mod crs;
 pub mod grid;
 pub mod index;
+pub mod measure;
+pub mod valid;
 
-pub use boundary::{BBox, Boundary, BoundaryProblem};
+pub use boundary::{BBox, Boundary, BoundaryProblem, Limits};
 pub use codes::{CellCode, CodeError, CommunityCode, DistrictCode, DivisionCode, StreetCode};
 pub use crs::Crs;
 pub use index::{GridIndex, Placement};

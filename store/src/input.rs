@@ -4,7 +4,7 @@
 //! ids, times. Every problem is named by its field and collected, so one answer names them all.
 
 use chrono::{DateTime, NaiveDateTime};
-use gridhub_geo::{Boundary, Crs, DivisionCode};
+use gridhub_geo::{Boundary, Crs, DivisionCode, Limits};
 use serde_json::Value;
 
 use crate::error::{FieldProblem, StoreError, StoreResult};
@@ -55,12 +55,30 @@ pub fn control_char_path(value: &Value) -> Option<String> {
     walk(value, &mut at).then(|| if at.is_empty() { "body".to_owned() } else { at })
 }
 
-/// What a control character earns: one words for every field.
+/// What a control character earns: the same words for every field.
 pub const CONTROL_CHARACTER: &str = "contains a control character (such as NUL); only tab and line breaks are taken";
 
 /// The most problems a check keeps; beyond them it only counts, so that a hostile input of a
 /// million bad parts costs a counter, not a million messages.
 pub const KEEP: usize = 100;
+
+/// A boundary as a request sent it: GeoJSON in `crs`, read and checked — within `limits` — only
+/// once the caller is known to be allowed to write it, and outside any write transaction.
+#[derive(Debug, Clone)]
+pub struct Geometry {
+    pub geojson: Value,
+    pub crs: Crs,
+    pub limits: Limits,
+}
+
+impl Geometry {
+    pub fn read(&self, field: &str) -> StoreResult<Boundary> {
+        let mut check = Check::default();
+        let boundary = check.boundary(field, &self.geojson, self.crs, &self.limits);
+        check.done()?;
+        Ok(boundary.expect("checked"))
+    }
+}
 
 /// Collects the problems with an input before answering, so one refusal names them all (the
 /// first `KEEP` of them, and how many there were).
@@ -148,12 +166,19 @@ impl Check {
 
     /// A GeoJSON boundary given in `crs`, kept in WGS-84; its problems are named under `field`
     /// (`boundary.coordinates[0][3]`).
-    pub fn boundary(&mut self, field: &str, value: &Value, crs: Crs) -> Option<Boundary> {
+    pub fn boundary(&mut self, field: &str, value: &Value, crs: Crs, limits: &Limits) -> Option<Boundary> {
+        if let Some(coordinates) = value.get("coordinates") {
+            let single = value.get("type").and_then(Value::as_str) == Some("Polygon");
+            if let Err(p) = limits.count(coordinates, single) {
+                self.push(format!("{field}.{}", p.path), p.message);
+                return None;
+            }
+        }
         let mut v = value.clone();
         if crs != Crs::Wgs84 {
             gridhub_geo::crs::convert_geojson(&mut v, &|x, y| crs.to_wgs84(x, y));
         }
-        Boundary::from_geojson(&v)
+        Boundary::from_geojson(&v, limits)
             .map_err(|problems| {
                 for p in problems {
                     let at = if p.path.is_empty() { field.to_owned() } else { format!("{field}.{}", p.path) };

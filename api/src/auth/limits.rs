@@ -53,10 +53,3 @@ pub fn too_many(retry_after: u64, detail: &str) -> ApiError {
     e.retry_after = Some(retry_after.max(1));
     e
 }
-
-impl LoginLimits {
-    /// The answer while an account is locked after repeated wrong passwords.
-    pub fn locked(seconds: i64) -> ApiError {
-        too_many(seconds as u64, "this account is locked for a while after repeated wrong passwords")
-    }
-}

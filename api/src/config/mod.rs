@@ -147,6 +147,12 @@ settings! {
         max_import_bytes: usize = "33554432" => "GRIDHUB_MAX_IMPORT_BYTES";
         /// The most cells one full-time grid worker (专职网格员) holds
         max_full_time_cells: usize = "3" => "GRIDHUB_MAX_FULL_TIME_CELLS";
+        /// The most corners one ring of a boundary may have (a real community has a few hundred)
+        max_ring_vertices: usize = "20000" => "GRIDHUB_MAX_RING_VERTICES";
+        /// The most corners one boundary may have, all its rings together
+        max_boundary_vertices: usize = "200000" => "GRIDHUB_MAX_BOUNDARY_VERTICES";
+        /// The most corners one import of cells may have, all its features together
+        max_import_vertices: usize = "1000000" => "GRIDHUB_MAX_IMPORT_VERTICES";
     }
     /// The closed loop of cases and its supervision.
     cases: Cases {
@@ -169,6 +175,10 @@ settings! {
         /// The first retry of a webhook waits this long, doubling after each failure (±25%
         /// jitter), seconds
         webhook_retry_base_secs: u64 = "30" => "GRIDHUB_WEBHOOK_RETRY_BASE_SECS";
+        /// Whether a webhook may go to this machine (loopback): off, so that a department's URL
+        /// cannot reach the server's own services; link-local and cloud-metadata addresses are
+        /// never allowed
+        webhook_allow_loopback: bool = "false" => "GRIDHUB_WEBHOOK_ALLOW_LOOPBACK";
     }
     /// Phones: sync and photos.
     sync: Sync {
@@ -222,6 +232,15 @@ impl Settings {
         })
     }
 
+    /// How large a boundary may be.
+    pub fn limits(&self) -> gridhub_geo::Limits {
+        gridhub_geo::Limits {
+            ring_vertices: self.grid.max_ring_vertices,
+            vertices: self.grid.max_boundary_vertices,
+            ..Default::default()
+        }
+    }
+
     /// Refuses settings that parse but make no sense, naming the setting.
     pub fn check(&self) -> Result<(), String> {
         let at_least_one = [
@@ -235,6 +254,14 @@ impl Settings {
         ];
         if let Some((name, _)) = at_least_one.iter().find(|(_, v)| *v < 1) {
             return Err(format!("{name}: must be at least 1"));
+        }
+        let corners = [
+            ("max_ring_vertices", self.grid.max_ring_vertices),
+            ("max_boundary_vertices", self.grid.max_boundary_vertices),
+            ("max_import_vertices", self.grid.max_import_vertices),
+        ];
+        if let Some((name, _)) = corners.iter().find(|(_, v)| *v < 4) {
+            return Err(format!("{name}: must be at least 4 (a ring has four corners, the last repeating the first)"));
         }
         if self.cases.worker_interval_ms < 10 {
             return Err("worker_interval_ms: must be at least 10".into());

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Id, Json, Query, RawBody, etag, if_match};
+use crate::input::{Id, Json, NoQuery, Query, RawBody, etag, if_match};
 use crate::state::AppState;
 
 fn rules(state: &AppState) -> Rules {
@@ -33,6 +33,7 @@ fn duty(field: &str, value: &str) -> ApiResult<Duty> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AtQuery {
     at: Option<String>,
 }
@@ -237,6 +238,7 @@ pub async fn street_staffing(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     id: Id,
+    _: Query<NoQuery>,
 ) -> ApiResult<HttpResponse> {
     let report = state.db(move |conn| assignment::staffing(conn, &caller, Some(&id), None)).await?;
     Ok(HttpResponse::Ok().json(report))
@@ -247,12 +249,14 @@ pub async fn community_staffing(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     id: Id,
+    _: Query<NoQuery>,
 ) -> ApiResult<HttpResponse> {
     let report = state.db(move |conn| assignment::staffing(conn, &caller, None, Some(&id))).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SheetQuery {
     dry_run: Option<String>,
 }

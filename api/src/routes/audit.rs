@@ -3,20 +3,14 @@
 
 use actix_web::{HttpResponse, web};
 use gridhub_store::access::audit::{self, AuditFilter};
-use serde::Deserialize;
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{PageQuery, Query, page_json};
+use crate::input::{Query, list_query, page_json};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
-pub struct AuditQuery {
-    target: Option<String>,
-    actor: Option<String>,
-    since: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+list_query! {
+    pub struct AuditQuery { target, actor, since }
 }
 
 pub async fn list(
@@ -24,7 +18,7 @@ pub async fn list(
     Authenticated(caller): Authenticated,
     query: Query<AuditQuery>,
 ) -> ApiResult<HttpResponse> {
-    let page = query.page.page()?;
+    let page = query.page()?;
     let since = match &query.since {
         Some(s) => Some(
             chrono::DateTime::parse_from_rfc3339(s)

@@ -62,28 +62,38 @@ fn pair(state: &AppState, user: &User, refresh_token: String) -> ApiResult<Token
     })
 }
 
-/// `POST /api/v1/auth/login`
+/// `POST /api/v1/auth/login`. A wrong password, an unknown username, a disabled account and
+/// one locked after repeated failures all answer alike — the same status, words and headers,
+/// after the same work (a password hash checked) — so that no answer tells which usernames exist.
 pub async fn login(req: HttpRequest, state: web::Data<AppState>, Json(body): Json<Login>) -> ApiResult<HttpResponse> {
     let username = body.username.trim().to_owned();
     state.login_limits.check(req.peer_addr().map(|a| a.ip()), &username)?;
-    let found = state.db(move |conn| login::find_by_username(conn, &username)).await?;
-    if let Some(secs) = found.as_ref().and_then(User::locked_for) {
-        return Err(crate::auth::LoginLimits::locked(secs));
-    }
+    // whether it is locked is read on the server's clock, with the account
+    let (found, locked) = state
+        .db(move |conn| {
+            let found = login::find_by_username(conn, &username)?;
+            let locked = found.as_ref().and_then(User::locked_for).is_some();
+            Ok((found, locked))
+        })
+        .await?;
     let stored = found.as_ref().and_then(|u| u.password_hash.clone());
     let password = body.password;
     let ok = web::block(move || verify_password(&password, stored.as_deref())).await.map_err(ApiError::internal)?;
-    let wrong = || ApiError::unauthorized("wrong username or password");
+    let refused = || {
+        ApiError::unauthorized(
+            "wrong username or password, or the account is locked for a while after repeated wrong passwords",
+        )
+    };
     let user = match found {
-        Some(u) if ok && !u.disabled => u,
-        Some(u) if !ok => {
+        Some(u) if ok && !u.disabled && !locked => u,
+        Some(u) if !ok && !locked => {
             let id = u.id.clone();
             if let Some(secs) = state.db(move |conn| login::record_login_failure(conn, &id)).await? {
                 tracing::warn!(username = %u.username, lock_secs = secs, "account locked after repeated failures");
             }
-            return Err(wrong());
+            return Err(refused());
         }
-        _ => return Err(wrong()),
+        _ => return Err(refused()),
     };
     let id = user.id.clone();
     state.db(move |conn| login::record_login_success(conn, &id)).await?;

@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{
-    CrsQuery, Id, Json, Query, RawBody, crs, cursor, etag, flag, if_match, json_value, nullable, page, query_time,
-    typed,
+    CrsQuery, Id, Json, NoQuery, Query, RawBody, crs, cursor, etag, flag, if_match, json_value, nullable, page,
+    query_time, typed,
 };
 use crate::state::AppState;
 use crate::views::case_json;
@@ -298,6 +298,7 @@ pub async fn events(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     id: Id,
+    _: Query<NoQuery>,
 ) -> ApiResult<HttpResponse> {
     let items = state.db(move |conn| read::events(conn, &caller, &id)).await?;
     Ok(HttpResponse::Ok().json(json!({"items": items})))

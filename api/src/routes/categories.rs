@@ -13,6 +13,7 @@ use crate::state::AppState;
 use gridhub_store::input::Check;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     kind: Option<String>,
     parent_code: Option<String>,

@@ -7,17 +7,17 @@ use gridhub_geo::grid::Tiling;
 use gridhub_geo::{BBox, Crs};
 use gridhub_store::grid::cell::{self, CellFilter, CellPatch};
 use gridhub_store::grid::generate::{self, GenerateOptions};
-use gridhub_store::grid::import;
+use gridhub_store::grid::import::{self, ImportRequest};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::geojson::{cell_json, collection, read_features};
-use crate::input::{CrsQuery, Id, Json, Query, crs, cursor, etag, flag, if_match, nullable, page};
+use crate::geojson::{cell_json, collection};
+use crate::input::{CrsQuery, Id, Json, JsonLater, NoQuery, Query, crs, cursor, etag, flag, if_match, nullable, page};
 use crate::map::{self, Colours};
 use crate::state::AppState;
-use gridhub_store::input::Check;
+use gridhub_store::input::{Check, Geometry};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -134,9 +134,10 @@ pub async fn update(
     if body.households.flatten().is_some_and(|h| h < 0) {
         check.push("households", "cannot be negative");
     }
-    let boundary = body.boundary.as_ref().and_then(|b| check.boundary("boundary", b, io));
     check.done()?;
-    let reshaped = boundary.is_some();
+    let reshaped = body.boundary.is_some();
+    let limits = state.settings.limits();
+    let boundary = body.boundary.map(|geojson| Geometry { geojson, crs: io, limits });
     let patch = CellPatch { name, households: body.households, boundary };
     let c = state.db(move |conn| cell::update(conn, &caller, &id, patch, expected)).await?;
     if reshaped {
@@ -146,17 +147,25 @@ pub async fn update(
 }
 
 /// `POST /api/v1/communities/{id}/cells/import?crs=`: a GeoJSON FeatureCollection whose
-/// features carry `code` and optionally `name` and `households`; all or nothing.
+/// features carry `code` and optionally `name` and `households`; all or nothing. The body is
+/// read as JSON, and its geometry checked, off the request threads and once the caller is known
+/// to be allowed.
 pub async fn import(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     id: Id,
     query: Query<CrsQuery>,
-    Json(body): Json<Value>,
+    body: JsonLater,
 ) -> ApiResult<HttpResponse> {
     let io = crs(query.crs.as_deref())?;
-    let features = read_features(&body, io, |_| {})?;
-    let outcome = state.db(move |conn| import::import(conn, &caller, &id, features)).await?;
+    let (limits, max_vertices) = (state.settings.limits(), state.settings.grid.max_import_vertices);
+    let outcome = state
+        .run(move |conn| {
+            import::may_import(conn, &caller, &id)?;
+            let request = ImportRequest { body: body.value()?, crs: io, limits, max_vertices };
+            Ok(import::import(conn, &caller, &id, &request)?)
+        })
+        .await?;
     state.grid.refresh(&state.pool).await?;
     let extra = Map::from_iter([
         ("created".to_owned(), json!(outcome.created)),
@@ -235,6 +244,7 @@ pub async fn coverage(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     id: Id,
+    _: Query<NoQuery>,
 ) -> ApiResult<HttpResponse> {
     let (report, cells) = state.db(move |conn| cell::coverage(conn, &caller, &id)).await?;
     let overlaps: Vec<Value> = report

@@ -9,7 +9,8 @@ use serde_json::json;
 
 use crate::caller::Authenticated;
 use crate::error::ApiResult;
-use crate::input::{Id, Json, PageQuery, Query, etag, if_match, nullable, page_json};
+use crate::input::{Id, Json, Query, etag, if_match, list_query, nullable, page_json};
+use crate::outbound;
 use crate::state::AppState;
 use gridhub_store::input::Check;
 
@@ -60,11 +61,8 @@ pub async fn create(
         .json(d))
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    district_id: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+list_query! {
+    pub struct ListQuery { district_id }
 }
 
 pub async fn list(
@@ -72,7 +70,7 @@ pub async fn list(
     Authenticated(caller): Authenticated,
     query: Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
-    let page = query.page.page()?;
+    let page = query.page()?;
     let district = query.district_id.clone();
     let rows = state.db(move |conn| department::list(conn, &caller, district.as_deref(), &page)).await?;
     Ok(HttpResponse::Ok().json(page_json(rows)))
@@ -107,9 +105,10 @@ pub async fn update(
     let name = body.name.map(|n| check.name("name", &n));
     let phone = body.phone.map(|p| check_phone(&mut check, p.as_deref()));
     if let Some(Some(url)) = &body.webhook_url {
-        let ok = (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 500 && url.len() > 10;
-        if !ok {
+        if url.chars().count() > 500 {
             check.push("webhook_url", "must be an http:// or https:// URL of at most 500 characters");
+        } else if let Err(why) = outbound::check_url(url, state.settings.webhooks.webhook_allow_loopback) {
+            check.push("webhook_url", why);
         }
     }
     if let Some(Some(secret)) = &body.webhook_secret
@@ -163,6 +162,7 @@ pub async fn create_rule(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RulesQuery {
     category_code: Option<String>,
     street_id: Option<String>,

@@ -155,17 +155,19 @@ pub fn table() -> Vec<(Method, &'static str)> {
 
 /// Registers the table: one resource per path, answering other methods with a 405 problem.
 pub fn configure(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
-    let mut paths: Vec<(&'static str, Option<Body>, Vec<actix_web::Route>)> = Vec::new();
+    let mut paths: Vec<(&'static str, Option<Body>, Vec<actix_web::Route>, Vec<Method>)> = Vec::new();
     for e in endpoints() {
-        match paths.iter_mut().find(|(p, _, _)| *p == e.path) {
-            Some((_, body, routes)) => {
+        match paths.iter_mut().find(|(p, _, _, _)| *p == e.path) {
+            Some((_, body, routes, methods)) => {
                 *body = body.or(e.body);
                 routes.push(e.route);
+                methods.push(e.method);
             }
-            None => paths.push((e.path, e.body, vec![e.route])),
+            None => paths.push((e.path, e.body, vec![e.route], vec![e.method])),
         }
     }
-    for (path, body, routes) in paths {
+    for (path, body, routes, methods) in paths {
+        let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
         let mut resource = routes.into_iter().fold(web::resource(path), |r, route| r.route(route));
         let limit = match body {
             None => None,
@@ -176,6 +178,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
         if let Some(limit) = limit {
             resource = resource.app_data(web::PayloadConfig::new(limit));
         }
-        cfg.service(resource.default_service(web::to(method_not_allowed)));
+        cfg.service(resource.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move { method_not_allowed(&allow) }
+        })));
     }
 }

@@ -3,12 +3,11 @@
 
 use actix_web::{HttpResponse, web};
 use gridhub_store::notify::{notification, webhook};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Id, PageQuery, Query, page_json};
+use crate::input::{Id, PageQuery, Query, list_query, page_json};
 use crate::state::AppState;
 
 /// `GET /api/v1/notifications`: the caller's office's or department's, newest first.
@@ -22,11 +21,8 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page_json(rows)))
 }
 
-#[derive(Deserialize)]
-pub struct DeliveriesQuery {
-    status: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+list_query! {
+    pub struct DeliveriesQuery { status }
 }
 
 /// `GET /api/v1/webhook-deliveries?status=failed`
@@ -39,7 +35,7 @@ pub async fn deliveries(
     if q.status.as_deref().is_some_and(|s| !["pending", "delivered", "failed"].contains(&s)) {
         return Err(ApiError::bad_field("status", "must be pending, delivered or failed"));
     }
-    let page = q.page.page()?;
+    let page = q.page()?;
     let rows = state.db(move |conn| webhook::deliveries(conn, &caller, q.status.as_deref(), &page)).await?;
     Ok(HttpResponse::Ok().json(page_json(rows)))
 }

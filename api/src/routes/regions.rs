@@ -1,6 +1,6 @@
 //! The administrative hierarchy: districts (区), streets (街道), communities (社区). Writes need
-//! a system admin or the district's admin (decided in the store); every record carries an
-//! `ETag`, and a PATCH with a stale `If-Match` answers 412.
+//! a system admin or the district's admin (decided in the store, before any boundary is read);
+//! every record carries an `ETag`, and a PATCH with a stale `If-Match` answers 412.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use gridhub_geo::Crs;
@@ -10,12 +10,17 @@ use serde_json::Value;
 
 use crate::caller::Authenticated;
 use crate::error::ApiResult;
-use crate::input::{Id, Json, PageQuery, Query, etag, if_match, nullable, page_json};
+use crate::input::{Id, Json, PageQuery, Query, etag, if_match, list_query, nullable, page_json};
 use crate::state::AppState;
-use gridhub_store::input::Check;
+use gridhub_store::input::{Check, Geometry};
 
 fn created<T: serde::Serialize>(path: &str, id: &str, version: i64, body: &T) -> HttpResponse {
     HttpResponse::Created().insert_header(("Location", format!("{path}/{id}"))).insert_header(etag(version)).json(body)
+}
+
+/// A boundary in WGS-84 as sent, to be read by the store once the caller may write it.
+fn geometry(state: &AppState, geojson: Value) -> Geometry {
+    Geometry { geojson, crs: Crs::Wgs84, limits: state.settings.limits() }
 }
 
 fn found<T: serde::Serialize>(version: i64, body: &T) -> HttpResponse {
@@ -105,11 +110,8 @@ pub struct StreetPatch {
     boundary: Option<Option<Value>>,
 }
 
-#[derive(Deserialize)]
-pub struct StreetQuery {
-    district_id: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+list_query! {
+    pub struct StreetQuery { district_id }
 }
 
 pub async fn create_street(
@@ -120,13 +122,12 @@ pub async fn create_street(
     let mut check = Check::default();
     let code = check.code("code", &body.code);
     let name = check.name("name", &body.name);
-    let boundary = body.boundary.as_ref().map(|b| check.boundary("boundary", b, Crs::Wgs84));
     check.done()?;
     let new = street::NewStreet {
         district_id: body.district_id,
         code: code.expect("checked"),
         name,
-        boundary: boundary.flatten(),
+        boundary: body.boundary.map(|b| geometry(&state, b)),
     };
     let s = state.db(move |conn| street::create(conn, &caller, new)).await?;
     Ok(created("/api/v1/streets", &s.id, s.version, &s))
@@ -137,7 +138,7 @@ pub async fn list_streets(
     Authenticated(caller): Authenticated,
     query: Query<StreetQuery>,
 ) -> ApiResult<HttpResponse> {
-    let page = query.page.page()?;
+    let page = query.page()?;
     let district_id = query.into_inner().district_id;
     let rows = state.db(move |conn| street::list(conn, &caller, district_id.as_deref(), &page)).await?;
     Ok(HttpResponse::Ok().json(page_json(rows)))
@@ -162,9 +163,8 @@ pub async fn update_street(
     let expected = if_match(&req)?;
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));
-    let boundary = body.boundary.map(|b| b.and_then(|b| check.boundary("boundary", &b, Crs::Wgs84)));
     check.done()?;
-    let patch = street::StreetPatch { name, boundary };
+    let patch = street::StreetPatch { name, boundary: body.boundary.map(|b| b.map(|b| geometry(&state, b))) };
     let s = state.db(move |conn| street::update(conn, &caller, &id, patch, expected)).await?;
     Ok(found(s.version, &s))
 }
@@ -187,11 +187,8 @@ pub struct CommunityPatch {
     boundary: Option<Value>,
 }
 
-#[derive(Deserialize)]
-pub struct CommunityQuery {
-    street_id: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+list_query! {
+    pub struct CommunityQuery { street_id }
 }
 
 pub async fn create_community(
@@ -202,13 +199,12 @@ pub async fn create_community(
     let mut check = Check::default();
     let code = check.code("code", &body.code);
     let name = check.name("name", &body.name);
-    let boundary = check.boundary("boundary", &body.boundary, Crs::Wgs84);
     check.done()?;
     let new = community::NewCommunity {
         street_id: body.street_id,
         code: code.expect("checked"),
         name,
-        boundary: boundary.expect("checked"),
+        boundary: geometry(&state, body.boundary),
     };
     let c = state.db(move |conn| community::create(conn, &caller, new)).await?;
     Ok(created("/api/v1/communities", &c.id, c.version, &c))
@@ -219,7 +215,7 @@ pub async fn list_communities(
     Authenticated(caller): Authenticated,
     query: Query<CommunityQuery>,
 ) -> ApiResult<HttpResponse> {
-    let page = query.page.page()?;
+    let page = query.page()?;
     let street_id = query.into_inner().street_id;
     let rows = state.db(move |conn| community::list(conn, &caller, street_id.as_deref(), &page)).await?;
     Ok(HttpResponse::Ok().json(page_json(rows)))
@@ -244,9 +240,8 @@ pub async fn update_community(
     let expected = if_match(&req)?;
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));
-    let boundary = body.boundary.map(|b| check.boundary("boundary", &b, Crs::Wgs84));
     check.done()?;
-    let patch = community::CommunityPatch { name, boundary: boundary.flatten() };
+    let patch = community::CommunityPatch { name, boundary: body.boundary.map(|b| geometry(&state, b)) };
     let c = state.db(move |conn| community::update(conn, &caller, &id, patch, expected)).await?;
     Ok(found(c.version, &c))
 }

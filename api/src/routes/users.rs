@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::auth::{hash_password, verify_password};
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Id, Json, PageQuery, Query, etag, if_match, nullable, page_json};
+use crate::input::{Id, Json, Query, etag, if_match, list_query, nullable, page_json};
 use crate::state::AppState;
 use crate::views::user_json;
 use gridhub_store::input::Check;
@@ -50,6 +50,9 @@ pub async fn create(
     let mut check = Check::default();
     let display_name = check.name("display_name", &body.display_name);
     check.done()?;
+    // who may, before the password costs a hash
+    let (asker, scope) = (caller.clone(), body.scope_id.clone());
+    state.db(move |conn| user::may_create(conn, &asker, role, scope.as_deref())).await?;
     let password_hash = match body.password {
         Some(p) => {
             password_ok("password", &p)?;
@@ -72,11 +75,8 @@ pub async fn create(
         .json(user_json(&u, true)))
 }
 
-#[derive(Deserialize)]
-pub struct UserQuery {
-    role: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+list_query! {
+    pub struct UserQuery { role }
 }
 
 pub async fn list(
@@ -84,7 +84,7 @@ pub async fn list(
     Authenticated(caller): Authenticated,
     query: Query<UserQuery>,
 ) -> ApiResult<HttpResponse> {
-    let page = query.page.page()?;
+    let page = query.page()?;
     let role = query
         .role
         .as_deref()
@@ -154,9 +154,11 @@ pub async fn set_password(
 ) -> ApiResult<HttpResponse> {
     password_ok("password", &body.password)?;
     let id = id.into_inner();
+    // who may, before a password is checked or hashed
+    let (asker, whom) = (caller.clone(), id.clone());
+    let (user, _) = state.db(move |conn| user::may_set_password(conn, &asker, &whom)).await?;
     if caller.user_id == id {
-        let me = id.clone();
-        let stored = state.db(move |conn| user::get(conn, &me)).await?.password_hash;
+        let stored = user.password_hash;
         let current = body.current_password.unwrap_or_default();
         let ok = web::block(move || verify_password(&current, stored.as_deref())).await.map_err(ApiError::internal)?;
         if !ok {

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Id, Json, PageQuery, Query, cursor};
+use crate::input::{Id, Json, Query, cursor, list_query};
 use crate::state::AppState;
 use gridhub_store::input::Check;
 
@@ -42,12 +42,8 @@ pub async fn blow(
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/whistles/{}", w.whistle.id))).json(w))
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    street_id: Option<String>,
-    status: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+list_query! {
+    pub struct ListQuery { street_id, status }
 }
 
 /// `GET /api/v1/whistles?street_id=&status=`
@@ -57,7 +53,7 @@ pub async fn list(
     query: Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let page = q.page.page()?;
+    let page = q.page()?;
     let status = q
         .status
         .as_deref()

@@ -413,7 +413,7 @@ pub fn file(conn: &mut DbConn, caller: &Caller, new: &NewCase, cal: &Calendar) -
 /// its time window before it; nearest first. Residents are not shown other people's titles.
 fn duplicates(conn: &mut DbConn, caller: &Caller, case: &Case, category: &Category) -> StoreResult<Vec<Duplicate>> {
     let radius = category.duplicate_radius_m;
-    let (mx, my) = gridhub_geo::index::metres_per_degree(case.lat);
+    let (mx, my) = gridhub_geo::measure::metres_per_degree(case.lat);
     let (dlng, dlat) = (radius / mx, radius / my);
     let since = case.received_at - Duration::hours(i64::from(category.duplicate_window_hours));
     let rows: Vec<Case> = cases::table
@@ -429,7 +429,7 @@ fn duplicates(conn: &mut DbConn, caller: &Caller, case: &Case, category: &Catego
     let mut found: Vec<Duplicate> = rows
         .into_iter()
         .map(|c| {
-            let d = gridhub_geo::index::distance_m((c.lng, c.lat), (case.lng, case.lat));
+            let d = gridhub_geo::measure::distance_m((c.lng, c.lat), (case.lng, case.lat));
             (c, d)
         })
         .filter(|(_, d)| *d <= radius)

@@ -164,7 +164,7 @@ pub fn edit(conn: &mut DbConn, caller: &Caller, id: &str, e: PhoneEdit, policy: 
             }
         }
         if let Some((lng, lat)) = e.point {
-            let moved = gridhub_geo::index::distance_m((lng, lat), (case.lng, case.lat));
+            let moved = gridhub_geo::measure::distance_m((lng, lat), (case.lng, case.lat));
             if moved > MOVED_M {
                 let words = format!("位置：{lng:.6},{lat:.6}（距原位置{moved:.0}米）");
                 noted.push(("point", json!([case.lng, case.lat]), json!([lng, lat]), words));

@@ -16,8 +16,9 @@ use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::expect_version;
 use crate::error::{FieldProblem, StoreError, StoreResult};
+use crate::input::Geometry;
 use crate::page::{Page, Paged};
-use crate::regions::{community, street};
+use crate::regions::{community, outside, strays, street};
 use crate::schema::{cells, communities, streets};
 use crate::time::now;
 
@@ -209,10 +210,43 @@ pub struct CellPatch {
     pub name: Option<String>,
     /// `Some(None)` clears the household count.
     pub households: Option<Option<i32>>,
-    pub boundary: Option<Boundary>,
+    pub boundary: Option<Geometry>,
 }
 
-/// Changes a cell. A new boundary must not overlap the community's other cells by more than 1 m².
+/// A cell's boundary against its community: within it, and not over the other cells of the
+/// community (`others`) by more than 1 m².
+pub(crate) fn fits(
+    field: &str,
+    boundary: &Boundary,
+    community: &community::Community,
+    others: &[Cell],
+) -> StoreResult<()> {
+    if let Some(shape) = Boundary::stored_shape(&community.boundary)
+        && let Some(m) = strays(boundary.shape(), &shape)
+    {
+        return Err(StoreError::Invalid(vec![outside(
+            field,
+            "the cell",
+            m,
+            &format!("its community {} ({})", community.name, community.code),
+        )]));
+    }
+    let shapes: Vec<MultiPolygon<f64>> =
+        std::iter::once(boundary.shape().clone()).chain(others.iter().map(Cell::shape)).collect();
+    let problems: Vec<FieldProblem> = coverage::overlaps(&shapes)
+        .into_iter()
+        .filter(|o| o.a == 0)
+        .map(|o| {
+            let detail =
+                format!("overlaps cell {} by {:.1} m² (at most 1 m² is allowed)", others[o.b - 1].code, o.area_m2);
+            FieldProblem::new(field, detail)
+        })
+        .collect();
+    if problems.is_empty() { Ok(()) } else { Err(StoreError::Invalid(problems)) }
+}
+
+/// Changes a cell. Who may is decided before a new boundary is read; it must lie within the
+/// community and not overlap its other cells by more than 1 m².
 pub fn update(
     conn: &mut DbConn,
     caller: &Caller,
@@ -220,6 +254,13 @@ pub fn update(
     patch: CellPatch,
     expected_version: Option<i64>,
 ) -> StoreResult<Cell> {
+    let old = find(conn, caller, id)?;
+    let (community, place) = writable_community(conn, caller, &old.community_id)?;
+    let boundary = patch.boundary.as_ref().map(|g| g.read("boundary")).transpose()?;
+    if let Some(b) = &boundary {
+        let others: Vec<Cell> = active_in(conn, &old.community_id)?.into_iter().filter(|c| c.id != old.id).collect();
+        fits("boundary", b, &community, &others)?;
+    }
     crate::db::write(conn, |conn| {
         let old = find(conn, caller, id)?;
         if old.retired_at.is_some() {
@@ -228,7 +269,6 @@ pub fn update(
                 detail: format!("cell {} is retired and cannot change", old.code),
             });
         }
-        let (_, place) = writable_community(conn, caller, &old.community_id)?;
         expect_version("cell", id, old.version, expected_version)?;
         let mut new = Cell { version: old.version + 1, updated_at: now(), ..old.clone() };
         if let Some(name) = patch.name {
@@ -237,33 +277,12 @@ pub fn update(
         if let Some(h) = patch.households {
             new.households = h;
         }
-        if let Some(boundary) = &patch.boundary {
-            new.set_boundary(boundary);
-            let others: Vec<Cell> =
-                active_in(conn, &old.community_id)?.into_iter().filter(|c| c.id != old.id).collect();
-            let shapes: Vec<MultiPolygon<f64>> =
-                std::iter::once(boundary.shape().clone()).chain(others.iter().map(Cell::shape)).collect();
-            let problems: Vec<FieldProblem> = coverage::overlaps(&shapes)
-                .into_iter()
-                .filter(|o| o.a == 0)
-                .map(|o| {
-                    FieldProblem::new(
-                        "boundary",
-                        format!(
-                            "overlaps cell {} by {:.1} m² (at most 1 m² is allowed)",
-                            others[o.b - 1].code,
-                            o.area_m2
-                        ),
-                    )
-                })
-                .collect();
-            if !problems.is_empty() {
-                return Err(StoreError::Invalid(problems));
-            }
+        if let Some(b) = &boundary {
+            new.set_boundary(b);
         }
         new.sync_ms = clock::tick(conn)?;
         diesel::update(cells::table.find(id)).set(&new).execute(conn)?;
-        if patch.boundary.is_some() {
+        if boundary.is_some() {
             version::bump(conn)?;
         }
         let changes = audit::diff(&[

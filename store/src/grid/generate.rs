@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 use gridhub_geo::grid::{self, GridOptions, Tiling};
+use gridhub_geo::measure::metres_per_degree;
 use gridhub_geo::{Boundary, CellCode, CommunityCode};
 use serde_json::json;
 
@@ -12,6 +13,7 @@ use crate::access::{Caller, audit};
 use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::{StoreError, StoreResult};
+use crate::regions::community::Community;
 use crate::schema::cells;
 use crate::time::now;
 
@@ -26,52 +28,94 @@ pub struct GenerateOptions {
 /// The most cells a community can be divided into (three-digit sequence numbers).
 pub const MAX_CELLS: usize = 999;
 
+/// The most tiles of the target area a community's bounding box may hold: a long, thin
+/// community can have a small area and a huge box, and every tile costs an intersection.
+const MAX_TILES: f64 = 50.0 * MAX_CELLS as f64;
+
+/// Refuses, before anything is computed, a division that would make more cells than a community
+/// may have, or tile a box too large: both are known from the community's area and box alone.
+fn estimate(community: &Community, target_area_m2: f64) -> StoreResult<()> {
+    let cells = community.area_m2 / target_area_m2;
+    if cells > MAX_CELLS as f64 {
+        return Err(StoreError::invalid(
+            "target_area_m2",
+            format!(
+                "would make about {cells:.0} cells of {community} ({:.0} m²); a community has at most {MAX_CELLS}",
+                community.area_m2,
+                community = community.name
+            ),
+        ));
+    }
+    let (mx, my) = metres_per_degree((community.min_lat + community.max_lat) / 2.0);
+    let bbox = (community.max_lng - community.min_lng) * mx * (community.max_lat - community.min_lat) * my;
+    if bbox / target_area_m2 > MAX_TILES {
+        return Err(StoreError::invalid(
+            "target_area_m2",
+            format!(
+                "the extent of {} would need {:.0} tiles; choose a larger target area",
+                community.name,
+                bbox / target_area_m2
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Divides a community into cells. A dry run stores nothing; otherwise a community that has
-/// cells keeps them unless `replace`, which retires them.
+/// cells keeps them unless `replace`, which retires them. Who may is decided first, the count
+/// estimated, and the geometry computed outside the write transaction.
 pub fn generate(
     conn: &mut DbConn,
     caller: &Caller,
     community_id: &str,
     options: &GenerateOptions,
 ) -> StoreResult<Vec<Cell>> {
+    let (community, place) = writable_community(conn, caller, community_id)?;
+    let existing = active_in(conn, &community.id)?;
+    if !existing.is_empty() && !options.replace && !options.dry_run {
+        return Err(StoreError::Conflict {
+            field: "replace",
+            detail: format!(
+                "{} already has {} cells; ask to replace them (\"replace\": true, or --replace) to retire them",
+                community.name,
+                existing.len()
+            ),
+        });
+    }
+    estimate(&community, options.target_area_m2)?;
+    let grid_version = version::grid_version(conn)?;
+    let shape = Boundary::stored_shape(&community.boundary)
+        .ok_or_else(|| StoreError::Config("unreadable community boundary".into()))?;
+    let grid_options = GridOptions {
+        tiling: options.tiling,
+        target_area_m2: options.target_area_m2,
+        merge_below: options.merge_below,
+    };
+    let generated = grid::generate(&shape, &grid_options);
+    if generated.len() > MAX_CELLS {
+        return Err(StoreError::invalid(
+            "target_area_m2",
+            format!("would make {} cells; a community has at most {MAX_CELLS}", generated.len()),
+        ));
+    }
+    let community_code = CommunityCode::parse(&community.code).map_err(|e| StoreError::Config(e.to_string()))?;
+    let width = if generated.len() > 99 { 3 } else { 2 };
+    let mut out = Vec::with_capacity(generated.len());
+    for g in generated {
+        let boundary = Boundary::from_shape(g.shape)
+            .map_err(|p| StoreError::Config(format!("a generated cell is invalid: {p:?}")))?;
+        let code = CellCode::new(&community_code, g.sequence, width).to_string();
+        out.push(Cell::new(&community.id, code.clone(), default_name(&code), None, &boundary));
+    }
+    if options.dry_run {
+        return Ok(out);
+    }
     crate::db::write(conn, |conn| {
-        let (community, place) = writable_community(conn, caller, community_id)?;
-        let existing = active_in(conn, &community.id)?;
-        if !existing.is_empty() && !options.replace && !options.dry_run {
+        if version::grid_version(conn)? != grid_version {
             return Err(StoreError::Conflict {
                 field: "replace",
-                detail: format!(
-                    "{} already has {} cells; ask to replace them (\"replace\": true, or --replace) to retire them",
-                    community.name,
-                    existing.len()
-                ),
+                detail: "the grid changed while the cells were computed; ask again".into(),
             });
-        }
-        let shape = Boundary::stored_shape(&community.boundary)
-            .ok_or_else(|| StoreError::Config("unreadable community boundary".into()))?;
-        let grid_options = GridOptions {
-            tiling: options.tiling,
-            target_area_m2: options.target_area_m2,
-            merge_below: options.merge_below,
-        };
-        let generated = grid::generate(&shape, &grid_options);
-        if generated.len() > MAX_CELLS {
-            return Err(StoreError::invalid(
-                "target_area_m2",
-                format!("would make {} cells; a community has at most {MAX_CELLS}", generated.len()),
-            ));
-        }
-        let community_code = CommunityCode::parse(&community.code).map_err(|e| StoreError::Config(e.to_string()))?;
-        let width = if generated.len() > 99 { 3 } else { 2 };
-        let mut out = Vec::with_capacity(generated.len());
-        for g in generated {
-            let boundary = Boundary::from_shape(g.shape)
-                .map_err(|p| StoreError::Config(format!("a generated cell is invalid: {p:?}")))?;
-            let code = CellCode::new(&community_code, g.sequence, width).to_string();
-            out.push(Cell::new(&community.id, code.clone(), default_name(&code), None, &boundary));
-        }
-        if options.dry_run {
-            return Ok(out);
         }
         let t = now();
         let stamp = clock::tick(conn)?;

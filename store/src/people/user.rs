@@ -128,13 +128,20 @@ fn check_scope(conn: &mut DbConn, role: Role, scope_id: Option<&str>) -> StoreRe
         .map_err(|_| StoreError::invalid("scope_id", format!("no {} has the id {id}", level.as_str())))
 }
 
+/// Whether the caller may create an account of `role` in `scope_id`; where it would lie. Asked
+/// before a password is hashed.
+pub fn may_create(conn: &mut DbConn, caller: &Caller, role: Role, scope_id: Option<&str>) -> StoreResult<Place> {
+    check_scope(conn, role, scope_id)?;
+    let place = place::of_scope(conn, role.scope_level(), scope_id)?;
+    caller.require_manage(role, &place)?;
+    Ok(place)
+}
+
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewUser) -> StoreResult<User> {
     check_username(&new.username)?;
     let phone = new.phone.as_deref().map(check_phone).transpose()?;
     crate::db::write(conn, |conn| {
-        check_scope(conn, new.role, new.scope_id.as_deref())?;
-        let place = place::of_scope(conn, new.role.scope_level(), new.scope_id.as_deref())?;
-        caller.require_manage(new.role, &place)?;
+        let place = may_create(conn, caller, new.role, new.scope_id.as_deref())?;
         let t = now();
         let row = User {
             id: uuid::Uuid::now_v7().to_string(),
@@ -320,13 +327,20 @@ pub fn update(
 
 /// Sets a password (the API has checked the current one when users change their own). Signs
 /// the user out everywhere.
+/// Whether the caller may set the password of user `id` (their own, or one they manage): the
+/// user and where they are. Asked before a password is hashed or checked.
+pub fn may_set_password(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<(User, Place)> {
+    let (user, _) = find(conn, caller, id)?;
+    let place = user.place(conn)?;
+    if caller.user_id != user.id {
+        caller.require_manage(user.role, &place)?;
+    }
+    Ok((user, place))
+}
+
 pub fn set_password(conn: &mut DbConn, caller: &Caller, id: &str, password_hash: String) -> StoreResult<()> {
     crate::db::write(conn, |conn| {
-        let (user, _) = find(conn, caller, id)?;
-        let place = user.place(conn)?;
-        if caller.user_id != user.id {
-            caller.require_manage(user.role, &place)?;
-        }
+        let (user, place) = may_set_password(conn, caller, id)?;
         diesel::update(users::table.find(id))
             .set((
                 users::password_hash.eq(password_hash),

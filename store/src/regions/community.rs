@@ -5,13 +5,14 @@ use diesel::prelude::*;
 use gridhub_geo::{Boundary, CommunityCode};
 use serde_json::json;
 
-use super::street;
+use super::{outside, strays, street};
 use crate::access::{Caller, Place, Reach, audit};
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::error::{expect_version, unique_as_conflict};
+use crate::input::Geometry;
 use crate::page::{Page, Paged};
-use crate::schema::{communities, streets};
+use crate::schema::{cells, communities, streets};
 use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
@@ -53,29 +54,47 @@ pub struct NewCommunity {
     pub street_id: String,
     pub code: CommunityCode,
     pub name: String,
-    pub boundary: Boundary,
+    pub boundary: Geometry,
 }
 
 #[derive(Default)]
 pub struct CommunityPatch {
     pub name: Option<String>,
-    pub boundary: Option<Boundary>,
+    pub boundary: Option<Geometry>,
 }
 
+/// A community's boundary lies within its street's, if the street has one.
+fn within_street(parent: &street::Street, boundary: &Boundary) -> StoreResult<()> {
+    let Some(shape) = parent.boundary.as_deref().and_then(Boundary::stored_shape) else { return Ok(()) };
+    match strays(boundary.shape(), &shape) {
+        Some(m) => Err(StoreError::Invalid(vec![outside(
+            "boundary",
+            "the community",
+            m,
+            &format!("its street {} ({})", parent.name, parent.code),
+        )])),
+        None => Ok(()),
+    }
+}
+
+/// Creates a community. Who may is decided before its boundary is read; the boundary must lie
+/// within the street's.
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewCommunity) -> StoreResult<Community> {
+    let parent = street::find(conn, caller, &new.street_id)
+        .map_err(|_| StoreError::invalid("street_id", format!("no street has the id {}", new.street_id)))?;
+    caller.require_region_admin(Some(&parent.district_id))?;
+    let boundary = new.boundary.read("boundary")?;
+    within_street(&parent, &boundary)?;
     crate::db::write(conn, |conn| {
-        let parent = street::find(conn, caller, &new.street_id)
-            .map_err(|_| StoreError::invalid("street_id", format!("no street has the id {}", new.street_id)))?;
-        caller.require_region_admin(Some(&parent.district_id))?;
         if !new.code.as_str().starts_with(&parent.code) {
             return Err(StoreError::invalid("code", format!("must begin with its street's code {}", parent.code)));
         }
         let t = now();
         let mut row = Community {
             id: uuid::Uuid::now_v7().to_string(),
-            street_id: parent.id,
+            street_id: parent.id.clone(),
             code: new.code.to_string(),
-            name: new.name,
+            name: new.name.clone(),
             boundary: String::new(),
             min_lng: 0.0,
             min_lat: 0.0,
@@ -86,7 +105,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewCommunity) -> StoreRes
             created_at: t,
             updated_at: t,
         };
-        row.set_boundary(&new.boundary);
+        row.set_boundary(&boundary);
         diesel::insert_into(communities::table)
             .values(&row)
             .execute(conn)
@@ -147,6 +166,7 @@ pub fn list(conn: &mut DbConn, caller: &Caller, street_id: Option<&str>, page: &
     Ok(Paged::from_rows(rows, page, |c| &c.id))
 }
 
+/// Changes a community. A new boundary lies within the street's, and keeps its cells within it.
 pub fn update(
     conn: &mut DbConn,
     caller: &Caller,
@@ -154,16 +174,37 @@ pub fn update(
     patch: CommunityPatch,
     expected_version: Option<i64>,
 ) -> StoreResult<Community> {
+    let old = find(conn, caller, id)?;
+    let parent = street::get(conn, &old.street_id)?;
+    caller.require_region_admin(Some(&parent.district_id))?;
+    let boundary = patch.boundary.as_ref().map(|g| g.read("boundary")).transpose()?;
+    if let Some(b) = &boundary {
+        within_street(&parent, b)?;
+        let shapes: Vec<(String, String)> = cells::table
+            .filter(cells::community_id.eq(id))
+            .filter(cells::retired_at.is_null())
+            .select((cells::code, cells::boundary))
+            .load(conn)?;
+        for (code, text) in shapes {
+            let shape = Boundary::stored_shape(&text).unwrap_or_else(|| geo::MultiPolygon::new(vec![]));
+            if let Some(m) = strays(&shape, b.shape()) {
+                return Err(StoreError::Invalid(vec![outside(
+                    "boundary",
+                    &format!("its cell {code}"),
+                    m,
+                    "the new boundary",
+                )]));
+            }
+        }
+    }
     crate::db::write(conn, |conn| {
         let old = find(conn, caller, id)?;
-        let parent = street::get(conn, &old.street_id)?;
-        caller.require_region_admin(Some(&parent.district_id))?;
         expect_version("community", id, old.version, expected_version)?;
         let mut new = Community { version: old.version + 1, updated_at: now(), ..old.clone() };
         if let Some(name) = patch.name {
             new.name = name;
         }
-        if let Some(boundary) = &patch.boundary {
+        if let Some(boundary) = &boundary {
             new.set_boundary(boundary);
         }
         diesel::update(communities::table.find(id)).set(&new).execute(conn)?;
@@ -180,6 +221,11 @@ pub fn update(
         )?;
         Ok(new)
     })
+}
+
+/// The communities of a street (unscoped: for the store's own checks).
+pub(crate) fn of_street(conn: &mut DbConn, street_id: &str) -> StoreResult<Vec<Community>> {
+    Ok(communities::table.filter(communities::street_id.eq(street_id)).select(Community::as_select()).load(conn)?)
 }
 
 /// The community with this code, if the caller may see it.

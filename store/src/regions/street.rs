@@ -4,11 +4,12 @@ use diesel::prelude::*;
 use gridhub_geo::{Boundary, StreetCode};
 use serde_json::json;
 
-use super::district;
+use super::{community, district, outside, strays};
 use crate::access::{Caller, Place, Reach, audit};
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::error::{expect_version, unique_as_conflict};
+use crate::input::Geometry;
 use crate::page::{Page, Paged};
 use crate::schema::streets;
 use crate::time::now;
@@ -52,30 +53,32 @@ pub struct NewStreet {
     pub district_id: String,
     pub code: StreetCode,
     pub name: String,
-    pub boundary: Option<Boundary>,
+    pub boundary: Option<Geometry>,
 }
 
 #[derive(Default)]
 pub struct StreetPatch {
     pub name: Option<String>,
     /// `Some(None)` removes the boundary.
-    pub boundary: Option<Option<Boundary>>,
+    pub boundary: Option<Option<Geometry>>,
 }
 
+/// Creates a street. Who may is decided before its boundary is read.
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewStreet) -> StoreResult<Street> {
+    let parent = district::find(conn, caller, &new.district_id)
+        .map_err(|_| StoreError::invalid("district_id", format!("no district has the id {}", new.district_id)))?;
+    caller.require_region_admin(Some(&parent.id))?;
+    let boundary = new.boundary.as_ref().map(|g| g.read("boundary")).transpose()?;
     crate::db::write(conn, |conn| {
-        let parent = district::find(conn, caller, &new.district_id)
-            .map_err(|_| StoreError::invalid("district_id", format!("no district has the id {}", new.district_id)))?;
-        caller.require_region_admin(Some(&parent.id))?;
         if !new.code.as_str().starts_with(&parent.code) {
             return Err(StoreError::invalid("code", format!("must begin with its district's code {}", parent.code)));
         }
         let t = now();
         let mut row = Street {
             id: uuid::Uuid::now_v7().to_string(),
-            district_id: parent.id,
+            district_id: parent.id.clone(),
             code: new.code.to_string(),
-            name: new.name,
+            name: new.name.clone(),
             boundary: None,
             min_lng: None,
             min_lat: None,
@@ -85,7 +88,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewStreet) -> StoreResult
             created_at: t,
             updated_at: t,
         };
-        row.set_boundary(new.boundary.as_ref());
+        row.set_boundary(boundary.as_ref());
         diesel::insert_into(streets::table)
             .values(&row)
             .execute(conn)
@@ -150,15 +153,31 @@ pub fn update(
     patch: StreetPatch,
     expected_version: Option<i64>,
 ) -> StoreResult<Street> {
+    let old = find(conn, caller, id)?;
+    caller.require_region_admin(Some(&old.district_id))?;
+    let boundary = match &patch.boundary {
+        Some(Some(g)) => Some(Some(g.read("boundary")?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    if let Some(Some(b)) = &boundary {
+        // its communities stay within it
+        for c in community::of_street(conn, id)? {
+            let shape = Boundary::stored_shape(&c.boundary).unwrap_or_else(|| geo::MultiPolygon::new(vec![]));
+            if let Some(m) = strays(&shape, b.shape()) {
+                let what = format!("its community {} ({})", c.name, c.code);
+                return Err(StoreError::Invalid(vec![outside("boundary", &what, m, "the new boundary")]));
+            }
+        }
+    }
     crate::db::write(conn, |conn| {
         let old = find(conn, caller, id)?;
-        caller.require_region_admin(Some(&old.district_id))?;
         expect_version("street", id, old.version, expected_version)?;
         let mut new = Street { version: old.version + 1, updated_at: now(), ..old.clone() };
         if let Some(name) = patch.name {
             new.name = name;
         }
-        if let Some(boundary) = &patch.boundary {
+        if let Some(boundary) = &boundary {
             new.set_boundary(boundary.as_ref());
         }
         diesel::update(streets::table.find(id)).set(&new).execute(conn)?;

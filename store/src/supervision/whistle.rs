@@ -330,7 +330,7 @@ pub fn report_in(
             });
         }
         let c = case::get(conn, &w.case_id)?;
-        let (mx, my) = gridhub_geo::index::metres_per_degree(c.lat);
+        let (mx, my) = gridhub_geo::measure::metres_per_degree(c.lat);
         let distance = ((report.lng - c.lng) * mx).hypot((report.lat - c.lat) * my);
         let state = if distance <= on_site_m { "on_site" } else { "reported_in" };
         let t = now();
