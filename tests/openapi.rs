@@ -121,3 +121,71 @@ async fn every_route_that_needs_a_login_refuses_a_request_without_one() {
     }
     app.stop().await;
 }
+
+/// Every operation documents the answers the input layer gives it: 400 when it takes a query, a
+/// header or a body; 401 when it needs a login; 404 when its path names a record; 413, 415 and
+/// 422 when it takes JSON. (A status the spec does not list is a failure for schemathesis.)
+#[test]
+fn every_operation_documents_the_answers_it_can_give() {
+    let doc = spec();
+    let resolve = |node: &Yaml| -> Yaml {
+        match node["$ref"].as_str().and_then(|r| r.strip_prefix("#/")) {
+            Some(path) => path.split('/').fold(&doc, |n, part| &n[part]).clone(),
+            None => node.clone(),
+        }
+    };
+    let mut missing = Vec::new();
+    for (method, path, login) in operations(&doc) {
+        let item = &doc["paths"][path.as_str()];
+        let op = &item[method.to_lowercase().as_str()];
+        let params: Vec<Yaml> =
+            item["parameters"].as_vec().into_iter().chain(op["parameters"].as_vec()).flatten().map(resolve).collect();
+        let takes = |place: &str| params.iter().any(|p| p["in"].as_str() == Some(place));
+        let body = resolve(&op["requestBody"]);
+        let json_body =
+            body["content"].as_hash().is_some_and(|c| c.keys().any(|k| k.as_str().unwrap_or("").contains("json")));
+        let mut want = Vec::new();
+        if takes("query") || takes("header") || !body.is_badvalue() {
+            want.push("400");
+        }
+        if login {
+            want.push("401");
+        }
+        if path.contains('{') {
+            want.push("404");
+        }
+        if json_body {
+            want.extend(["413", "415", "422"]);
+        }
+        for status in want {
+            if op["responses"][status].is_badvalue() {
+                missing.push(format!("{method} {path}: {status}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "answers the spec does not list: {missing:#?}");
+}
+
+/// In a flow mapping, an unquoted comma ends the value: `{description: a, b}` is a description
+/// `a` and a stray key `b` with no value. No key of the spec is without one.
+#[test]
+fn no_text_of_the_spec_was_cut_at_a_comma() {
+    fn walk(node: &Yaml, at: &str, stray: &mut Vec<String>) {
+        match node {
+            Yaml::Hash(h) => {
+                for (k, v) in h {
+                    let key = k.as_str().unwrap_or("?");
+                    if matches!(v, Yaml::Null) {
+                        stray.push(format!("{at}/{key}"));
+                    }
+                    walk(v, &format!("{at}/{key}"), stray);
+                }
+            }
+            Yaml::Array(items) => items.iter().enumerate().for_each(|(i, v)| walk(v, &format!("{at}/{i}"), stray)),
+            _ => {}
+        }
+    }
+    let mut stray = Vec::new();
+    walk(&spec(), "", &mut stray);
+    assert!(stray.is_empty(), "keys with no value (quote the text they were cut from): {stray:#?}");
+}

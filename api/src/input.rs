@@ -7,8 +7,6 @@
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use gridhub_geo::Crs;
 use gridhub_store::input::{CONTROL_CHARACTER, control_char_path, has_control};
@@ -120,8 +118,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     typed(json_value(body)?)
 }
 
-/// A JSON document as `T`, a wrong shape named by its path.
+/// A request body as `T`, a wrong shape named by its path. It must be a JSON object (serde would
+/// also read an array into a struct, field by field).
 pub fn typed<T: DeserializeOwned>(value: Value) -> ApiResult<T> {
+    if !value.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = strip_position(&e.into_inner().to_string());
@@ -218,9 +220,28 @@ impl std::ops::Deref for Id {
     }
 }
 
+/// For optional fields that have no null: absent → `None`; null answers 422 naming the field
+/// (use as `#[serde(default, deserialize_with = "given")]`). Null is never quietly taken for
+/// "leave it as it is".
+pub fn given<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// For fields with a default that a client may also give as null (a create's optional list or
+/// text): absent or null → the default.
+pub fn or_default<'de, T: Deserialize<'de> + Default, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    Option::<T>::deserialize(d).map(Option::unwrap_or_default)
+}
+
 /// For PATCH fields that may be set to null: absent → `None`, null → `Some(None)`.
 pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Ok(Some(Option::deserialize(d)?))
+}
+
+/// Whether `text` may be a cursor: the id (or code) of the last record of a page, as
+/// `next_cursor` gives it — letters, digits, `_ . : -`, at most 100.
+fn is_cursor(text: &str) -> bool {
+    (1..=100).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b))
 }
 
 /// `limit` and `cursor` of a list request, as text.
@@ -239,14 +260,8 @@ pub fn page(limit: Option<&str>, cursor: Option<&str>) -> ApiResult<Page> {
     };
     let after = match cursor {
         None => None,
-        Some(c) => Some(
-            URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .filter(|s| !has_control(s))
-                .ok_or_else(|| ApiError::bad_field("cursor", "is not a cursor this server gave out"))?,
-        ),
+        Some(c) if is_cursor(c) => Some(c.to_owned()),
+        Some(_) => return Err(ApiError::bad_field("cursor", "is not a cursor this server gave out")),
     };
     Ok(Page { limit, after })
 }
@@ -291,7 +306,7 @@ pub fn page_json<T: serde::Serialize>(paged: gridhub_store::Paged<T>) -> serde_j
 
 /// The `next_cursor` of a page that ends after the id `next_after` (null on the last page).
 pub fn cursor(next_after: Option<String>) -> Value {
-    next_after.map(|id| URL_SAFE_NO_PAD.encode(id)).into()
+    next_after.into()
 }
 
 /// The version named by `If-Match: "<version>"`, if the header is there (`*` names none).

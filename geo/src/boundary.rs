@@ -264,7 +264,14 @@ fn read_ring(value: &Value, path: &str, problems: &mut Vec<BoundaryProblem>) -> 
     Some(LineString::new(coords))
 }
 
+/// The most problems a boundary names: beyond them, a broken file of a million corners would
+/// cost a million messages (the check above it counts what it keeps).
+const MAX_PROBLEMS: usize = 100;
+
 fn read_position(value: &Value, path: &str, problems: &mut Vec<BoundaryProblem>) -> Option<Coord<f64>> {
+    if problems.len() >= MAX_PROBLEMS {
+        return None;
+    }
     let numbers: Option<Vec<f64>> = value.as_array().and_then(|a| a.iter().map(Value::as_f64).collect());
     let (x, y) = match numbers.as_deref() {
         Some([x, y]) | Some([x, y, _]) => (*x, *y),

@@ -21,8 +21,18 @@ pub fn has_control(text: &str) -> bool {
     !text.chars().all(allowed_char)
 }
 
+/// Text as it may be shown and stored: any control character written out (`\u{0}`), the rest
+/// as it is.
+pub fn shown(text: &str) -> String {
+    if !has_control(text) {
+        return text.to_owned();
+    }
+    text.chars().map(|c| if allowed_char(c) { c.to_string() } else { c.escape_unicode().to_string() }).collect()
+}
+
 /// The path of the first string (or object key) in a JSON document that holds a control
-/// character: `title`, `items[2].note`, `cases.created[0].description`.
+/// character: `title`, `items[2].note`, `cases.created[0].description` (a key's own control
+/// characters written out, so that the path may be shown and stored).
 pub fn control_char_path(value: &Value) -> Option<String> {
     fn walk(v: &Value, at: &mut String) -> bool {
         match v {
@@ -41,7 +51,7 @@ pub fn control_char_path(value: &Value) -> Option<String> {
                 if !at.is_empty() {
                     at.push('.');
                 }
-                at.push_str(k);
+                at.push_str(&shown(k));
                 let found = has_control(k) || walk(item, at);
                 if !found {
                     at.truncate(len);
@@ -226,7 +236,7 @@ mod tests {
         );
         assert_eq!(control_char_path(&json!(["\u{1b}"])).as_deref(), Some("[0]"));
         assert_eq!(control_char_path(&json!("\u{0}")).as_deref(), Some("body"));
-        assert_eq!(control_char_path(&json!({"k\u{0}": 1})).as_deref(), Some("k\u{0}"));
+        assert_eq!(control_char_path(&json!({"k\u{0}": 1})).as_deref(), Some("k\\u{0}"), "written out");
         let mut c = Check::default();
         c.text("note", "a\u{0}", 10, false);
         assert_eq!(c.0[0].field, "note");

@@ -5,7 +5,7 @@
 //! read (`_status`, `_changed` and server-owned columns are ignored); one that holds a control
 //! character, or that deletes what a phone does not delete, is refused alone (quarantined).
 
-use gridhub_store::input::{CONTROL_CHARACTER, control_char_path};
+use gridhub_store::input::{CONTROL_CHARACTER, control_char_path, has_control};
 use gridhub_store::phones::push::{Push, Pushed};
 use serde_json::{Map, Value, json};
 
@@ -25,7 +25,12 @@ pub fn parse(body: &[u8], since: i64, version: i64) -> Result<Push, String> {
         };
         for (list, items) in lists {
             let bad = || format!("{key}.{list} is not an array of records with string ids");
-            let Value::Array(items) = items else { return Err(bad()) };
+            let items = match items {
+                Value::Array(items) => items,
+                // a list given as null is an empty one
+                Value::Null => continue,
+                _ => return Err(bad()),
+            };
             match list.as_str() {
                 "created" | "updated" => {
                     for item in items {
@@ -51,6 +56,12 @@ pub fn parse(body: &[u8], since: i64, version: i64) -> Result<Push, String> {
                 "deleted" => {
                     for id in items {
                         let Value::String(id) = id else { return Err(bad()) };
+                        if has_control(&id) {
+                            let raw = json!({"id": id, "_status": "deleted"});
+                            let pushed = Pushed { id, fields: Map::new(), updated: true, raw };
+                            push.refused.push((table.key, pushed, format!("id: {CONTROL_CHARACTER}")));
+                            continue;
+                        }
                         match table.name {
                             Name::Patrols => push.patrols_deleted.push(id),
                             _ if !table.pushed => {}

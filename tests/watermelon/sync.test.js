@@ -1,6 +1,6 @@
 // The real WatermelonDB sync engine (LokiJS adapter, no React) against a running gridhub: the
 // stock `synchronize()` with no adapter code, as a grid worker's phone runs it. Starts gridhub
-// itself (GRIDHUB_BIN, default ../../target/debug/gridhub) with the demo data on a fresh SQLite
+// itself (GRIDHUB_BIN, as scripts/gridhub-bin prints it; default ../../target/debug/gridhub) with the demo data on a fresh SQLite
 // database, and stops it at the end.
 //
 //   npm test            (from tests/watermelon, after `cargo build` and `npm ci`)
@@ -139,6 +139,9 @@ async function start() {
   const port = await freePort()
   base = `http://127.0.0.1:${port}`
   const bin = process.env.GRIDHUB_BIN || path.join(__dirname, '..', '..', 'target', 'debug', 'gridhub')
+  if (!fs.existsSync(bin)) {
+    throw new Error(`no gridhub binary at ${bin}: build it (scripts/gridhub-bin prints where cargo put it) and set GRIDHUB_BIN`)
+  }
   server = spawn(bin, ['serve', '--demo', '--bind', `127.0.0.1:${port}`], {
     env: { ...process.env, GRIDHUB_DATABASE_URL: `sqlite://${path.join(dir, 'gridhub.db')}`, GRIDHUB_DATA_DIR: path.join(dir, 'data'), GRIDHUB_LOG: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -6,15 +6,14 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
-use gridhub_store::FieldProblem;
 use gridhub_store::StoreResult;
-use gridhub_store::assignments::{self as assignment, Change, Duty, Rules, SheetRow};
+use gridhub_store::assignments::{self as assignment, Change, Duty, Rules, sheet};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Id, Json, NoQuery, Query, RawBody, etag, if_match};
+use crate::input::{Id, Json, NoQuery, Query, RawBody, etag, flag, if_match, or_default};
 use crate::state::AppState;
 
 fn rules(state: &AppState) -> Rules {
@@ -189,7 +188,7 @@ pub enum Item {
 #[serde(deny_unknown_fields)]
 pub struct Batch {
     items: Vec<Item>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     expected_versions: BTreeMap<String, i64>,
 }
 
@@ -261,75 +260,6 @@ pub struct SheetQuery {
     dry_run: Option<String>,
 }
 
-/// A sheet's `starts_at`: an RFC 3339 time, or a date (midnight in China, where sheets are kept).
-fn sheet_time(value: &str) -> Option<NaiveDateTime> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
-        return Some(t.naive_utc());
-    }
-    let day = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
-    Some(day.and_hms_opt(0, 0, 0)? - chrono::Duration::hours(8))
-}
-
-/// Reads a sheet with the header `cell_code,user,duty,building,starts_at` (any order; building
-/// and starts_at may be left out), naming each problem by line and column.
-fn read_sheet(body: &[u8]) -> ApiResult<Vec<SheetRow>> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::bad_request("the sheet must be UTF-8 text (save the CSV as UTF-8)"))?;
-    let text = text.trim_start_matches('\u{feff}'); // the mark spreadsheets put at the start of UTF-8 files
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| ApiError::invalid("header", format!("cannot be read: {e}")))?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(cell_code), Some(user), Some(duty_col)) = (column("cell_code"), column("user"), column("duty")) else {
-        return Err(ApiError::invalid("header", "must name the columns cell_code,user,duty,building,starts_at"));
-    };
-    let (building, starts_at) = (column("building"), column("starts_at"));
-    let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(FieldProblem::new(format!("lines[{line}]"), format!("cannot be read: {e}")));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line()) as usize;
-        let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::to_owned).filter(|v| !v.is_empty());
-        let at = |f: &str| format!("lines[{line}].{f}");
-        let (code, who) = (get(Some(cell_code)), get(Some(user)));
-        if code.is_none() {
-            problems.push(FieldProblem::new(at("cell_code"), "is empty"));
-        }
-        if who.is_none() {
-            problems.push(FieldProblem::new(at("user"), "is empty: a username or a phone number"));
-        }
-        let duty = get(Some(duty_col));
-        if duty.is_none() {
-            problems.push(FieldProblem::new(at("duty"), "is empty"));
-        }
-        let start = match get(starts_at) {
-            None => None,
-            Some(t) => match sheet_time(&t) {
-                Some(t) => Some(t),
-                None => {
-                    problems
-                        .push(FieldProblem::new(at("starts_at"), "must be a date (2026-03-01) or an RFC 3339 time"));
-                    None
-                }
-            },
-        };
-        if let (Some(cell_code), Some(user), Some(duty)) = (code, who, duty) {
-            let user = user.trim_start_matches("+86").trim().to_owned();
-            rows.push(SheetRow { line, cell_code, user, duty, building: get(building), starts_at: start });
-        }
-    }
-    if rows.is_empty() && problems.is_empty() {
-        return Err(ApiError::invalid("lines", "the sheet has no rows"));
-    }
-    if problems.is_empty() { Ok(rows) } else { Err(ApiError::validation(problems)) }
-}
-
 /// `POST /api/v1/streets/{id}/assignments/import[?dry_run=true]` with a CSV sheet: all or nothing.
 pub async fn import(
     state: web::Data<AppState>,
@@ -338,10 +268,16 @@ pub async fn import(
     query: Query<SheetQuery>,
     RawBody(body): RawBody,
 ) -> ApiResult<HttpResponse> {
-    let dry_run = matches!(query.dry_run.as_deref(), Some("true" | "1"));
-    let rows = read_sheet(&body)?;
+    let dry_run = flag("dry_run", query.dry_run.as_deref())?;
     let rules = rules(&state);
-    let applied = state.db(move |conn| assignment::import_sheet(conn, &caller, &rules, &id, rows, dry_run)).await?;
+    // who may, then the sheet is read off the request threads
+    let applied = state
+        .db(move |conn| {
+            sheet::may_import(conn, &caller, &id)?;
+            let rows = sheet::read(&body)?;
+            assignment::import_sheet(conn, &caller, &rules, &id, rows, dry_run)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(json!({
         "dry_run": dry_run,
         "assigned": applied.assignments.len(),

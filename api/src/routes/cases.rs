@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{
-    CrsQuery, Id, Json, NoQuery, Query, RawBody, crs, cursor, etag, flag, if_match, json_value, nullable, page,
-    query_time, typed,
+    CrsQuery, Id, Json, NoQuery, Query, RawBody, crs, cursor, etag, flag, given, if_match, json_value, nullable,
+    or_default, page, query_time, typed,
 };
 use crate::state::AppState;
 use crate::views::case_json;
@@ -30,7 +30,7 @@ pub struct NewBody {
     source: String,
     category_code: String,
     title: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     description: String,
     lng: f64,
     lat: f64,
@@ -38,7 +38,7 @@ pub struct NewBody {
     address: Option<String>,
     priority: Option<String>,
     reported_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     attachments: Vec<String>,
 }
 
@@ -52,11 +52,11 @@ pub async fn create(
     let key = match req.headers().get("idempotency-key") {
         None => None,
         Some(v) => {
-            let k = v.to_str().unwrap_or("").trim();
-            if k.is_empty() || k.len() > 255 {
+            let k = v.as_bytes();
+            if !(1..=255).contains(&k.len()) || !k.iter().all(|b| (b'!'..=b'~').contains(b)) {
                 return Err(ApiError::bad_field("Idempotency-Key", "must be 1 to 255 visible ASCII characters"));
             }
-            Some(k.to_owned())
+            Some(String::from_utf8_lossy(k).into_owned())
         }
     };
     let value = json_value(&raw)?;
@@ -120,7 +120,7 @@ pub async fn list(
     let out = crs(q.crs.as_deref())?;
     let page = page(q.limit.as_deref(), q.cursor.as_deref())?;
     let mut statuses = Vec::new();
-    for s in q.status.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+    for s in q.status.iter().flat_map(|s| s.split(',')) {
         statuses.push(
             Status::parse(s).ok_or_else(|| {
                 ApiError::bad_field("status", format!("{s} is not a status; use {}", Status::names()))
@@ -171,11 +171,15 @@ pub async fn get(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
+    #[serde(default, deserialize_with = "given")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     description: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
     priority: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     category_code: Option<String>,
 }
 
@@ -205,7 +209,7 @@ pub async fn update(
 pub struct TransitionBody {
     action: String,
     note: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     attachments: Vec<String>,
     department_id: Option<String>,
     extend_by: Option<String>,

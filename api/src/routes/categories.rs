@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Id, Json, Query, etag, if_match, nullable};
+use crate::input::{Id, Json, Query, etag, flag, given, if_match, nullable, or_default};
 use crate::state::AppState;
 use gridhub_store::input::Check;
 
@@ -28,10 +28,15 @@ pub async fn list(state: web::Data<AppState>, _: Authenticated, query: Query<Lis
             Some(Kind::parse(k).ok_or_else(|| ApiError::bad_field("kind", "must be component, event or governance"))?)
         }
     };
+    if let Some(code) = query.parent_code.as_deref()
+        && !matches!(category::parse_code(code), Ok((_, None)))
+    {
+        return Err(ApiError::bad_field("parent_code", "must be the code of a 大类, like SJ05"));
+    }
     let filter = CategoryFilter {
         kind,
         parent_code: query.parent_code.clone(),
-        include_inactive: query.include_inactive.as_deref() == Some("true"),
+        include_inactive: flag("include_inactive", query.include_inactive.as_deref())?,
     };
     let items = state.db(move |conn| category::list(conn, &filter)).await?;
     Ok(HttpResponse::Ok().json(json!({"items": items})))
@@ -50,7 +55,7 @@ pub struct NewBody {
     default_department: Option<String>,
     filing_criteria: Option<String>,
     closing_criteria: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     time_limits: TimeLimits,
     duplicate_radius_m: Option<f64>,
     duplicate_window_hours: Option<i32>,
@@ -101,14 +106,21 @@ pub async fn create(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
+    #[serde(default, deserialize_with = "given")]
     name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     default_department: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
     filing_criteria: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     closing_criteria: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     time_limits: Option<TimeLimits>,
+    #[serde(default, deserialize_with = "given")]
     duplicate_radius_m: Option<f64>,
+    #[serde(default, deserialize_with = "given")]
     duplicate_window_hours: Option<i32>,
+    #[serde(default, deserialize_with = "given")]
     active: Option<bool>,
 }
 

@@ -14,7 +14,9 @@ use serde_json::{Map, Value, json};
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::geojson::{cell_json, collection};
-use crate::input::{CrsQuery, Id, Json, JsonLater, NoQuery, Query, crs, cursor, etag, flag, if_match, nullable, page};
+use crate::input::{
+    CrsQuery, Id, Json, JsonLater, NoQuery, Query, crs, cursor, etag, flag, given, if_match, nullable, page,
+};
 use crate::map::{self, Colours};
 use crate::state::AppState;
 use gridhub_store::input::{Check, Geometry};
@@ -69,13 +71,28 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
+/// Whether `text` is a decimal number as a bbox takes it: `-12.345`, at most 3 digits before the
+/// point and 15 after.
+fn decimal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, part) = digits.split_once('.').map_or((digits, None), |(w, p)| (w, Some(p)));
+    let all_digits = |t: &str, max: usize| (1..=max).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole, 3) && part.is_none_or(|p| all_digits(p, 15))
+}
+
+/// `minLng,minLat,maxLng,maxLat` in `crs`: corners the wrong way round are swapped, and beyond
+/// the map they are its edge.
 fn bbox(text: &str, crs: Crs) -> ApiResult<BBox> {
-    let bad = || ApiError::bad_field("bbox", "must be minLng,minLat,maxLng,maxLat");
-    let n: Vec<f64> = text.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
-    let [a, b, c, d] = n[..] else { return Err(bad()) };
-    if !(a <= c && b <= d) || [a, c].iter().any(|v| v.abs() > 180.0) || [b, d].iter().any(|v| v.abs() > 90.0) {
+    let bad = || ApiError::bad_field("bbox", "must be minLng,minLat,maxLng,maxLat in decimal degrees");
+    let parts: Vec<&str> = text.split(',').collect();
+    if parts.len() != 4 || !parts.iter().all(|p| decimal(p)) {
         return Err(bad());
     }
+    let n: Vec<f64> = parts.iter().map(|p| p.parse::<f64>().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    let lng = |v: f64| v.clamp(-180.0, 180.0);
+    let lat = |v: f64| v.clamp(-90.0, 90.0);
+    let (a, c) = (lng(n[0].min(n[2])), lng(n[0].max(n[2])));
+    let (b, d) = (lat(n[1].min(n[3])), lat(n[1].max(n[3])));
     let (min_lng, min_lat) = crs.to_wgs84(a, b);
     let (max_lng, max_lat) = crs.to_wgs84(c, d);
     Ok(BBox { min_lng, min_lat, max_lng, max_lat })
@@ -113,9 +130,11 @@ pub async fn get(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CellPatchBody {
+    #[serde(default, deserialize_with = "given")]
     name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     households: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "given")]
     boundary: Option<Value>,
 }
 
@@ -177,26 +196,14 @@ pub async fn import(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateBody {
-    #[serde(default = "square")]
-    shape: String,
-    #[serde(default = "hectare")]
-    target_area_m2: f64,
-    #[serde(default = "fifth")]
-    merge_below: f64,
-    #[serde(default)]
-    dry_run: bool,
-    #[serde(default)]
-    replace: bool,
-}
-
-fn square() -> String {
-    "square".into()
-}
-fn hectare() -> f64 {
-    10_000.0
-}
-fn fifth() -> f64 {
-    0.2
+    /// `square` (the default) or `hex`.
+    shape: Option<String>,
+    /// m², a hectare when not given.
+    target_area_m2: Option<f64>,
+    /// Pieces smaller than this fraction of the target join a neighbour (0.2 when not given).
+    merge_below: Option<f64>,
+    dry_run: Option<bool>,
+    replace: Option<bool>,
 }
 
 /// `POST /api/v1/communities/{id}/cells/generate`
@@ -208,8 +215,11 @@ pub async fn generate(
     Json(body): Json<GenerateBody>,
 ) -> ApiResult<HttpResponse> {
     let out = crs(query.crs.as_deref())?;
+    let target_area_m2 = body.target_area_m2.unwrap_or(10_000.0);
+    let merge_below = body.merge_below.unwrap_or(0.2);
+    let dry_run = body.dry_run.unwrap_or(false);
     let mut check = Check::default();
-    let tiling = match body.shape.as_str() {
+    let tiling = match body.shape.as_deref().unwrap_or("square") {
         "square" => Some(Tiling::Square),
         "hex" => Some(Tiling::Hex),
         _ => {
@@ -217,25 +227,25 @@ pub async fn generate(
             None
         }
     };
-    if !(100.0..=1_000_000.0).contains(&body.target_area_m2) {
+    if !(100.0..=1_000_000.0).contains(&target_area_m2) {
         check.push("target_area_m2", "must be from 100 to 1,000,000 m²");
     }
-    if !(0.0..=0.9).contains(&body.merge_below) {
+    if !(0.0..=0.9).contains(&merge_below) {
         check.push("merge_below", "must be a fraction from 0 to 0.9");
     }
     check.done()?;
     let options = GenerateOptions {
         tiling: tiling.expect("checked"),
-        target_area_m2: body.target_area_m2,
-        merge_below: body.merge_below,
-        dry_run: body.dry_run,
-        replace: body.replace,
+        target_area_m2,
+        merge_below,
+        dry_run,
+        replace: body.replace.unwrap_or(false),
     };
     let cells = state.db(move |conn| generate::generate(conn, &caller, &id, &options)).await?;
-    if !body.dry_run {
+    if !dry_run {
         state.grid.refresh(&state.pool).await?;
     }
-    let extra = Map::from_iter([("stored".to_owned(), json!(!body.dry_run))]);
+    let extra = Map::from_iter([("stored".to_owned(), json!(!dry_run))]);
     Ok(HttpResponse::Ok().content_type("application/geo+json").body(collection(&cells, out, extra).to_string()))
 }
 

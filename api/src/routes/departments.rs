@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::caller::Authenticated;
-use crate::error::ApiResult;
-use crate::input::{Id, Json, Query, etag, if_match, list_query, nullable, page_json};
+use crate::error::{ApiError, ApiResult};
+use crate::input::{Id, Json, Query, etag, given, if_match, list_query, nullable, page_json};
 use crate::outbound;
 use crate::state::AppState;
 use gridhub_store::input::Check;
@@ -84,6 +84,7 @@ pub async fn get(state: web::Data<AppState>, Authenticated(caller): Authenticate
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Patch {
+    #[serde(default, deserialize_with = "given")]
     name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     phone: Option<Option<String>>,
@@ -130,12 +131,8 @@ pub struct NewRuleBody {
     category_code: String,
     street_id: Option<String>,
     department_id: String,
-    #[serde(default = "default_priority")]
-    priority: i32,
-}
-
-fn default_priority() -> i32 {
-    100
+    /// Lower is tried first; 100 when not given.
+    priority: Option<i32>,
 }
 
 pub async fn create_rule(
@@ -147,7 +144,7 @@ pub async fn create_rule(
     if let Err(e) = gridhub_store::category::parse_code(&body.category_code) {
         check.push("category_code", e);
     }
-    if !(0..=10_000).contains(&body.priority) {
+    if !(0..=10_000).contains(&body.priority.unwrap_or(100)) {
         check.push("priority", "must be from 0 to 10000 (lower is tried first)");
     }
     check.done()?;
@@ -155,7 +152,7 @@ pub async fn create_rule(
         category_code: body.category_code,
         street_id: body.street_id,
         department_id: body.department_id,
-        priority: body.priority,
+        priority: body.priority.unwrap_or(100),
     };
     let rule = state.db(move |conn| routing::create(conn, &caller, new)).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/routing-rules/{}", rule.id))).json(rule))
@@ -175,6 +172,9 @@ pub async fn list_rules(
     query: Query<RulesQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
+    if let Some(Err(e)) = q.category_code.as_deref().map(gridhub_store::category::parse_code) {
+        return Err(ApiError::bad_field("category_code", e));
+    }
     let rules =
         state.db(move |conn| routing::list(conn, &caller, q.category_code.as_deref(), q.street_id.as_deref())).await?;
     Ok(HttpResponse::Ok().json(json!({"items": rules})))

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::caller::Authenticated;
 use crate::error::ApiResult;
-use crate::input::{Id, Json, PageQuery, Query, etag, if_match, list_query, nullable, page_json};
+use crate::input::{Id, Json, PageQuery, Query, etag, given, if_match, list_query, nullable, page_json};
 use crate::state::AppState;
 use gridhub_store::input::{Check, Geometry};
 
@@ -39,6 +39,7 @@ pub struct NewDistrict {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DistrictPatch {
+    #[serde(default, deserialize_with = "given")]
     name: Option<String>,
 }
 
@@ -105,6 +106,7 @@ pub struct NewStreet {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StreetPatch {
+    #[serde(default, deserialize_with = "given")]
     name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     boundary: Option<Option<Value>>,
@@ -183,7 +185,9 @@ pub struct NewCommunity {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommunityPatch {
+    #[serde(default, deserialize_with = "given")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     boundary: Option<Value>,
 }
 

@@ -30,24 +30,27 @@ pub struct SyncQuery {
     migration: Option<String>,
 }
 
+/// The largest timestamp a phone may send: 15 digits of ms (the year 33658).
+const MAX_MILLIS: i64 = 999_999_999_999_999;
+
 /// `null`, absent, or a whole number of ms.
 fn millis(text: Option<&str>) -> ApiResult<Option<i64>> {
     match text {
-        None | Some("null") | Some("") | Some("undefined") => Ok(None),
-        Some(t) => t.parse::<i64>().ok().filter(|v| *v >= 0).map(Some).ok_or_else(|| {
+        None | Some("null") | Some("undefined") => Ok(None),
+        Some(t) => t.parse::<i64>().ok().filter(|v| (0..=MAX_MILLIS).contains(v)).map(Some).ok_or_else(|| {
             ApiError::bad_field("last_pulled_at", "must be null or the timestamp of the last pull (ms)")
         }),
     }
 }
 
-fn schema_version(text: Option<&str>) -> ApiResult<i64> {
+fn schema_version(field: &str, text: Option<&str>) -> ApiResult<i64> {
     match text {
-        None | Some("null") => Ok(schema::VERSION),
+        None => Ok(schema::VERSION),
         Some(v) => v
             .parse::<i64>()
             .ok()
-            .filter(|v| *v >= 1)
-            .ok_or_else(|| ApiError::bad_field("schema_version", "must be a schema version (1 or more)")),
+            .filter(|v| (1..=1_000_000).contains(v))
+            .ok_or_else(|| ApiError::bad_field(field, "must be a schema version, from 1 to 1000000")),
     }
 }
 
@@ -83,7 +86,7 @@ pub async fn pull(
     Query(query): Query<SyncQuery>,
 ) -> ApiResult<HttpResponse> {
     let last_pulled_at = millis(query.last_pulled_at.as_deref())?;
-    let schema_version = schema_version(query.schema_version.as_deref())?;
+    let schema_version = schema_version("schema_version", query.schema_version.as_deref())?;
     let migration = match query.migration.as_deref() {
         None | Some("null") | Some("") => None,
         Some(text) => Some(
@@ -167,7 +170,7 @@ pub struct SchemaQuery {
 
 /// `GET /api/v1/sync/schema?version=`: the phone schema (the newest when no version is asked).
 pub async fn phone_schema(_: Authenticated, Query(query): Query<SchemaQuery>) -> ApiResult<HttpResponse> {
-    let version = schema_version(query.version.as_deref())?;
+    let version = schema_version("version", query.version.as_deref())?;
     if version > schema::VERSION {
         return Err(ApiError::bad_field(
             "version",

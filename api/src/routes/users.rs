@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::auth::{hash_password, verify_password};
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Id, Json, Query, etag, if_match, list_query, nullable, page_json};
+use crate::input::{Id, Json, Query, etag, given, if_match, list_query, nullable, page_json};
 use crate::state::AppState;
 use crate::views::user_json;
 use gridhub_store::input::Check;
@@ -103,12 +103,15 @@ pub async fn get(state: web::Data<AppState>, Authenticated(caller): Authenticate
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatchBody {
+    #[serde(default, deserialize_with = "given")]
     display_name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
     role: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     scope_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
     disabled: Option<bool>,
 }
 

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Id, Json, Query, cursor, list_query};
+use crate::input::{Id, Json, Query, cursor, list_query, or_default};
 use crate::state::AppState;
 use gridhub_store::input::Check;
 
@@ -77,7 +77,7 @@ pub struct ReportInBody {
     lat: f64,
     crs: Option<String>,
     note: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     attachments: Vec<String>,
 }
 

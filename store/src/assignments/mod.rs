@@ -25,7 +25,7 @@ use crate::schema::assignments;
 mod apply;
 mod history;
 mod rules;
-mod sheet;
+pub mod sheet;
 mod staffing;
 
 pub use apply::apply;

@@ -11,6 +11,7 @@ use crate::access::{Caller, place};
 use crate::db::DbConn;
 use crate::error::{FieldProblem, StoreError, StoreResult};
 use crate::grid::cell;
+use crate::input::Check;
 use crate::regions::street;
 use crate::schema::users;
 
@@ -26,6 +27,82 @@ pub struct SheetRow {
     pub duty: String,
     pub building: Option<String>,
     pub starts_at: Option<NaiveDateTime>,
+}
+
+/// Whether the caller may import a sheet for the street: its street office (and those above).
+/// Asked before the sheet is read.
+pub fn may_import(conn: &mut DbConn, caller: &Caller, street_id: &str) -> StoreResult<()> {
+    let street = street::find(conn, caller, street_id)?;
+    caller.require_grid_admin(&street.place())
+}
+
+/// A sheet's `starts_at`: an RFC 3339 time, or a date (midnight in China, where sheets are kept).
+fn sheet_time(value: &str) -> Option<NaiveDateTime> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Some(t.naive_utc());
+    }
+    let day = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+    Some(day.and_hms_opt(0, 0, 0)? - chrono::Duration::hours(8))
+}
+
+/// Reads a sheet with the header `cell_code,user,duty,building,starts_at` (any order; building
+/// and starts_at may be left out), naming each problem by line and column.
+pub fn read(body: &[u8]) -> StoreResult<Vec<SheetRow>> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| StoreError::invalid("body", "the sheet must be UTF-8 text (save the CSV as UTF-8)"))?;
+    let text = text.trim_start_matches('\u{feff}'); // the mark spreadsheets put at the start of UTF-8 files
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| StoreError::invalid("header", format!("cannot be read: {e}")))?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(cell_code), Some(user), Some(duty_col)) = (column("cell_code"), column("user"), column("duty")) else {
+        return Err(StoreError::invalid("header", "must name the columns cell_code,user,duty,building,starts_at"));
+    };
+    let (building, starts_at) = (column("building"), column("starts_at"));
+    let mut rows = Vec::new();
+    let mut check = Check::default();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                check.push(format!("lines[{line}]"), format!("cannot be read: {e}"));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line()) as usize;
+        let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::to_owned).filter(|v| !v.is_empty());
+        let at = |f: &str| format!("lines[{line}].{f}");
+        let (code, who) = (get(Some(cell_code)), get(Some(user)));
+        if code.is_none() {
+            check.push(at("cell_code"), "is empty");
+        }
+        if who.is_none() {
+            check.push(at("user"), "is empty: a username or a phone number");
+        }
+        let duty = get(Some(duty_col));
+        if duty.is_none() {
+            check.push(at("duty"), "is empty");
+        }
+        let start = match get(starts_at) {
+            None => None,
+            Some(t) => match sheet_time(&t) {
+                Some(t) => Some(t),
+                None => {
+                    check.push(at("starts_at"), "must be a date (2026-03-01) or an RFC 3339 time");
+                    None
+                }
+            },
+        };
+        if let (Some(cell_code), Some(user), Some(duty)) = (code, who, duty) {
+            let user = user.trim_start_matches("+86").trim().to_owned();
+            rows.push(SheetRow { line, cell_code, user, duty, building: get(building), starts_at: start });
+        }
+    }
+    if rows.is_empty() && check.0.is_empty() {
+        return Err(StoreError::invalid("lines", "the sheet has no rows"));
+    }
+    check.done()?;
+    Ok(rows)
 }
 
 /// Applies an assignment sheet to a street's cells, all or nothing; with `dry_run` everything is

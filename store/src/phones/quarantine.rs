@@ -15,6 +15,8 @@ use crate::time::now;
 /// Keeps a record that can never be accepted, with the pusher's place for the office to find it.
 pub fn keep(conn: &mut DbConn, caller: &Caller, table: &str, id: &str, raw: &Value, reason: &str) -> StoreResult<()> {
     let place = caller.place();
+    // an id no record could have (a control character in it) is kept as it reads, escaped
+    let shown = crate::input::shown(id);
     diesel::insert_into(sync_quarantine::table)
         .values((
             sync_quarantine::id.eq(uuid::Uuid::now_v7().to_string()),
@@ -23,7 +25,7 @@ pub fn keep(conn: &mut DbConn, caller: &Caller, table: &str, id: &str, raw: &Val
             sync_quarantine::street_id.eq(place.street),
             sync_quarantine::community_id.eq(place.community),
             sync_quarantine::table_name.eq(table),
-            sync_quarantine::record_id.eq(id),
+            sync_quarantine::record_id.eq(&shown),
             sync_quarantine::raw.eq(raw.to_string()),
             sync_quarantine::reason.eq(reason),
             sync_quarantine::created_at.eq(now()),
