@@ -13,7 +13,7 @@ use gridhub_store::input::Geometry;
 use gridhub_store::people::user::{self, NewUser};
 use gridhub_store::regions::{community, department, district, street};
 use gridhub_store::supervision::whistle;
-use gridhub_store::{Caller, DbConn, Role, StoreResult};
+use gridhub_store::{Caller, DbConn, Role, StoreResult, UserId};
 use serde_json::json;
 
 use crate::auth::hash_password;
@@ -130,12 +130,12 @@ fn staff(
     community_id: &str,
     cells: &[cell::Cell],
     thorough: bool,
-    accounts: &[String],
+    accounts: &[UserId],
     police: &str,
     n: usize,
 ) -> StoreResult<()> {
     let system = Caller::system();
-    let mut person = |role: Role, duty: &str, k: usize| -> StoreResult<String> {
+    let mut person = |role: Role, duty: &str, k: usize| -> StoreResult<UserId> {
         let name = format!("{}{}{}", SURNAMES[(n * 7 + k) % 16], GIVEN[(n * 3 + k * 5) % 16], GIVEN[(k * 11 + n) % 16]);
         let new = NewUser {
             username: format!("demo.{n}.{duty}.{k}"),
@@ -150,7 +150,7 @@ fn staff(
     let mut changes = Vec::new();
     let assign = |cell: &cell::Cell, user_id: &str, duty: Duty| Change::Assign {
         cell_id: cell.id.clone(),
-        user_id: user_id.to_owned(),
+        user_id: user_id.into(),
         duty,
         building: None,
         starts_at: None,

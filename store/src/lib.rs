@@ -34,4 +34,4 @@ pub use db::{DbConn, Pool, connect, migrate, write};
 pub use error::{FieldProblem, StoreError, StoreResult};
 pub use page::{Page, Paged};
 pub use time::now;
-pub use types::is_client_id;
+pub use types::{CaseId, CellId, UserId, is_client_id};

@@ -180,7 +180,7 @@ impl<W: Write> TableWriter<'_, W> {
             Name::Cells => self.pages(
                 first,
                 |c, a| feeds::cells(c, pull, list, a, PAGE),
-                |c| c.id.clone(),
+                |c| c.id.to_string(),
                 |_, c| {
                     json!({
                         "id": c.id, "code": c.code, "name": c.name, "community_id": c.community_id,
@@ -198,7 +198,7 @@ impl<W: Write> TableWriter<'_, W> {
             Name::Cases => self.pages(
                 first,
                 |c, a| feeds::cases(c, pull, list, a, PAGE),
-                |c| c.id.clone(),
+                |c| c.id.to_string(),
                 |w, c| {
                     json!({
                         "id": c.id, "category_code": c.category_code, "title": c.title, "description": c.description,

@@ -119,15 +119,15 @@ pub async fn assign(
     let (seen, who) = (cell_id.clone(), caller.clone());
     state.db(move |conn| gridhub_store::grid::cell::find(conn, &who, &seen)).await?;
     let change = Change::Assign {
-        cell_id: cell_id.clone(),
-        user_id: body.user_id,
+        cell_id: cell_id.as_str().into(),
+        user_id: body.user_id.into(),
         duty: duty("duty", &body.duty)?,
         building: body.building.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty()),
         starts_at: body.starts_at.as_deref().map(|t| time("starts_at", t)).transpose()?,
         note: body.note,
     };
     let applied = run(&state, caller, vec![change], expected).await?;
-    let version = applied.versions.get(&cell_id).copied().unwrap_or_default();
+    let version = applied.versions.get(cell_id.as_str()).copied().unwrap_or_default();
     let a = applied.assignments.into_iter().next().expect("one change, one assignment");
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/assignments/{}", a.id)))
@@ -207,7 +207,9 @@ pub async fn batch(
     for (i, item) in body.items.into_iter().enumerate() {
         let at = |f: &str| format!("items[{i}].{f}");
         let change = match item {
-            Item::Move { assignment_id, to_cell_id } => Ok(Change::Move { assignment_id, to_cell_id }),
+            Item::Move { assignment_id, to_cell_id } => {
+                Ok(Change::Move { assignment_id, to_cell_id: to_cell_id.into() })
+            }
             Item::End { assignment_id, reason, ends_at } => ends_at
                 .as_deref()
                 .map(|t| time(&at("ends_at"), t))
@@ -216,7 +218,14 @@ pub async fn batch(
             Item::Assign { cell_id, user_id, duty: d, building, starts_at, note } => {
                 duty(&at("duty"), &d).and_then(|duty| {
                     let starts_at = starts_at.as_deref().map(|t| time(&at("starts_at"), t)).transpose()?;
-                    Ok(Change::Assign { cell_id, user_id, duty, building, starts_at, note })
+                    Ok(Change::Assign {
+                        cell_id: cell_id.into(),
+                        user_id: user_id.into(),
+                        duty,
+                        building,
+                        starts_at,
+                        note,
+                    })
                 })
             }
         };

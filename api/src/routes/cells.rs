@@ -312,7 +312,7 @@ pub async fn map(
                 ColourBy::Nothing => Figures::Nothing,
                 ColourBy::Staffing => Figures::Staffing(gridhub_store::assignments::staffing_of(conn, &cells)?),
                 ColourBy::OpenCases => {
-                    let ids: Vec<String> = cells.iter().map(|c| c.id.clone()).collect();
+                    let ids: Vec<String> = cells.iter().map(|c| c.id.to_string()).collect();
                     Figures::OpenCases(gridhub_store::cases::read::open_per_cell(conn, &ids)?)
                 }
             };
@@ -322,7 +322,7 @@ pub async fn map(
     let svg = match figures {
         Figures::Nothing => map::render(&community, &cells, &Colours { fill: &|_| map::PLAIN, legend: &[] }),
         Figures::OpenCases(open) => {
-            let fill = |c: &gridhub_store::grid::Cell| match open.get(&c.id).copied().unwrap_or(0) {
+            let fill = |c: &gridhub_store::grid::Cell| match open.get(c.id.as_str()).copied().unwrap_or(0) {
                 0 => "#e4f1e4",
                 1..=2 => "#f8e08e",
                 3..=5 => "#f5a860",

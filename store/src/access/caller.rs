@@ -7,6 +7,7 @@ use super::place::{self, Place};
 use super::role::Role;
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
+use crate::types::UserId;
 
 /// The part of the hierarchy a caller answers for, resolved from their role and scope. What
 /// they may read is what lies inside it, and the regions above it (their own district's name).
@@ -108,7 +109,8 @@ impl Reach {
 
 /// Keeps the rows of a boxed query that lie within a reach, for a table that carries the
 /// district, street and community of each row (cases, the audit log, the quarantine …):
-/// `within_reach!(q, caller.reach(), cases::district_id, cases::street_id, cases::community_id)`.
+/// `within_reach!(q, caller.reach(), cases::district_id, cases::street_id, cases::community_id)`,
+/// or with `, or <expression>` what else the caller sees (`cases::id.eq_any(mine)`).
 /// `Nothing` keeps no row. The one reach filter of the store and of sync.
 macro_rules! within_reach {
     ($q:expr, $reach:expr, $district:expr, $street:expr, $community:expr) => {{
@@ -121,12 +123,23 @@ macro_rules! within_reach {
             Reach::Nothing => $q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0")),
         }
     }};
+    // within reach, or also what `$also` keeps (the caller's own reports, seen wherever they lie)
+    ($q:expr, $reach:expr, $district:expr, $street:expr, $community:expr, or $also:expr) => {{
+        use crate::access::Reach;
+        match $reach {
+            Reach::Everywhere => $q,
+            Reach::District { district } => $q.filter($district.eq(district.clone()).or($also)),
+            Reach::Street { street, .. } => $q.filter($street.eq(street.clone()).or($also)),
+            Reach::Community { community, .. } => $q.filter($community.eq(community.clone()).or($also)),
+            Reach::Nothing => $q.filter($also),
+        }
+    }};
 }
 
 /// The authenticated user on whose behalf the store acts, with the reach of their role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    pub user_id: String,
+    pub user_id: UserId,
     pub role: Role,
     pub scope_id: Option<String>,
     reach: Reach,
@@ -141,13 +154,13 @@ impl Caller {
 
     /// A caller whose reach is already known (the API's cache).
     pub fn with_reach(user_id: String, role: Role, scope_id: Option<String>, reach: Reach) -> Self {
-        Self { user_id, role, scope_id, reach }
+        Self { user_id: user_id.into(), role, scope_id, reach }
     }
 
     /// A caller, with the reach of their role and scope looked up.
     pub fn resolve(conn: &mut DbConn, user_id: &str, role: Role, scope_id: Option<&str>) -> StoreResult<Self> {
         let reach = Reach::resolve(conn, role, scope_id)?;
-        Ok(Self { user_id: user_id.to_owned(), role, scope_id: scope_id.map(str::to_owned), reach })
+        Ok(Self { user_id: user_id.into(), role, scope_id: scope_id.map(str::to_owned), reach })
     }
 
     pub fn reach(&self) -> &Reach {

@@ -17,6 +17,7 @@ use crate::grid::cell;
 use crate::people::user;
 use crate::schema::{assignments, cells, scope_changes};
 use crate::time::now;
+use crate::types::CellId;
 
 fn record_scope(conn: &mut DbConn, user_id: &str, cell_id: &str, change: &str, at: NaiveDateTime) -> StoreResult<()> {
     diesel::insert_into(scope_changes::table)
@@ -44,16 +45,16 @@ pub fn apply(
 ) -> StoreResult<Applied> {
     crate::db::write(conn, |conn| {
         // which cells each change touches, found before anything is written
-        let mut touched: BTreeSet<String> = BTreeSet::new();
+        let mut touched: BTreeSet<CellId> = BTreeSet::new();
         let mut problems = Vec::new();
         for (i, change) in changes.iter().enumerate() {
-            let cells: Vec<String> = match change {
+            let cells: Vec<CellId> = match change {
                 Change::Assign { cell_id, .. } => vec![cell_id.clone()],
                 Change::End { assignment_id, .. } | Change::Move { assignment_id, .. } => {
                     match assignments::table
                         .find(assignment_id)
                         .select(assignments::cell_id)
-                        .first::<String>(conn)
+                        .first::<CellId>(conn)
                         .optional()?
                     {
                         Some(c) => match change {
@@ -79,15 +80,15 @@ pub fn apply(
         if let Some(expected) = expected {
             for c in &touched {
                 let current: i64 = cells::table.find(c).select(cells::version).first(conn)?;
-                match expected.get(c) {
-                    None => return Err(StoreError::VersionMismatch { entity: "cell", id: c.clone(), current }),
+                match expected.get(c.as_str()) {
+                    None => return Err(StoreError::VersionMismatch { entity: "cell", id: c.to_string(), current }),
                     Some(&v) => {
                         // compare-and-set now: a concurrent batch on this cell waits here, then fails
                         let bumped = diesel::update(cells::table.find(c).filter(cells::version.eq(v)))
                             .set(cells::version.eq(v + 1))
                             .execute(conn)?;
                         if bumped == 0 {
-                            return Err(StoreError::VersionMismatch { entity: "cell", id: c.clone(), current });
+                            return Err(StoreError::VersionMismatch { entity: "cell", id: c.to_string(), current });
                         }
                     }
                 }

@@ -35,8 +35,8 @@ fn views(conn: &mut DbConn, rows: Vec<Assignment>) -> StoreResult<Vec<Assignment
     Ok(rows
         .into_iter()
         .map(|a| {
-            let user_name = names.get(&a.user_id).cloned().unwrap_or_default();
-            let (cell_code, cell_name) = cell_names.get(&a.cell_id).cloned().unwrap_or_default();
+            let user_name = names.get(a.user_id.as_str()).cloned().unwrap_or_default();
+            let (cell_code, cell_name) = cell_names.get(a.cell_id.as_str()).cloned().unwrap_or_default();
             AssignmentView { assignment: a, user_name, cell_code, cell_name }
         })
         .collect())

@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::assignments;
+use crate::types::{CellId, UserId};
 
 mod apply;
 mod history;
@@ -64,8 +65,8 @@ impl Duty {
 #[diesel(table_name = assignments)]
 pub struct Assignment {
     pub id: String,
-    pub cell_id: String,
-    pub user_id: String,
+    pub cell_id: CellId,
+    pub user_id: UserId,
     pub duty: Duty,
     pub building: Option<String>,
     pub note: Option<String>,
@@ -114,8 +115,8 @@ impl Default for Rules {
 #[derive(Debug, Clone)]
 pub enum Change {
     Assign {
-        cell_id: String,
-        user_id: String,
+        cell_id: CellId,
+        user_id: UserId,
         duty: Duty,
         building: Option<String>,
         starts_at: Option<NaiveDateTime>,
@@ -128,7 +129,7 @@ pub enum Change {
     },
     Move {
         assignment_id: String,
-        to_cell_id: String,
+        to_cell_id: CellId,
     },
 }
 
@@ -137,7 +138,7 @@ pub enum Change {
 pub struct Applied {
     pub assignments: Vec<Assignment>,
     /// The touched cells' new versions.
-    pub versions: BTreeMap<String, i64>,
+    pub versions: BTreeMap<CellId, i64>,
 }
 
 /// Assignments in force at `t`: started at or before it and not ended by it (half-open, as

@@ -14,6 +14,7 @@ use crate::grid::cell;
 use crate::input::Check;
 use crate::regions::street;
 use crate::schema::users;
+use crate::types::UserId;
 
 /// One row of an assignment sheet, as a street office keeps it: `cell_code,user,duty,building,starts_at`.
 #[derive(Debug, Clone)]
@@ -145,7 +146,7 @@ pub fn import_sheet(
                     format!("no active cell of {} has the code {}", street.name, row.cell_code),
                 ));
             }
-            let found: Vec<String> = users::table
+            let found: Vec<UserId> = users::table
                 .filter(users::username.eq(&row.user).or(users::phone.eq(&row.user)))
                 .select(users::id)
                 .load(conn)?;

@@ -14,11 +14,13 @@ use crate::grid::{Cell, cell};
 use crate::regions::street;
 use crate::schema::{assignments, users};
 use crate::time::now;
+use crate::types::CellId;
+use crate::types::UserId;
 
 /// One cell's people, for the staffing report and the map.
 #[derive(Debug, Clone, Serialize)]
 pub struct CellStaff {
-    pub cell_id: String,
+    pub cell_id: CellId,
     pub code: String,
     pub name: String,
     pub households: Option<i32>,
@@ -32,7 +34,7 @@ pub struct CellStaff {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkerLoad {
-    pub user_id: String,
+    pub user_id: UserId,
     pub name: String,
     pub cells: usize,
     pub households: i64,
@@ -59,7 +61,7 @@ pub fn staffing_of(conn: &mut DbConn, cells_in: &[Cell]) -> StoreResult<Staffing
         .select((Assignment::as_select(), users::display_name))
         .load(conn)?;
     let mut per_cell = Vec::with_capacity(cells_in.len());
-    let mut loads: BTreeMap<String, WorkerLoad> = BTreeMap::new();
+    let mut loads: BTreeMap<UserId, WorkerLoad> = BTreeMap::new();
     for c in cells_in {
         let here: Vec<&(Assignment, String)> = rows.iter().filter(|(a, _)| a.cell_id == c.id).collect();
         let named = |d: Duty| here.iter().find(|(a, _)| a.duty == d).map(|(_, n)| n.clone());

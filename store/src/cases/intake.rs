@@ -26,6 +26,7 @@ use crate::input::Check;
 use crate::schema::{case_reporters, cases, idempotency_keys};
 use crate::time::now;
 use crate::types::is_client_id;
+use crate::types::{CaseId, CellId};
 
 pub const TITLE_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 2000;
@@ -188,7 +189,7 @@ pub struct NewCase {
 /// An open case of the same category near a new one, and how near.
 #[derive(Debug, Clone, Serialize)]
 pub struct Duplicate {
-    pub id: String,
+    pub id: CaseId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     pub status: Status,
@@ -311,11 +312,11 @@ pub fn prepare(
         Placement::Outside => (None, None),
     };
     let mut case = Case {
-        id: r.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+        id: CaseId::new(r.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string())),
         district_id: place.district,
         street_id: place.street,
         community_id: place.community,
-        cell_id,
+        cell_id: cell_id.map(CellId::from),
         source: r.source,
         category_code: category.code.clone(),
         title: r.title.clone(),

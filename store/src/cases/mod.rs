@@ -34,6 +34,7 @@ use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{case_reporters, cases};
+use crate::types::{CaseId, CellId, UserId};
 use category::Category;
 
 /// Settings of the closed loop that an operator chooses.
@@ -78,12 +79,12 @@ crate::types::text_enum! {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
 #[diesel(table_name = cases, treat_none_as_null = true)]
 pub struct Case {
-    pub id: String,
+    pub id: CaseId,
     pub district_id: Option<String>,
     pub street_id: Option<String>,
     pub community_id: Option<String>,
     /// The cell the index found at filing; `None` for a point outside every cell.
-    pub cell_id: Option<String>,
+    pub cell_id: Option<CellId>,
     pub source: Source,
     pub category_code: String,
     pub title: String,
@@ -92,7 +93,7 @@ pub struct Case {
     pub lng: f64,
     pub lat: f64,
     pub address: Option<String>,
-    pub reporter_id: String,
+    pub reporter_id: UserId,
     pub priority: Priority,
     #[serde(serialize_with = "crate::time::json_text")]
     pub attachments: String,
@@ -110,14 +111,14 @@ pub struct Case {
     pub suspended_from: Option<Status>,
     pub department_id: Option<String>,
     /// The department's staff member who accepted it.
-    pub assignee_id: Option<String>,
+    pub assignee_id: Option<UserId>,
     /// The routing rule that chose the department, when one did.
     pub routing_rule_id: Option<String>,
     /// An extension asked for and not yet granted or denied (`2d`).
     pub pending_extension: Option<String>,
     pub satisfaction: Option<i32>,
     /// The original this duplicate was merged into.
-    pub merged_into: Option<String>,
+    pub merged_into: Option<CaseId>,
     #[serde(serialize_with = "crate::time::serialize_opt")]
     pub closed_at: Option<NaiveDateTime>,
     pub version: i64,
@@ -268,7 +269,7 @@ pub(crate) fn save(conn: &mut DbConn, seen: i64, new: &Case) -> StoreResult<()> 
         Ok(())
     } else {
         let current = cases::table.find(&new.id).select(cases::version).first(conn)?;
-        Err(StoreError::VersionMismatch { entity: "case", id: new.id.clone(), current })
+        Err(StoreError::VersionMismatch { entity: "case", id: new.id.to_string(), current })
     }
 }
 

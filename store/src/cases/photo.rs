@@ -17,6 +17,7 @@ use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{attachments, blobs, case_events};
 use crate::time::now;
+use crate::types::UserId;
 
 /// The types a photo may have: JPEG, PNG, WebP, HEIC.
 pub const MIME_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/heic"];
@@ -26,7 +27,7 @@ pub const MIME_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "ima
 pub struct Attachment {
     pub id: String,
     pub case_id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub sha256: String,
     pub mime: String,
     pub size: i64,
@@ -116,7 +117,7 @@ pub(crate) fn link(conn: &mut DbConn, actor: &Caller, e: &Event) -> StoreResult<
             let row = Attachment {
                 id: uuid::Uuid::now_v7().to_string(),
                 case_id: e.case_id.clone(),
-                user_id: actor.actor_id().unwrap_or("system").to_owned(),
+                user_id: actor.actor_id().unwrap_or("system").into(),
                 sha256: id,
                 mime,
                 size,

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::allowed::allowed;
 use super::category::Step;
 use super::{Case, CaseView, Policy, Source, Status, event, find_case, photo};
-use crate::access::{Caller, Reach, Role};
+use crate::access::{Caller, Role};
 use crate::clocks::{Calendar, calendar};
 use crate::db::DbConn;
 use crate::error::StoreResult;
@@ -88,7 +88,7 @@ fn views(conn: &mut DbConn, rows: Vec<Case>, cal: &Calendar) -> StoreResult<Vec<
     Ok(rows
         .into_iter()
         .map(|case| {
-            let cell = case.cell_id.as_ref().and_then(|id| cell_names.get(id));
+            let cell = case.cell_id.as_ref().and_then(|id| cell_names.get(id.as_str()));
             CaseView {
                 outside_grid: case.cell_id.is_none(),
                 step: case.status.step().map(Step::as_str),
@@ -97,7 +97,7 @@ fn views(conn: &mut DbConn, rows: Vec<Case>, cal: &Calendar) -> StoreResult<Vec<
                 cell_code: cell.map(|c| c.0.clone()),
                 cell_name: cell.map(|c| c.1.clone()),
                 department_name: case.department_id.as_ref().and_then(|id| dept_names.get(id)).cloned(),
-                reporters_count: reporters.get(&case.id).copied().unwrap_or(0),
+                reporters_count: reporters.get(case.id.as_str()).copied().unwrap_or(0),
                 rework_count: count(&case.id, "verify_fail"),
                 misdispatch_count: count(&case.id, "return"),
                 allowed_actions: None,
@@ -140,15 +140,15 @@ pub fn list(
         (Role::DeptStaff, _) => {
             q.filter(cases::department_id.eq(caller.scope_id.clone().unwrap_or_default()).or(cases::id.eq_any(mine)))
         }
-        (Role::Resident, _) | (_, Reach::Nothing) => q.filter(cases::id.eq_any(mine)),
-        (_, Reach::Everywhere) => q,
-        (_, Reach::District { district }) => {
-            q.filter(cases::district_id.eq(district.clone()).or(cases::id.eq_any(mine)))
-        }
-        (_, Reach::Street { street, .. }) => q.filter(cases::street_id.eq(street.clone()).or(cases::id.eq_any(mine))),
-        (_, Reach::Community { community, .. }) => {
-            q.filter(cases::community_id.eq(community.clone()).or(cases::id.eq_any(mine)))
-        }
+        (Role::Resident, _) => q.filter(cases::id.eq_any(mine)),
+        (_, reach) => crate::access::within_reach!(
+            q,
+            reach,
+            cases::district_id,
+            cases::street_id,
+            cases::community_id,
+            or cases::id.eq_any(mine)
+        ),
     };
     if !filter.statuses.is_empty() {
         q = q.filter(cases::status.eq_any(filter.statuses.clone()));

@@ -23,6 +23,7 @@ use crate::notify::{self, About, Recipient};
 use crate::regions::department;
 use crate::schema::case_reporters;
 use crate::time::now;
+use crate::types::CaseId;
 
 /// An action with what it comes with.
 #[derive(Debug, Clone)]
@@ -270,7 +271,7 @@ fn choose_department(
 
 /// Links the duplicate `dup` to its original `into`: the original gains the duplicate's
 /// reporters (who follow it from now on) and an event on its timeline. Returns its id.
-fn merge_into(conn: &mut DbConn, caller: &Caller, dup: &Case, into: &str, at: NaiveDateTime) -> StoreResult<String> {
+fn merge_into(conn: &mut DbConn, caller: &Caller, dup: &Case, into: &str, at: NaiveDateTime) -> StoreResult<CaseId> {
     let original = find_case(conn, caller, into)
         .map_err(|_| StoreError::invalid("into", format!("no case you can see has the id {into}")))?;
     if original.id == dup.id {

@@ -21,11 +21,12 @@ use crate::page::{Page, Paged};
 use crate::regions::{community, outside, strays, street};
 use crate::schema::{cells, communities, streets};
 use crate::time::now;
+use crate::types::CellId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = cells, treat_none_as_null = true)]
 pub struct Cell {
-    pub id: String,
+    pub id: CellId,
     pub community_id: String,
     pub code: String,
     pub name: String,
@@ -63,7 +64,7 @@ impl Cell {
     ) -> Self {
         let t = now();
         let mut cell = Cell {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: CellId::new(uuid::Uuid::now_v7().to_string()),
             community_id: community_id.to_owned(),
             code,
             name,

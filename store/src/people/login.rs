@@ -58,7 +58,7 @@ pub fn find_or_create_wechat(conn: &mut DbConn, openid: &str, unionid: Option<&s
         let t = now();
         let id = uuid::Uuid::now_v7();
         let row = User {
-            id: id.to_string(),
+            id: id.to_string().into(),
             username: format!("wx_{}", &id.simple().to_string()[20..]),
             password_hash: None,
             display_name: "微信用户".into(),

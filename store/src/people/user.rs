@@ -15,11 +15,12 @@ use crate::error::{expect_version, unique_as_conflict};
 use crate::page::{Page, Paged};
 use crate::schema::{communities, departments, streets, users};
 use crate::time::now;
+use crate::types::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = users, treat_none_as_null = true)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     #[serde(skip)]
     pub password_hash: Option<String>,
@@ -144,7 +145,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewUser) -> StoreResult<U
         let place = may_create(conn, caller, new.role, new.scope_id.as_deref())?;
         let t = now();
         let row = User {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: UserId::new(uuid::Uuid::now_v7().to_string()),
             username: new.username,
             password_hash: new.password_hash,
             display_name: new.display_name,

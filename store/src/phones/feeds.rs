@@ -22,6 +22,7 @@ use crate::schema::{
     scope_changes, streets, tombstones,
 };
 use crate::time::now;
+use crate::types::UserId;
 
 /// Which list of a table a row goes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +33,7 @@ pub enum List {
 
 /// A pull: whose, since when (`None`: the first), and what their holding was found to be.
 pub struct Pull {
-    user_id: String,
+    user_id: UserId,
     since: Option<i64>,
     holding: Holding,
     /// A worker's cells now, with their duty.
@@ -136,17 +137,14 @@ macro_rules! cases_held {
             .select(case_reporters::case_id);
         match &$pull.holding {
             Holding::Cells => $q.filter(cases::cell_id.eq_any($pull.cell_ids()).or(cases::id.eq_any(mine))),
-            Holding::Area(Reach::Everywhere) => $q,
-            Holding::Area(Reach::District { district }) => {
-                $q.filter(cases::district_id.eq(district.clone()).or(cases::id.eq_any(mine)))
-            }
-            Holding::Area(Reach::Street { street, .. }) => {
-                $q.filter(cases::street_id.eq(street.clone()).or(cases::id.eq_any(mine)))
-            }
-            Holding::Area(Reach::Community { community, .. }) => {
-                $q.filter(cases::community_id.eq(community.clone()).or(cases::id.eq_any(mine)))
-            }
-            Holding::Area(Reach::Nothing) => $q.filter(cases::id.eq_any(mine)),
+            Holding::Area(reach) => crate::access::within_reach!(
+                $q,
+                reach,
+                cases::district_id,
+                cases::street_id,
+                cases::community_id,
+                or cases::id.eq_any(mine)
+            ),
         }
     }};
 }

@@ -14,12 +14,13 @@ use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::input::{CONTROL_CHARACTER, Check, has_control};
 use crate::schema::{cells, communities, patrols, streets, tombstones};
+use crate::types::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
 #[diesel(table_name = patrols, treat_none_as_null = true)]
 pub struct Patrol {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub cell_id: String,
     /// ms since the epoch, the phone's clock.
     pub started_at: i64,

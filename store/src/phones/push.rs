@@ -28,7 +28,7 @@ use crate::grid::Located;
 use crate::input::Check;
 use crate::schema::{attachments, cases, categories, patrols};
 use crate::time::now;
-use crate::types::is_client_id;
+use crate::types::{CaseId, is_client_id};
 
 /// A record as a phone pushed it.
 #[derive(Debug, Clone)]
@@ -144,7 +144,7 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
     let mut reports: Vec<(Pushed, Filed)> = Vec::new();
     let mut edits: Vec<(Pushed, PhoneEdit)> = Vec::new();
     for record in case_records {
-        if known.contains_key(&record.id) {
+        if known.contains_key(record.id.as_str()) {
             match phone_edit(&record.fields) {
                 Ok(edit) => edits.push((record, edit)),
                 Err(why) => refused.add("cases", &record, why),
@@ -233,7 +233,7 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
         let arrived = existing_cases(conn, &ids)?;
         let mut filed = Vec::new();
         for (record, mut f) in reports {
-            match arrived.get(&record.id) {
+            match arrived.get(record.id.as_str()) {
                 Some(c) if c.reporter_id == caller.user_id => {}
                 Some(_) => refused.add("cases", &record, format!("id: the id {} is taken", record.id)),
                 None => {
@@ -267,7 +267,7 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
 }
 
 /// The cases among `ids`, by id.
-fn existing_cases(conn: &mut DbConn, ids: &[&str]) -> StoreResult<HashMap<String, Case>> {
+fn existing_cases(conn: &mut DbConn, ids: &[&str]) -> StoreResult<HashMap<CaseId, Case>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(1000) {
         for c in cases::table.filter(cases::id.eq_any(chunk)).select(Case::as_select()).load::<Case>(conn)? {
@@ -320,7 +320,7 @@ fn outcome(
 fn conflicts(
     conn: &mut DbConn,
     since: i64,
-    known: &HashMap<String, Case>,
+    known: &HashMap<CaseId, Case>,
     edits: &[(Pushed, PhoneEdit)],
     patrols_pushed: &HashMap<String, Pushed>,
     patrols_deleted: &[String],

@@ -19,12 +19,13 @@ use crate::page::{Page, Paged};
 use crate::regions::department;
 use crate::schema::{departments, whistle_departments, whistles};
 use crate::time::now;
+use crate::types::CaseId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = whistles)]
 pub struct Whistle {
     pub id: String,
-    pub case_id: String,
+    pub case_id: CaseId,
     pub district_id: String,
     pub street_id: String,
     pub summoned_by: Option<String>,
