@@ -6,18 +6,7 @@
 use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon};
 use serde_json::{Value, json};
 
-/// One thing wrong with a boundary, and where (a path into the GeoJSON geometry).
-#[derive(Debug, Clone, PartialEq)]
-pub struct BoundaryProblem {
-    pub path: String,
-    pub message: String,
-}
-
-impl BoundaryProblem {
-    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { path: path.into(), message: message.into() }
-    }
-}
+pub use crate::valid::BoundaryProblem;
 
 /// A bounding box in WGS-84 degrees.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -17,7 +17,18 @@ use std::ops::Bound;
 use geo::line_intersection::{LineIntersection, line_intersection};
 use geo::{Coord, Line, MultiPolygon};
 
-use crate::boundary::BoundaryProblem;
+/// One thing wrong with a boundary, and where (a path into the GeoJSON geometry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundaryProblem {
+    pub path: String,
+    pub message: String,
+}
+
+impl BoundaryProblem {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { path: path.into(), message: message.into() }
+    }
+}
 
 /// A ring as the sweep sees it: its corners without repeats, closed, and where it sits.
 struct Ring {

@@ -47,6 +47,13 @@ pub struct Event {
     pub occurred_at: NaiveDateTime,
 }
 
+impl Event {
+    /// The event as the photos it names see it.
+    pub(crate) fn step(&self) -> photo::Step<'_> {
+        photo::Step { id: &self.id, case_id: &self.case_id, sync_ms: self.sync_ms, attachments: &self.attachments }
+    }
+}
+
 /// An event to record: what happened to which case, and what it comes with.
 #[derive(Debug, Clone)]
 pub(crate) struct NewEvent<'a> {
@@ -124,7 +131,7 @@ impl<'a> NewEvent<'a> {
 pub(crate) fn record(conn: &mut DbConn, actor: &Caller, new: NewEvent) -> StoreResult<Event> {
     let e = new.row(actor, clock::tick(conn)?, now());
     insert_all(conn, std::slice::from_ref(&e))?;
-    photo::link(conn, actor, &e)?;
+    photo::link(conn, actor, &e.step())?;
     Ok(e)
 }
 

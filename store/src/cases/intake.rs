@@ -387,7 +387,7 @@ pub fn store(conn: &mut DbConn, caller: &Caller, filed: &[Filed]) -> StoreResult
     event::insert_all(conn, &events)?;
     for e in &events {
         if e.attachments != "[]" {
-            photo::link(conn, caller, e)?;
+            photo::link(conn, caller, &e.step())?;
         }
     }
     Ok(())

@@ -10,7 +10,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::event::Event;
 use super::find_case;
 use crate::access::Caller;
 use crate::db::DbConn;
@@ -94,19 +93,28 @@ pub fn of_case(conn: &mut DbConn, case_id: &str) -> StoreResult<Vec<Photo>> {
         .collect())
 }
 
+/// A step of a timeline as the photos it names see it.
+pub(crate) struct Step<'a> {
+    pub id: &'a str,
+    pub case_id: &'a str,
+    pub sync_ms: i64,
+    /// The ids the step names, as JSON text.
+    pub attachments: &'a str,
+}
+
 /// Puts the photos an event names on its case and on the event: a phone's attachment record of
 /// that id, or the uploaded bytes of that SHA-256. Ids of neither are kept as the event gave
 /// them (a phone's photo whose record is still to come). Call it in the event's transaction.
-pub(crate) fn link(conn: &mut DbConn, actor: &Caller, e: &Event) -> StoreResult<()> {
-    let ids: Vec<String> = serde_json::from_str(&e.attachments).unwrap_or_default();
+pub(crate) fn link(conn: &mut DbConn, actor: &Caller, e: &Step) -> StoreResult<()> {
+    let ids: Vec<String> = serde_json::from_str(e.attachments).unwrap_or_default();
     for id in ids {
         let named = diesel::update(
             attachments::table
                 .filter(attachments::id.eq(&id))
-                .filter(attachments::case_id.eq(&e.case_id))
+                .filter(attachments::case_id.eq(e.case_id))
                 .filter(attachments::event_id.is_null()),
         )
-        .set((attachments::event_id.eq(&e.id), attachments::sync_ms.eq(e.sync_ms)))
+        .set((attachments::event_id.eq(e.id), attachments::sync_ms.eq(e.sync_ms)))
         .execute(conn)?;
         if named > 0 || !is_sha256(&id) {
             continue;
@@ -116,14 +124,14 @@ pub(crate) fn link(conn: &mut DbConn, actor: &Caller, e: &Event) -> StoreResult<
         if let Some((mime, size)) = blob {
             let row = Attachment {
                 id: uuid::Uuid::now_v7().to_string(),
-                case_id: e.case_id.clone(),
+                case_id: e.case_id.to_owned(),
                 user_id: actor.actor_id().unwrap_or("system").into(),
                 sha256: id,
                 mime,
                 size,
                 created_ms: e.sync_ms,
                 sync_ms: e.sync_ms,
-                event_id: Some(e.id.clone()),
+                event_id: Some(e.id.to_owned()),
             };
             diesel::insert_into(attachments::table).values(&row).execute(conn)?;
         }

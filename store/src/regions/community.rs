@@ -223,11 +223,6 @@ pub fn update(
     })
 }
 
-/// The communities of a street (unscoped: for the store's own checks).
-pub(crate) fn of_street(conn: &mut DbConn, street_id: &str) -> StoreResult<Vec<Community>> {
-    Ok(communities::table.filter(communities::street_id.eq(street_id)).select(Community::as_select()).load(conn)?)
-}
-
 /// The community with this code, if the caller may see it.
 pub fn find_by_code(conn: &mut DbConn, caller: &Caller, code: &str) -> StoreResult<Community> {
     let id: Option<String> =

@@ -4,14 +4,14 @@ use diesel::prelude::*;
 use gridhub_geo::{Boundary, StreetCode};
 use serde_json::json;
 
-use super::{community, district, outside, strays};
+use super::{district, outside, strays};
 use crate::access::{Caller, Place, Reach, audit};
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::error::{expect_version, unique_as_conflict};
 use crate::input::Geometry;
 use crate::page::{Page, Paged};
-use crate::schema::streets;
+use crate::schema::{communities, streets};
 use crate::time::now;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
@@ -162,10 +162,14 @@ pub fn update(
     };
     if let Some(Some(b)) = &boundary {
         // its communities stay within it
-        for c in community::of_street(conn, id)? {
-            let shape = Boundary::stored_shape(&c.boundary).unwrap_or_else(|| geo::MultiPolygon::new(vec![]));
+        let communities: Vec<(String, String, String)> = communities::table
+            .filter(communities::street_id.eq(id))
+            .select((communities::name, communities::code, communities::boundary))
+            .load(conn)?;
+        for (name, code, boundary) in communities {
+            let shape = Boundary::stored_shape(&boundary).unwrap_or_else(|| geo::MultiPolygon::new(vec![]));
             if let Some(m) = strays(&shape, b.shape()) {
-                let what = format!("its community {} ({})", c.name, c.code);
+                let what = format!("its community {name} ({code})");
                 return Err(StoreError::Invalid(vec![outside("boundary", &what, m, "the new boundary")]));
             }
         }
