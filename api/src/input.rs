@@ -52,13 +52,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let media_ok = json_media(req);
-        let body = RawBody::from_request(req, payload);
-        Box::pin(async move {
-            media_ok?;
-            let RawBody(body) = body.await?;
-            parse_json(&body).map(Json)
-        })
+        let body = json_bytes(req, payload);
+        Box::pin(async move { parse_json(&body.await?).map(Json) })
     }
 }
 
@@ -77,13 +72,19 @@ impl FromRequest for JsonLater {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let media_ok = json_media(req);
-        let body = RawBody::from_request(req, payload);
-        Box::pin(async move {
-            media_ok?;
-            Ok(JsonLater(body.await?.0))
-        })
+        let body = json_bytes(req, payload);
+        Box::pin(async move { Ok(JsonLater(body.await?)) })
     }
+}
+
+/// A body said to be JSON (or not said to be anything), as bytes: 415 for another type.
+fn json_bytes(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, ApiResult<web::Bytes>> {
+    let media_ok = json_media(req);
+    let body = RawBody::from_request(req, payload);
+    Box::pin(async move {
+        media_ok?;
+        Ok(body.await?.0)
+    })
 }
 
 /// Whether a request's body is said to be JSON (or not said to be anything).

@@ -53,13 +53,6 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> StoreResult<T> + Send + 'static,
     {
-        let (pool, clock) = (self.pool.clone(), self.clock.clone());
-        web::block(move || {
-            let mut conn = gridhub_store::db::get(&pool)?;
-            clock.run(|| f(&mut conn))
-        })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::from)
+        self.run(move |conn| f(conn).map_err(ApiError::from)).await
     }
 }
