@@ -1,10 +1,61 @@
-//! The sync clock: pulls never skip a change committed by a concurrent push.
+//! The sync clock: pulls never skip a change committed by a concurrent push — under load, and
+//! in the one window that would lose a change if stamps were not taken one at a time.
 
+use std::time::Duration;
+
+use diesel::RunQueryDsl;
 use gridhub_e2e::*;
 
 use super::*;
 
-on_both_backends!(concurrent_pushes_and_pulls_miss_nothing,);
+on_both_backends!(concurrent_pushes_and_pulls_miss_nothing, a_pull_never_skips_a_slow_stamp);
+
+/// Two pushes take their stamps while a phone pulls between their commits. The sync clock is
+/// set far ahead of the wall clock, so every stamp is the last one plus one, and every tick
+/// pauses with its transaction open: were the second push to read the clock before the first
+/// committed (no lock on PostgreSQL's advisory key, or SQLite's write lock), both would carry
+/// the same stamp, the puller would be told that stamp after the first commit, and the second
+/// change would never reach it.
+async fn a_pull_never_skips_a_slow_stamp(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let s = setup(app, &w.admin).await;
+    let ahead = chrono::Utc::now().timestamp_millis() + 10 * 86_400_000;
+    let moved = app.store(|conn| {
+        let sql = diesel::sql_query(format!("UPDATE sync_clock SET last_ms = {ahead}"));
+        match conn {
+            gridhub_store::DbConn::Sqlite(c) => sql.execute(c),
+            gridhub_store::DbConn::Pg(c) => sql.execute(c),
+        }
+    });
+    assert_eq!(moved, Ok(1), "the clock moves ahead");
+    let start = pull(app, s.t("phone4"), None).await["timestamp"].as_i64().unwrap();
+    assert_eq!(start, ahead);
+    app.pause_ticks(300);
+    let first = async {
+        let res = push(app, s.t("phone1"), start, &changes("cases", vec![report("slow-stamp-00001", s.inside(0))])).await;
+        assert_eq!(res.status(), 200);
+    };
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let res = push(app, s.t("phone2"), start, &changes("cases", vec![report("slow-stamp-00002", s.inside(1))])).await;
+        assert_eq!(res.status(), 200);
+    };
+    let watching = async {
+        let (mut seen, mut last) = (HashSet::new(), start);
+        for _ in 0..40 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let p = pull(app, s.t("phone4"), Some(last)).await;
+            seen.extend(ids(&p, "cases", "created"));
+            last = p["timestamp"].as_i64().unwrap();
+        }
+        (seen, last)
+    };
+    let ((), (), (mut seen, last)) = tokio::join!(first, second, watching);
+    app.pause_ticks(0);
+    seen.extend(ids(&pull(app, s.t("phone4"), Some(last)).await, "cases", "created"));
+    assert_eq!(seen, set(&["slow-stamp-00001", "slow-stamp-00002"]), "the watching phone got both reports");
+}
 
 async fn concurrent_pushes_and_pulls_miss_nothing(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };

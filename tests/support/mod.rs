@@ -150,6 +150,12 @@ impl TestApp {
         self.clock.advance(by);
     }
 
+    /// Tests of the sync clock: every tick on this server pauses `ms` after reading the clock
+    /// and after writing it, holding its transaction open.
+    pub fn pause_ticks(&self, ms: u64) {
+        self.clock.pause_ticks(ms);
+    }
+
     /// The time on this server's clock.
     pub fn now(&self) -> chrono::NaiveDateTime {
         self.clock.now()
