@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Sync load: simulated phones pushing reports through WatermelonDB's protocol, against a real
-gridhub, then the same rows written by a plain bulk insert into the same database — so that the
-ratio shows what the protocol (checks, cell lookup, timeline, idempotency, one transaction per
-push) costs.
+gridhub, then every row those pushes wrote — per report a case, its timeline event and its
+reporter row — written again by a plain bulk insert (multi-row INSERTs of 500, one transaction)
+into the same indexed tables of the same database. The ratio shows what the protocol (checks,
+placement, idempotency, the clock, one transaction per push, HTTP) costs over the bare writes.
 
     cargo build --release -p gridhub
     bench/sync_push.py                                   # SQLite in a temporary directory
     bench/sync_push.py --database-url postgres://postgres@127.0.0.1:5432/gridhub_bench
                                                          # an empty PostgreSQL database
 
-Prints reports/s, p50/p99 push latency, errors, and the bulk insert's rows/s. Standard library
-only; the PostgreSQL bulk insert goes through `psql`.
+Prints reports/s, p50/p99 push latency, errors, and the bulk insert's reports/s. Standard
+library only; the PostgreSQL bulk insert goes through `psql`. `--phones 1000` for the peak.
 """
 
 import argparse
@@ -42,6 +43,78 @@ def call(base, method, path, token=None, body=None, content_type="application/js
         return json.loads(text) if text else None
 
 
+def cpu_seconds(pid=None, comm=None):
+    """CPU time (user + system) of one process, or of every process with that command name."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in ([str(pid)] if pid else [d for d in os.listdir("/proc") if d.isdigit()]):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if comm is None or name == comm:
+            total += (int(rest[11]) + int(rest[12])) / tick
+    return total
+
+
+def query(url, sql):
+    """Rows of a query, on either backend."""
+    if url.startswith("sqlite://"):
+        db = sqlite3.connect(url[len("sqlite://"):])
+        rows = db.execute(sql).fetchall()
+        db.close()
+        return rows
+    out = subprocess.run(["psql", "-At", "-F", "\t", url, "-c", sql], check=True, capture_output=True, text=True).stdout
+    return [tuple(line.split("\t")) for line in out.splitlines()]
+
+
+def rows(count, prefix, cells, reporter):
+    """What `count` reports write, table by table: a case, its timeline event, its reporter row;
+    `cells` are (cell, community, street, district, lng, lat), taken in turn."""
+    now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    cases, events, reporters = [], [], []
+    for n in range(count):
+        case = f"{prefix}{uuid.uuid4().hex[:16]}"
+        cell, community, street, district, lng, lat = cells[n % len(cells)]
+        cases.append((case, cell, community, street, district, "field_report", "SJ0102", "垃圾堆放", "", lng, lat,
+                      reporter, "normal", "[]", now, now, "reported", now, now, 1, now, 10**12 + n, 10**12 + n))
+        events.append((f"ev{uuid.uuid4().hex[:16]}", case, "report", "reported", reporter, "grid_worker", "[]", "{}",
+                       now, 10**12 + n, now))
+        reporters.append((case, reporter, case, now))
+    return [
+        ("cases", "id, cell_id, community_id, street_id, district_id, source, category_code, title, description, lng, lat, reporter_id, priority, "
+                  "attachments, reported_at, received_at, status, step_started_at, deadline_at, version, updated_at, "
+                  "sync_ms, created_ms", cases),
+        ("case_events", "id, case_id, action, to_status, actor_id, actor_role, attachments, data, at, sync_ms, "
+                        "occurred_at", events),
+        ("case_reporters", "case_id, user_id, via_case, at", reporters),
+    ]
+
+
+def bulk_insert(url, tables):
+    """Multi-row INSERTs of 500, in one transaction, then fresh planner statistics."""
+    if url.startswith("sqlite://"):
+        db = sqlite3.connect(url[len("sqlite://"):])
+        with db:
+            for table, cols, rows in tables:
+                marks = "(" + ", ".join("?" * len(rows[0])) + ")"
+                for i in range(0, len(rows), 500):
+                    chunk = rows[i:i + 500]
+                    db.execute(f"INSERT INTO {table} ({cols}) VALUES " + ", ".join([marks] * len(chunk)),
+                               [v for r in chunk for v in r])
+        db.execute("ANALYZE")
+        db.close()
+    else:
+        def lit(v):
+            return str(v) if isinstance(v, (int, float)) else "'" + str(v).replace("'", "''") + "'"
+        sql = "BEGIN;\n" + "".join(
+            f"INSERT INTO {table} ({cols}) VALUES " + ",".join("(" + ",".join(map(lit, r)) + ")" for r in rows[i:i + 500]) + ";\n"
+            for table, cols, rows in tables for i in range(0, len(rows), 500)) + "COMMIT;\nANALYZE;\n"
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url], input=sql.encode(), check=True)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,6 +127,7 @@ def main():
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--phones", type=int, default=200)
     ap.add_argument("--reports", type=int, default=50, help="per phone")
+    ap.add_argument("--history", type=int, default=100000, help="reports already in the database")
     ap.add_argument("--batch", type=int, default=10, help="reports per push")
     args = ap.parse_args()
 
@@ -80,19 +154,31 @@ def main():
         cells = [json.loads(c["boundary"])["coordinates"][0] for c in first["changes"]["cells"]["created"]]
         points = [((r[0][0] + r[2][0]) / 2, (r[0][1] + r[2][1]) / 2) for r in cells]
 
+        # a city's database has a history, and the planner statistics of one: without them PostgreSQL
+        # plans the lookups of a nearly empty table (sequential scans) and keeps those plans
+        print(f"a history of {args.history} reports …", flush=True)
+        # (in the cells of the other communities, so that the phones' first pulls stay small)
+        cells = query(url, "SELECT cells.id, cells.community_id, communities.street_id, streets.district_id, "
+                           "(cells.min_lng + cells.max_lng) / 2, (cells.min_lat + cells.max_lat) / 2 FROM cells "
+                           "JOIN communities ON communities.id = cells.community_id "
+                           "JOIN streets ON streets.id = communities.street_id WHERE cells.retired_at IS NULL")
+        ours = [c for c in cells if c[1] == community]
+        bulk_insert(url, rows(args.history, "hist", [c for c in cells if c[1] != community], me["user"]["id"]))
         print(f"making {args.phones} phones …", flush=True)
-        tokens = []
+        tokens, lasts = [], []
         for k in range(args.phones):
             name = f"bench.phone.{k}"
             call(base, "POST", "/api/v1/users", admin, {"username": name, "password": PASSWORD, "display_name": name,
                                                          "role": "grid_worker", "scope_id": community})
             tokens.append(call(base, "POST", "/api/v1/auth/login", body={"username": name, "password": PASSWORD})["access_token"])
+            # each phone's first sync, before the clock starts: what is measured is the pushes
+            lasts.append(call(base, "GET", "/api/v1/sync?last_pulled_at=null&schema_version=1", tokens[-1])["timestamp"])
 
         latencies, errors, lock = [], [], threading.Lock()
 
         def phone(k):
             token = tokens[k]
-            last = call(base, "GET", "/api/v1/sync?last_pulled_at=null&schema_version=1", token)["timestamp"]
+            last = lasts[k]
             for b in range(args.reports // args.batch):
                 records = [{
                     "id": f"b{k}x{b}x{i}", "category_code": "SJ0102", "title": "垃圾堆放", "description": "",
@@ -110,46 +196,35 @@ def main():
                         errors.append(repr(e))
 
         threads = [threading.Thread(target=phone, args=(k,)) for k in range(args.phones)]
+        print("pushing …", flush=True)
+        cpu0 = (cpu_seconds(server.pid), sum(os.times()[:2]), cpu_seconds(comm="postgres"))
         t0 = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
+        cpu = [b - a for a, b in zip(cpu0, (cpu_seconds(server.pid), sum(os.times()[:2]), cpu_seconds(comm="postgres")))]
         pushed = len(latencies) * args.batch
         lat = sorted(latencies)
         p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000  # noqa: E731
         print(f"pushed {pushed} reports in {len(latencies)} pushes by {args.phones} phones in {wall:.1f} s: "
               f"{pushed / wall:.0f} reports/s; push latency p50 {p(0.50):.0f} ms, p99 {p(0.99):.0f} ms; "
               f"errors {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
+        print(f"CPU seconds on the machine's {os.cpu_count()} cores during the pushes ({wall * os.cpu_count():.1f} available): "
+              f"gridhub {cpu[0]:.1f}, these phones (Python) {cpu[1]:.1f}"
+              + (f", PostgreSQL {cpu[2]:.1f}" if not url.startswith("sqlite") else ""))
     finally:
         server.terminate()
         server.wait()
 
-    # the same rows, written by a plain bulk insert into the same database
-    rows = []
-    now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
-    for n in range(pushed):
-        rows.append((f"bulk{uuid.uuid4().hex[:16]}", "field_report", "SJ0102", "垃圾堆放", "", points[n % len(points)][0],
-                     points[n % len(points)][1], me["user"]["id"], "normal", "[]", now, now, "reported", now))
-    cols = ("id, source, category_code, title, description, lng, lat, reporter_id, priority, attachments, "
-            "reported_at, received_at, status, updated_at")
+    # the same rows, written by a plain bulk insert into the same indexed tables
     t0 = time.perf_counter()
-    if url.startswith("sqlite://"):
-        db = sqlite3.connect(url[len("sqlite://"):])
-        with db:
-            db.executemany(f"INSERT INTO cases ({cols}) VALUES ({', '.join('?' * 14)})", rows)
-        db.close()
-    else:
-        def lit(v):
-            return str(v) if isinstance(v, float) else "'" + str(v).replace("'", "''") + "'"
-        sql = "BEGIN;\n" + "".join(
-            f"INSERT INTO cases ({cols}) VALUES " + ",".join("(" + ",".join(map(lit, r)) + ")" for r in rows[i:i + 500]) + ";\n"
-            for i in range(0, len(rows), 500)) + "COMMIT;\n"
-        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url], input=sql.encode(), check=True)
+    bulk_insert(url, rows(pushed, "bulk", ours, me["user"]["id"]))
     bulk = time.perf_counter() - t0
-    print(f"bulk insert of the same {pushed} rows: {bulk:.2f} s, {pushed / bulk:.0f} rows/s; "
-          f"the protocol runs at 1/{(pushed / bulk) / (pushed / wall):.0f} of a bare insert")
+    print(f"bulk insert of the same {pushed} reports (a case, an event and a reporter row each, {3 * pushed} rows): "
+          f"{bulk:.2f} s, {pushed / bulk:.0f} reports/s; the protocol runs at {100 * (pushed / wall) / (pushed / bulk):.0f}% "
+          f"of the bulk insert")
     shutil.rmtree(work, ignore_errors=True)
 
 

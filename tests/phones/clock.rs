@@ -33,12 +33,14 @@ async fn a_pull_never_skips_a_slow_stamp(backend: Backend) {
     assert_eq!(start, ahead);
     app.pause_ticks(300);
     let first = async {
-        let res = push(app, s.t("phone1"), start, &changes("cases", vec![report("slow-stamp-00001", s.inside(0))])).await;
+        let res =
+            push(app, s.t("phone1"), start, &changes("cases", vec![report("slow-stamp-00001", s.inside(0))])).await;
         assert_eq!(res.status(), 200);
     };
     let second = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let res = push(app, s.t("phone2"), start, &changes("cases", vec![report("slow-stamp-00002", s.inside(1))])).await;
+        let res =
+            push(app, s.t("phone2"), start, &changes("cases", vec![report("slow-stamp-00002", s.inside(1))])).await;
         assert_eq!(res.status(), 200);
     };
     let watching = async {

@@ -128,25 +128,43 @@ macro_rules! cells_held {
     }};
 }
 
+/// A pull reads the cases of a table in two halves, each along an index, merged by id: those of
+/// the holding, and the caller's own reports wherever they lie. (One query with an `or` between
+/// them leaves the database nothing better than walking every case of the city in id order, for
+/// every page of a grid worker's first pull.)
+#[derive(Debug, Clone, Copy)]
+enum Half {
+    Held,
+    Mine,
+}
+
 /// Keeps the rows of a boxed query that reads `cases` (alone or joined) whose case lies in the
-/// pull's holding, or was reported by the caller.
+/// half of the pull.
 macro_rules! cases_held {
-    ($q:expr, $pull:expr) => {{
-        let mine = case_reporters::table
-            .filter(case_reporters::user_id.eq($pull.user_id.clone()))
-            .select(case_reporters::case_id);
-        match &$pull.holding {
-            Holding::Cells => $q.filter(cases::cell_id.eq_any($pull.cell_ids()).or(cases::id.eq_any(mine))),
-            Holding::Area(reach) => crate::access::within_reach!(
-                $q,
-                reach,
-                cases::district_id,
-                cases::street_id,
-                cases::community_id,
-                or cases::id.eq_any(mine)
+    ($q:expr, $pull:expr, $half:expr) => {{
+        match ($half, &$pull.holding) {
+            (Half::Mine, _) => $q.filter(
+                cases::id.eq_any(
+                    case_reporters::table
+                        .filter(case_reporters::user_id.eq($pull.user_id.clone()))
+                        .select(case_reporters::case_id),
+                ),
             ),
+            (Half::Held, Holding::Cells) => $q.filter(cases::cell_id.eq_any($pull.cell_ids())),
+            (Half::Held, Holding::Area(reach)) => {
+                crate::access::within_reach!($q, reach, cases::district_id, cases::street_id, cases::community_id)
+            }
         }
     }};
+}
+
+/// A page from both halves: the first `limit` by id, none twice.
+fn merged<T>(halves: [Vec<T>; 2], id: impl Fn(&T) -> &str, limit: i64) -> Vec<T> {
+    let mut rows: Vec<T> = halves.into_iter().flatten().collect();
+    rows.sort_by(|a, b| id(a).cmp(id(b)));
+    rows.dedup_by(|a, b| id(a) == id(b));
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    rows
 }
 
 /// Cells of the holding: all of them on a first pull; since, those that joined it (created)
@@ -207,22 +225,26 @@ pub fn categories_gone(conn: &mut DbConn, pull: &Pull) -> StoreResult<Vec<String
 /// those of cells that joined the holding, and new ones others reported. Updated: the rest that
 /// changed — the caller's own new reports among them, since their phone has them.
 pub fn cases(conn: &mut DbConn, pull: &Pull, list: List, page: Option<&str>, limit: i64) -> StoreResult<Vec<Case>> {
-    let q = cases::table.select(Case::as_select()).into_boxed();
-    let mut q = cases_held!(q, pull).filter(cases::id.gt(after(page))).order(cases::id.asc()).limit(limit);
-    if let Some(t) = pull.since {
-        let joined = cases::cell_id.eq_any(pull.gained.clone());
-        let theirs_new = cases::created_ms.gt(t).and(cases::reporter_id.ne(pull.user_id.clone()));
-        q = match list {
-            List::Created => q.filter(joined.or(theirs_new)),
-            List::Updated => q
-                .filter(cases::sync_ms.gt(t))
-                .filter(cases::cell_id.is_null().or(cases::cell_id.ne_all(pull.gained.clone())))
-                .filter(cases::created_ms.le(t).or(cases::reporter_id.eq(pull.user_id.clone()))),
-        };
-    } else if list == List::Updated {
+    if pull.since.is_none() && list == List::Updated {
         return Ok(Vec::new());
     }
-    Ok(q.load(conn)?)
+    let half = |half: Half, conn: &mut DbConn| -> StoreResult<Vec<Case>> {
+        let q = cases::table.select(Case::as_select()).into_boxed();
+        let mut q = cases_held!(q, pull, half).filter(cases::id.gt(after(page))).order(cases::id.asc()).limit(limit);
+        if let Some(t) = pull.since {
+            let joined = cases::cell_id.eq_any(pull.gained.clone());
+            let theirs_new = cases::created_ms.gt(t).and(cases::reporter_id.ne(pull.user_id.clone()));
+            q = match list {
+                List::Created => q.filter(joined.or(theirs_new)),
+                List::Updated => q
+                    .filter(cases::sync_ms.gt(t))
+                    .filter(cases::cell_id.is_null().or(cases::cell_id.ne_all(pull.gained.clone())))
+                    .filter(cases::created_ms.le(t).or(cases::reporter_id.eq(pull.user_id.clone()))),
+            };
+        }
+        Ok(q.load(conn)?)
+    };
+    Ok(merged([half(Half::Held, conn)?, half(Half::Mine, conn)?], |c| c.id.as_str(), limit))
 }
 
 /// Cases that left the holding with a cell the worker lost (and that are not theirs).
@@ -265,39 +287,46 @@ pub fn events(
     page: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<EventRecord>> {
-    let q = case_events::table
-        .inner_join(cases::table)
-        .select((
-            case_events::id,
-            case_events::case_id,
-            case_events::action,
-            case_events::note,
-            case_events::lng,
-            case_events::lat,
-            case_events::occurred_at,
-            case_events::result,
-            case_events::reason,
-        ))
-        .into_boxed();
-    let mut q = cases_held!(q, pull).filter(case_events::id.gt(after(page))).order(case_events::id.asc()).limit(limit);
-    if let Some(t) = pull.since {
-        let joined = cases::cell_id.eq_any(pull.gained.clone());
-        let others = case_events::result
-            .is_null()
-            .or(case_events::actor_id.is_null())
-            .or(case_events::actor_id.ne(pull.user_id.clone()));
-        q = match list {
-            List::Created => q.filter(joined.or(case_events::sync_ms.gt(t).and(others))),
-            List::Updated => q
-                .filter(case_events::sync_ms.gt(t))
-                .filter(case_events::result.is_not_null())
-                .filter(case_events::actor_id.eq(pull.user_id.clone()))
-                .filter(cases::cell_id.is_null().or(cases::cell_id.ne_all(pull.gained.clone()))),
-        };
-    } else if list == List::Updated {
+    if pull.since.is_none() && list == List::Updated {
         return Ok(Vec::new());
     }
-    Ok(q.load(conn)?)
+    let half = |half: Half, conn: &mut DbConn| -> StoreResult<Vec<EventRecord>> {
+        let q = case_events::table
+            .inner_join(cases::table)
+            .select((
+                case_events::id,
+                case_events::case_id,
+                case_events::action,
+                case_events::note,
+                case_events::lng,
+                case_events::lat,
+                case_events::occurred_at,
+                case_events::result,
+                case_events::reason,
+            ))
+            .into_boxed();
+        let mut q = cases_held!(q, pull, half)
+            .filter(case_events::id.gt(after(page)))
+            .order(case_events::id.asc())
+            .limit(limit);
+        if let Some(t) = pull.since {
+            let joined = cases::cell_id.eq_any(pull.gained.clone());
+            let others = case_events::result
+                .is_null()
+                .or(case_events::actor_id.is_null())
+                .or(case_events::actor_id.ne(pull.user_id.clone()));
+            q = match list {
+                List::Created => q.filter(joined.or(case_events::sync_ms.gt(t).and(others))),
+                List::Updated => q
+                    .filter(case_events::sync_ms.gt(t))
+                    .filter(case_events::result.is_not_null())
+                    .filter(case_events::actor_id.eq(pull.user_id.clone()))
+                    .filter(cases::cell_id.is_null().or(cases::cell_id.ne_all(pull.gained.clone()))),
+            };
+        }
+        Ok(q.load(conn)?)
+    };
+    Ok(merged([half(Half::Held, conn)?, half(Half::Mine, conn)?], |e| e.id.as_str(), limit))
 }
 
 /// The events of the cases that left the holding.
@@ -338,33 +367,40 @@ pub fn photos(
     page: Option<&str>,
     limit: i64,
 ) -> StoreResult<Vec<PhotoRecord>> {
-    let q = attachments::table
-        .inner_join(cases::table)
-        .left_join(blobs::table.on(blobs::sha256.eq(attachments::sha256)))
-        .select((
-            attachments::id,
-            attachments::case_id,
-            attachments::sha256,
-            attachments::mime,
-            attachments::size,
-            blobs::sha256.nullable(),
-        ))
-        .into_boxed();
-    let mut q = cases_held!(q, pull).filter(attachments::id.gt(after(page))).order(attachments::id.asc()).limit(limit);
-    if let Some(t) = pull.since {
-        let joined = cases::cell_id.eq_any(pull.gained.clone());
-        let theirs_new = attachments::created_ms.gt(t).and(attachments::user_id.ne(pull.user_id.clone()));
-        q = match list {
-            List::Created => q.filter(joined.or(theirs_new)),
-            List::Updated => q
-                .filter(attachments::sync_ms.gt(t))
-                .filter(cases::cell_id.is_null().or(cases::cell_id.ne_all(pull.gained.clone())))
-                .filter(attachments::created_ms.le(t).or(attachments::user_id.eq(pull.user_id.clone()))),
-        };
-    } else if list == List::Updated {
+    if pull.since.is_none() && list == List::Updated {
         return Ok(Vec::new());
     }
-    Ok(q.load(conn)?)
+    let half = |half: Half, conn: &mut DbConn| -> StoreResult<Vec<PhotoRecord>> {
+        let q = attachments::table
+            .inner_join(cases::table)
+            .left_join(blobs::table.on(blobs::sha256.eq(attachments::sha256)))
+            .select((
+                attachments::id,
+                attachments::case_id,
+                attachments::sha256,
+                attachments::mime,
+                attachments::size,
+                blobs::sha256.nullable(),
+            ))
+            .into_boxed();
+        let mut q = cases_held!(q, pull, half)
+            .filter(attachments::id.gt(after(page)))
+            .order(attachments::id.asc())
+            .limit(limit);
+        if let Some(t) = pull.since {
+            let joined = cases::cell_id.eq_any(pull.gained.clone());
+            let theirs_new = attachments::created_ms.gt(t).and(attachments::user_id.ne(pull.user_id.clone()));
+            q = match list {
+                List::Created => q.filter(joined.or(theirs_new)),
+                List::Updated => q
+                    .filter(attachments::sync_ms.gt(t))
+                    .filter(cases::cell_id.is_null().or(cases::cell_id.ne_all(pull.gained.clone())))
+                    .filter(attachments::created_ms.le(t).or(attachments::user_id.eq(pull.user_id.clone()))),
+            };
+        }
+        Ok(q.load(conn)?)
+    };
+    Ok(merged([half(Half::Held, conn)?, half(Half::Mine, conn)?], |p| p.id.as_str(), limit))
 }
 
 /// The photos of the cases that left the holding.

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""The first pull of a large area: the demo's 400 cells with 100,000 cases (each with its report
+event) written straight into the database, then the first sync of the district admin (every
+cell) and of a street office, read to the end as a phone would. Prints the time of each, the
+size of the answer, and how much the server's resident memory grew (VmHWM, its peak, before and
+after).
+
+    cargo build --release -p gridhub
+    bench/first_pull.py                                  # SQLite in a temporary directory
+    bench/first_pull.py --database-url postgres://postgres@127.0.0.1:5432/gridhub_pull
+                                                         # an empty PostgreSQL database
+
+Standard library only; PostgreSQL through `psql`.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def memory(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) // 1024  # MiB
+    return 0
+
+
+def login(base, username):
+    req = urllib.request.Request(base + "/api/v1/auth/login", method="POST",
+                                 data=json.dumps({"username": username, "password": "gridhub-demo"}).encode(),
+                                 headers={"content-type": "application/json"})
+    return json.load(urllib.request.urlopen(req))["access_token"]
+
+
+def query(url, sql):
+    if url.startswith("sqlite://"):
+        db = sqlite3.connect(url[len("sqlite://"):])
+        rows = db.execute(sql).fetchall()
+        db.close()
+        return rows
+    out = subprocess.run(["psql", "-At", "-F", "\t", url, "-c", sql], check=True, capture_output=True).stdout.decode()
+    return [tuple(line.split("\t")) for line in out.splitlines() if line]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "gridhub"))
+    ap.add_argument("--database-url", default=None)
+    ap.add_argument("--cases", type=int, default=100_000)
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="gridhub-pull-")
+    url = args.database_url or f"sqlite://{work}/gridhub.db"
+    env = dict(os.environ, GRIDHUB_DATABASE_URL=url, GRIDHUB_DATA_DIR=f"{work}/data", GRIDHUB_LOG="warn")
+    subprocess.run([args.bin, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+    cells = query(url, "SELECT cells.id, cells.community_id, communities.street_id, streets.district_id, "
+                       "(cells.min_lng + cells.max_lng) / 2, (cells.min_lat + cells.max_lat) / 2 FROM cells "
+                       "JOIN communities ON communities.id = cells.community_id "
+                       "JOIN streets ON streets.id = communities.street_id WHERE cells.retired_at IS NULL")
+    reporter = query(url, "SELECT id FROM users WHERE username = 'worker.li'")[0][0]
+    print(f"writing {args.cases} cases over {len(cells)} cells …", flush=True)
+    now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    stamp = int(time.time() * 1000)
+    cases, events = [], []
+    for n in range(args.cases):
+        cell, community, street, district, lng, lat = cells[n % len(cells)]
+        case = f"pull{n:012d}"
+        cases.append((case, district, street, community, cell, "field_report", "SJ0102", f"第{n}处垃圾堆放",
+                      "人行道上有垃圾", float(lng), float(lat), reporter, "normal", "[]", now, now, "reported", now,
+                      now, 1, now, stamp, stamp))
+        events.append((f"pullev{n:012d}", case, "report", "reported", reporter, "grid_worker", "[]", "{}", now, stamp,
+                       now))
+    tables = [
+        ("cases", "id, district_id, street_id, community_id, cell_id, source, category_code, title, description, "
+                  "lng, lat, reporter_id, priority, attachments, reported_at, received_at, status, step_started_at, "
+                  "deadline_at, version, updated_at, sync_ms, created_ms", cases),
+        ("case_events", "id, case_id, action, to_status, actor_id, actor_role, attachments, data, at, sync_ms, "
+                        "occurred_at", events),
+    ]
+    if url.startswith("sqlite://"):
+        db = sqlite3.connect(url[len("sqlite://"):])
+        with db:
+            for table, cols, rows in tables:
+                db.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(rows[0]))})", rows)
+            db.execute(f"UPDATE sync_clock SET last_ms = {stamp}")
+        db.close()
+    else:
+        def lit(v):
+            return str(v) if isinstance(v, (int, float)) else "'" + str(v).replace("'", "''") + "'"
+        sql = "BEGIN;\n" + "".join(
+            f"INSERT INTO {table} ({cols}) VALUES " + ",".join("(" + ",".join(map(lit, r)) + ")" for r in rows[i:i + 1000]) + ";\n"
+            for table, cols, rows in tables for i in range(0, len(rows), 1000)) + f"UPDATE sync_clock SET last_ms = {stamp};\nCOMMIT;\nANALYZE;\n"
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url], input=sql.encode(), check=True)
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([args.bin, "serve", "--bind", f"127.0.0.1:{port}"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(base + "/readyz", timeout=1)
+                break
+            except Exception:
+                time.sleep(0.1)
+        for who in ["donghu.admin", "gongyuan.office"]:
+            token = login(base, who)
+            before = memory(server.pid, "VmHWM")
+            rss = memory(server.pid, "VmRSS")
+            t0 = time.perf_counter()
+            req = urllib.request.Request(base + "/api/v1/sync?last_pulled_at=null&schema_version=1",
+                                         headers={"authorization": f"Bearer {token}"})
+            size = 0
+            with urllib.request.urlopen(req, timeout=600) as res:
+                while chunk := res.read(1 << 16):
+                    size += len(chunk)
+            took = time.perf_counter() - t0
+            after = memory(server.pid, "VmHWM")
+            print(f"{who}: first pull {took:.2f} s, {size / 1e6:.1f} MB; server memory {rss} MiB before, "
+                  f"peak {after} MiB after (+{after - max(before, rss)} MiB over the earlier peak)", flush=True)
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
