@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The first pull of a large area: the demo's 400 cells with 100,000 cases (each with its report
 event) written straight into the database, then the first sync of the district admin (every
-cell) and of a street office, read to the end as a phone would. Prints the time of each, the
+cell), a street office, a community office and a grid worker, each read to the end as a phone
+would (the cases are reported by a resident, whose own reports no one of them pulls). Prints the
+time of each, the
 size of the answer, and how much the server's resident memory grew (VmHWM, its peak, before and
 after).
 
@@ -61,6 +63,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "gridhub"))
     ap.add_argument("--database-url", default=None)
     ap.add_argument("--cases", type=int, default=100_000)
+    ap.add_argument("--keep", action="store_true", help="keep the SQLite database (its path is printed)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="gridhub-pull-")
     url = args.database_url or f"sqlite://{work}/gridhub.db"
@@ -71,7 +74,7 @@ def main():
                        "(cells.min_lng + cells.max_lng) / 2, (cells.min_lat + cells.max_lat) / 2 FROM cells "
                        "JOIN communities ON communities.id = cells.community_id "
                        "JOIN streets ON streets.id = communities.street_id WHERE cells.retired_at IS NULL")
-    reporter = query(url, "SELECT id FROM users WHERE username = 'worker.li'")[0][0]
+    reporter = query(url, "SELECT id FROM users WHERE username = 'resident.chen'")[0][0]
     print(f"writing {args.cases} cases over {len(cells)} cells …", flush=True)
     now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     stamp = int(time.time() * 1000)
@@ -116,7 +119,7 @@ def main():
                 break
             except Exception:
                 time.sleep(0.1)
-        for who in ["donghu.admin", "gongyuan.office"]:
+        for who in ["donghu.admin", "gongyuan.office", "ruziting.admin", "worker.li"][:int(os.environ.get("PULL_WHO", "4"))]:
             token = login(base, who)
             before = memory(server.pid, "VmHWM")
             rss = memory(server.pid, "VmRSS")
@@ -134,7 +137,10 @@ def main():
     finally:
         server.terminate()
         server.wait()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"kept: {url}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

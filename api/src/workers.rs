@@ -2,13 +2,14 @@
 //! report-ins (the store makes this safe on several servers at once), and send the department
 //! webhooks waiting in the outbox — signed, with a time limit, retried with exponential backoff
 //! and jitter, then dead-lettered. A slow receiver only holds up its own delivery, never a
-//! request.
+//! request. Every hour, the query planner's statistics are brought up to date (SQLite).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use gridhub_store::cases::{overdue, photo};
+use gridhub_store::db;
 use gridhub_store::notify::webhook::{self as outbox, Due};
 use gridhub_store::now;
 use gridhub_store::supervision::whistle;
@@ -110,6 +111,7 @@ pub fn sign(secret: &str, t: i64, body: &str) -> String {
 pub fn start(state: Arc<AppState>, sender: WebhookSender) {
     let every = Duration::from_millis(state.settings.cases.worker_interval_ms);
     let sender = Arc::new(sender);
+    let statistics = state.clone();
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -126,7 +128,21 @@ pub fn start(state: Arc<AppState>, sender: WebhookSender) {
             }
         }
     });
+    actix_web::rt::spawn(async move {
+        let mut hourly = actix_web::rt::time::interval(STATISTICS_EVERY);
+        hourly.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        hourly.tick().await; // the first tick is now: a new connection has just done it
+        loop {
+            hourly.tick().await;
+            if let Err(e) = statistics.db(db::refresh_statistics).await {
+                tracing::warn!(error = %e, "refreshing the planner's statistics failed; it runs again in an hour");
+            }
+        }
+    });
 }
+
+/// How often the query planner's statistics are brought up to date.
+const STATISTICS_EVERY: Duration = Duration::from_secs(3600);
 
 /// Removes the bytes of photos no record names, once they are older than the retention period.
 async fn forget_orphan_photos(state: &AppState) -> Result<(), crate::error::ApiError> {

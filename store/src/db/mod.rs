@@ -93,6 +93,22 @@ impl DatabaseUrl {
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
+/// SQLite gathers the query planner's statistics only when asked, and without them it plans a
+/// district's pull as one of a single community (every page sorting the whole district). This
+/// analyzes the tables whose size changed much since their last analysis, in bounded time;
+/// run when a connection opens and every hour ([`refresh_statistics`]). 0x10002: look at every
+/// table, not only those this connection used.
+const SQLITE_OPTIMIZE: &str = "PRAGMA optimize=0x10002;";
+
+/// Brings the query planner's statistics up to date where the data outgrew them (SQLite; on
+/// PostgreSQL autovacuum does it).
+pub fn refresh_statistics(conn: &mut DbConn) -> StoreResult<()> {
+    if let DbConn::Sqlite(c) = conn {
+        c.batch_execute(SQLITE_OPTIMIZE)?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error(transparent)]
@@ -122,6 +138,7 @@ impl r2d2::ManageConnection for ConnManager {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
+                conn.batch_execute(SQLITE_OPTIMIZE)?;
                 Ok(DbConn::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
