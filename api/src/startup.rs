@@ -26,8 +26,8 @@ pub struct Application {
     clock: gridhub_store::time::Clock,
 }
 
-/// Opens the database named by `url`, brings its schema up to date, and adds the shipped data
-/// it lacks (the category catalogue, the holiday calendar).
+/// Opens the database named by `url`, brings its schema up to date, adds the shipped data it
+/// lacks (the category catalogue, the holiday calendar), and the planner statistics it outgrew.
 pub fn open_database(url: &str, pool_size: u32) -> StoreResult<Pool> {
     let pool = gridhub_store::connect(url, pool_size)?;
     let mut conn = gridhub_store::db::get(&pool)?;
@@ -37,6 +37,7 @@ pub fn open_database(url: &str, pool_size: u32) -> StoreResult<Pool> {
     }
     gridhub_store::category::seed(&mut conn)?;
     gridhub_store::clocks::calendar::seed(&mut conn)?;
+    gridhub_store::db::refresh_statistics(&mut conn)?;
     drop(conn);
     Ok(pool)
 }
