@@ -19,18 +19,12 @@ import argparse
 import json
 import os
 import shutil
-import socket
-import sqlite3
 import subprocess
 import tempfile
 import time
 import urllib.request
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from benchdb import CELLS, bulk_insert, free_port, query, wait_ready
 
 
 def memory(pid, key):
@@ -48,16 +42,6 @@ def login(base, username):
     return json.load(urllib.request.urlopen(req))["access_token"]
 
 
-def query(url, sql):
-    if url.startswith("sqlite://"):
-        db = sqlite3.connect(url[len("sqlite://"):])
-        rows = db.execute(sql).fetchall()
-        db.close()
-        return rows
-    out = subprocess.run(["psql", "-At", "-F", "\t", url, "-c", sql], check=True, capture_output=True).stdout.decode()
-    return [tuple(line.split("\t")) for line in out.splitlines() if line]
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "gridhub"))
@@ -70,10 +54,7 @@ def main():
     env = dict(os.environ, GRIDHUB_DATABASE_URL=url, GRIDHUB_DATA_DIR=f"{work}/data", GRIDHUB_LOG="warn")
     subprocess.run([args.bin, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
 
-    cells = query(url, "SELECT cells.id, cells.community_id, communities.street_id, streets.district_id, "
-                       "(cells.min_lng + cells.max_lng) / 2, (cells.min_lat + cells.max_lat) / 2 FROM cells "
-                       "JOIN communities ON communities.id = cells.community_id "
-                       "JOIN streets ON streets.id = communities.street_id WHERE cells.retired_at IS NULL")
+    cells = query(url, CELLS)
     reporter = query(url, "SELECT id FROM users WHERE username = 'resident.chen'")[0][0]
     print(f"writing {args.cases} cases over {len(cells)} cells …", flush=True)
     now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
@@ -94,32 +75,14 @@ def main():
         ("case_events", "id, case_id, action, to_status, actor_id, actor_role, attachments, data, at, sync_ms, "
                         "occurred_at", events),
     ]
-    if url.startswith("sqlite://"):
-        db = sqlite3.connect(url[len("sqlite://"):])
-        with db:
-            for table, cols, rows in tables:
-                db.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(rows[0]))})", rows)
-            db.execute(f"UPDATE sync_clock SET last_ms = {stamp}")
-        db.close()
-    else:
-        def lit(v):
-            return str(v) if isinstance(v, (int, float)) else "'" + str(v).replace("'", "''") + "'"
-        sql = "BEGIN;\n" + "".join(
-            f"INSERT INTO {table} ({cols}) VALUES " + ",".join("(" + ",".join(map(lit, r)) + ")" for r in rows[i:i + 1000]) + ";\n"
-            for table, cols, rows in tables for i in range(0, len(rows), 1000)) + f"UPDATE sync_clock SET last_ms = {stamp};\nCOMMIT;\nANALYZE;\n"
-        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url], input=sql.encode(), check=True)
+    bulk_insert(url, tables, then=f"UPDATE sync_clock SET last_ms = {stamp}", analyze=True)
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([args.bin, "serve", "--bind", f"127.0.0.1:{port}"], env=env, stdout=subprocess.DEVNULL)
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(base + "/readyz", timeout=1)
-                break
-            except Exception:
-                time.sleep(0.1)
-        for who in ["donghu.admin", "gongyuan.office", "ruziting.admin", "worker.li"][:int(os.environ.get("PULL_WHO", "4"))]:
+        wait_ready(base)
+        for who in ["donghu.admin", "gongyuan.office", "ruziting.admin", "worker.li"]:
             token = login(base, who)
             before = memory(server.pid, "VmHWM")
             rss = memory(server.pid, "VmRSS")

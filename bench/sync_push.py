@@ -20,15 +20,14 @@ import argparse
 import json
 import os
 import shutil
-import socket
-import sqlite3
-import statistics
 import subprocess
 import tempfile
 import threading
 import time
 import urllib.request
 import uuid
+
+from benchdb import CELLS, bulk_insert, free_port, query, wait_ready
 
 PASSWORD = "bench-phone-pass"
 
@@ -61,17 +60,6 @@ def cpu_seconds(pid=None, comm=None):
     return total
 
 
-def query(url, sql):
-    """Rows of a query, on either backend."""
-    if url.startswith("sqlite://"):
-        db = sqlite3.connect(url[len("sqlite://"):])
-        rows = db.execute(sql).fetchall()
-        db.close()
-        return rows
-    out = subprocess.run(["psql", "-At", "-F", "\t", url, "-c", sql], check=True, capture_output=True, text=True).stdout
-    return [tuple(line.split("\t")) for line in out.splitlines()]
-
-
 def rows(count, prefix, cells, reporter):
     """What `count` reports write, table by table: a case, its timeline event, its reporter row;
     `cells` are (cell, community, street, district, lng, lat), taken in turn."""
@@ -95,34 +83,6 @@ def rows(count, prefix, cells, reporter):
     ]
 
 
-def bulk_insert(url, tables, analyze=False):
-    """Multi-row INSERTs of 500, in one transaction (and on PostgreSQL fresh planner statistics,
-    if asked: gridhub brings SQLite's up to date when it starts)."""
-    if url.startswith("sqlite://"):
-        db = sqlite3.connect(url[len("sqlite://"):])
-        with db:
-            for table, cols, rows in tables:
-                marks = "(" + ", ".join("?" * len(rows[0])) + ")"
-                for i in range(0, len(rows), 500):
-                    chunk = rows[i:i + 500]
-                    db.execute(f"INSERT INTO {table} ({cols}) VALUES " + ", ".join([marks] * len(chunk)),
-                               [v for r in chunk for v in r])
-        db.close()
-    else:
-        def lit(v):
-            return str(v) if isinstance(v, (int, float)) else "'" + str(v).replace("'", "''") + "'"
-        sql = "BEGIN;\n" + "".join(
-            f"INSERT INTO {table} ({cols}) VALUES " + ",".join("(" + ",".join(map(lit, r)) + ")" for r in rows[i:i + 500]) + ";\n"
-            for table, cols, rows in tables for i in range(0, len(rows), 500)) + "COMMIT;\n" + ("ANALYZE;\n" if analyze else "")
-        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url], input=sql.encode(), check=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "gridhub"))
@@ -142,10 +102,7 @@ def main():
     subprocess.run([args.bin, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
     community = query(url, "SELECT scope_id FROM users WHERE username = 'worker.li'")[0][0]
     reporter = query(url, "SELECT id FROM users WHERE username = 'resident.chen'")[0][0]
-    cells = query(url, "SELECT cells.id, cells.community_id, communities.street_id, streets.district_id, "
-                       "(cells.min_lng + cells.max_lng) / 2, (cells.min_lat + cells.max_lat) / 2 FROM cells "
-                       "JOIN communities ON communities.id = cells.community_id "
-                       "JOIN streets ON streets.id = communities.street_id WHERE cells.retired_at IS NULL")
+    cells = query(url, CELLS)
     ours = [c for c in cells if c[1] == community]
     points = [(float(c[4]), float(c[5])) for c in ours]
     # a city's database has a history (and the planner statistics of one: without them PostgreSQL
@@ -155,12 +112,7 @@ def main():
     bulk_insert(url, rows(args.history, "hist", [c for c in cells if c[1] != community], reporter), analyze=True)
     server = subprocess.Popen([args.bin, "serve", "--bind", f"127.0.0.1:{port}"], env=env, stdout=subprocess.DEVNULL)
     try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(base + "/readyz", timeout=1)
-                break
-            except Exception:
-                time.sleep(0.1)
+        wait_ready(base)
         admin = call(base, "POST", "/api/v1/auth/login", body={"username": "admin", "password": "gridhub-demo"})["access_token"]
         print(f"making {args.phones} phones …", flush=True)
         tokens, lasts = [], []
