@@ -3,99 +3,30 @@
 //! as updated, or as deleted since a stamp of the sync clock — typed rows, a page at a time in
 //! the order of their ids, so that a pull of a whole street streams instead of being built in
 //! memory. The scope is said in SQL (joins, the holding's few cells), never as a list of every
-//! case id. The sync layer writes no SQL; every statement it needs is here.
-
-use std::collections::HashSet;
+//! case id. The sync layer writes no SQL; every statement it needs is here. Whose pull it is,
+//! and what they hold, is `holding.rs`.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::access::{Caller, Reach, Role};
-use crate::assignments::{Duty, in_force};
+use crate::access::Reach;
 use crate::cases::{Case, category::Category};
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::grid::Cell;
+use crate::phones::holding::Holding;
+pub use crate::phones::holding::Pull;
 use crate::phones::patrol::Patrol;
 use crate::schema::{
-    assignments, attachments, blobs, case_events, case_reporters, cases, categories, cells, communities, patrols,
-    scope_changes, streets, tombstones,
+    attachments, blobs, case_events, case_reporters, cases, categories, cells, communities, patrols, streets,
+    tombstones,
 };
-use crate::time::now;
-use crate::types::UserId;
 
 /// Which list of a table a row goes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum List {
     Created,
     Updated,
-}
-
-/// A pull: whose, since when (`None`: the first), and what their holding was found to be.
-pub struct Pull {
-    user_id: UserId,
-    since: Option<i64>,
-    holding: Holding,
-    /// A worker's cells now, with their duty.
-    cells: Vec<(String, Duty)>,
-    /// Cells the worker gained or lost since the last pull (a worker's holding only).
-    gained: Vec<String>,
-    lost: Vec<String>,
-}
-
-enum Holding {
-    /// A grid worker's or volunteer's assigned cells.
-    Cells,
-    /// An admin's area.
-    Area(Reach),
-}
-
-impl Pull {
-    /// What `caller` holds, as of now. Department staff and residents do not sync.
-    pub fn new(conn: &mut DbConn, caller: &Caller, since: Option<i64>) -> StoreResult<Self> {
-        super::may_sync(caller)?;
-        let holding = match caller.role {
-            Role::GridWorker | Role::Volunteer => Holding::Cells,
-            _ => Holding::Area(caller.reach().clone()),
-        };
-        let mut pull =
-            Self { user_id: caller.user_id.clone(), since, holding, cells: vec![], gained: vec![], lost: vec![] };
-        if let Holding::Cells = pull.holding {
-            pull.cells = assignments::table
-                .filter(assignments::user_id.eq(&caller.user_id))
-                .filter(in_force(now()))
-                .select((assignments::cell_id, assignments::duty))
-                .load(conn)?;
-            if let Some(t) = since {
-                let changed = |change: &str, conn: &mut DbConn| -> StoreResult<Vec<String>> {
-                    Ok(scope_changes::table
-                        .filter(scope_changes::user_id.eq(&caller.user_id))
-                        .filter(scope_changes::change.eq(change))
-                        .filter(scope_changes::sync_ms.gt(t))
-                        .select(scope_changes::cell_id)
-                        .distinct()
-                        .load(conn)?)
-                };
-                let held: HashSet<&str> = pull.cells.iter().map(|(c, _)| c.as_str()).collect();
-                pull.gained = changed("gained", conn)?.into_iter().filter(|c| held.contains(c.as_str())).collect();
-                pull.lost = changed("lost", conn)?.into_iter().filter(|c| !held.contains(c.as_str())).collect();
-            }
-        }
-        Ok(pull)
-    }
-
-    pub fn since(&self) -> Option<i64> {
-        self.since
-    }
-
-    fn cell_ids(&self) -> Vec<&str> {
-        self.cells.iter().map(|(c, _)| c.as_str()).collect()
-    }
-
-    /// The caller's duty in a cell of their holding.
-    pub fn duty(&self, cell: &str) -> Option<Duty> {
-        self.cells.iter().find(|(c, _)| c == cell).map(|(_, d)| *d)
-    }
 }
 
 /// A page: rows after `after`, at most `limit`.

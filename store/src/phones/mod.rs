@@ -3,6 +3,7 @@
 //! that can never be accepted.
 
 pub mod feeds;
+mod holding;
 pub mod patrol;
 pub mod push;
 pub mod quarantine;
