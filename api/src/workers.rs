@@ -131,7 +131,7 @@ pub fn start(state: Arc<AppState>, sender: WebhookSender) {
     actix_web::rt::spawn(async move {
         let mut hourly = actix_web::rt::time::interval(STATISTICS_EVERY);
         hourly.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        hourly.tick().await; // the first tick is now: a new connection has just done it
+        hourly.tick().await; // the first tick is immediate, and the server's start has just done it
         loop {
             hourly.tick().await;
             if let Err(e) = statistics.db(db::refresh_statistics).await {
