@@ -102,6 +102,9 @@ pub(crate) fn save(
     rows: Vec<Patrol>,
     stamp: i64,
 ) -> StoreResult<Vec<(String, StoreError)>> {
+    if rows.is_empty() {
+        return Ok(Vec::new()); // most pushes carry no patrol: no statements under the clock's lock
+    }
     let cell_ids: Vec<&str> = rows.iter().map(|p| p.cell_id.as_str()).collect();
     let places: HashMap<String, Place> = cells::table
         .inner_join(communities::table.inner_join(streets::table))
@@ -161,6 +164,9 @@ pub(crate) fn delete(
     ids: &[String],
     stamp: i64,
 ) -> StoreResult<Vec<(String, StoreError)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let owners: HashMap<String, String> = patrols::table
         .filter(patrols::id.eq_any(ids))
         .select((patrols::id, patrols::user_id))
