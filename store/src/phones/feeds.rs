@@ -385,3 +385,17 @@ pub fn patrols_gone(conn: &mut DbConn, pull: &Pull) -> StoreResult<Vec<String>> 
 fn ms_time(ms: i64) -> NaiveDateTime {
     chrono::DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc()).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::merged;
+
+    #[test]
+    fn a_page_of_both_halves_is_the_first_ids_of_their_union_each_once() {
+        let held = vec!["c01", "c03", "c05", "c07"];
+        let mine = vec!["c02", "c03", "c09"];
+        assert_eq!(merged([held.clone(), mine.clone()], |s| s, 4), vec!["c01", "c02", "c03", "c05"]);
+        assert_eq!(merged([held, mine], |s| s, 10), vec!["c01", "c02", "c03", "c05", "c07", "c09"]);
+        assert_eq!(merged([Vec::<&str>::new(), vec!["c02"]], |s| s, 1000), vec!["c02"]);
+    }
+}
