@@ -56,6 +56,10 @@ async fn a_first_pull_has_the_scope_in_the_shape_the_client_needs(backend: Backe
         400,
     )
     .await;
+    // a migration from a schema version no phone can have is refused, naming where
+    let far = "/api/v1/sync?last_pulled_at=null&schema_version=1&migration=%7B%22from%22%3A927948614166647168%7D";
+    let p = problem(app.get(Some(s.t("phone1")), far).await, 400).await;
+    assert_eq!(fields(&p), ["migration.from"]);
     problem(app.get(None, "/api/v1/sync?last_pulled_at=null").await, 401).await;
 }
 

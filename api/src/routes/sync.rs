@@ -86,15 +86,17 @@ pub async fn pull(
     Query(query): Query<SyncQuery>,
 ) -> ApiResult<HttpResponse> {
     let last_pulled_at = millis(query.last_pulled_at.as_deref())?;
-    let schema_version = schema_version("schema_version", query.schema_version.as_deref())?;
+    let version = schema_version("schema_version", query.schema_version.as_deref())?;
     let migration = match query.migration.as_deref() {
         None | Some("null") | Some("") => None,
-        Some(text) => Some(
-            serde_json::from_str::<Migration>(text)
-                .map_err(|e| ApiError::bad_field("migration", format!("must be WatermelonDB's migration JSON: {e}")))?,
-        ),
+        Some(text) => {
+            let m = serde_json::from_str::<Migration>(text)
+                .map_err(|e| ApiError::bad_field("migration", format!("must be WatermelonDB's migration JSON: {e}")))?;
+            schema_version("migration.from", Some(&m.from.to_string()))?;
+            Some(m)
+        }
     };
-    let request = PullRequest { last_pulled_at, schema_version, migration };
+    let request = PullRequest { last_pulled_at, schema_version: version, migration };
     // the holding first: a refusal is an answer of its own, before the stream starts
     let prepared = state.db(move |conn| gridhub_sync::pull::prepare(conn, &caller, request)).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
