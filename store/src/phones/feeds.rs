@@ -89,9 +89,24 @@ macro_rules! cases_held {
     }};
 }
 
-/// A page from both halves: the first `limit` by id, none twice.
-fn merged<T>(halves: [Vec<T>; 2], id: impl Fn(&T) -> &str, limit: i64) -> Vec<T> {
-    let mut rows: Vec<T> = halves.into_iter().flatten().collect();
+/// A page of a feed: the holding's half, and the caller's own reports unless the holding is
+/// everywhere (then it has them already), merged.
+fn page_of<T>(
+    conn: &mut DbConn,
+    pull: &Pull,
+    limit: i64,
+    id: impl Fn(&T) -> &str,
+    half: impl Fn(Half, &mut DbConn) -> StoreResult<Vec<T>>,
+) -> StoreResult<Vec<T>> {
+    let mut rows = half(Half::Held, conn)?;
+    if !matches!(pull.holding, Holding::Area(Reach::Everywhere)) {
+        rows.extend(half(Half::Mine, conn)?);
+    }
+    Ok(merged(rows, id, limit))
+}
+
+/// Rows of both halves as a page: the first `limit` by id, none twice.
+fn merged<T>(mut rows: Vec<T>, id: impl Fn(&T) -> &str, limit: i64) -> Vec<T> {
     rows.sort_by(|a, b| id(a).cmp(id(b)));
     rows.dedup_by(|a, b| id(a) == id(b));
     rows.truncate(usize::try_from(limit).unwrap_or(0));
@@ -175,7 +190,7 @@ pub fn cases(conn: &mut DbConn, pull: &Pull, list: List, page: Option<&str>, lim
         }
         Ok(q.load(conn)?)
     };
-    Ok(merged([half(Half::Held, conn)?, half(Half::Mine, conn)?], |c| c.id.as_str(), limit))
+    page_of(conn, pull, limit, |c| c.id.as_str(), half)
 }
 
 /// Cases that left the holding with a cell the worker lost (and that are not theirs).
@@ -257,7 +272,7 @@ pub fn events(
         }
         Ok(q.load(conn)?)
     };
-    Ok(merged([half(Half::Held, conn)?, half(Half::Mine, conn)?], |e| e.id.as_str(), limit))
+    page_of(conn, pull, limit, |e| e.id.as_str(), half)
 }
 
 /// The events of the cases that left the holding.
@@ -331,7 +346,7 @@ pub fn photos(
         }
         Ok(q.load(conn)?)
     };
-    Ok(merged([half(Half::Held, conn)?, half(Half::Mine, conn)?], |p| p.id.as_str(), limit))
+    page_of(conn, pull, limit, |p| p.id.as_str(), half)
 }
 
 /// The photos of the cases that left the holding.
@@ -394,8 +409,9 @@ mod tests {
     fn a_page_of_both_halves_is_the_first_ids_of_their_union_each_once() {
         let held = vec!["c01", "c03", "c05", "c07"];
         let mine = vec!["c02", "c03", "c09"];
-        assert_eq!(merged([held.clone(), mine.clone()], |s| s, 4), vec!["c01", "c02", "c03", "c05"]);
-        assert_eq!(merged([held, mine], |s| s, 10), vec!["c01", "c02", "c03", "c05", "c07", "c09"]);
-        assert_eq!(merged([Vec::<&str>::new(), vec!["c02"]], |s| s, 1000), vec!["c02"]);
+        let both = [held, mine].concat();
+        assert_eq!(merged(both.clone(), |s| s, 4), vec!["c01", "c02", "c03", "c05"]);
+        assert_eq!(merged(both, |s| s, 10), vec!["c01", "c02", "c03", "c05", "c07", "c09"]);
+        assert_eq!(merged(vec!["c02"], |s| s, 1000), vec!["c02"]);
     }
 }
