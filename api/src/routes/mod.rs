@@ -169,7 +169,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
             None => paths.push((e.path, e.body, vec![e.route], vec![e.method])),
         }
     }
-    let mut scopes: Vec<(&'static str, actix_web::Scope)> = Vec::new();
+    let mut scopes: Vec<(&'static str, Vec<actix_web::Resource>)> = Vec::new();
     for (path, body, routes, methods) in paths {
         let (scope, rest) = split_collection(path);
         let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
@@ -192,13 +192,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
                 cfg.service(resource);
             }
             Some(prefix) => match scopes.iter_mut().find(|(p, _)| *p == prefix) {
-                Some((_, s)) => *s = std::mem::replace(s, web::scope(prefix)).service(resource),
-                None => scopes.push((prefix, web::scope(prefix).service(resource))),
+                Some((_, resources)) => resources.push(resource),
+                None => scopes.push((prefix, vec![resource])),
             },
         };
     }
-    for (_, scope) in scopes {
-        cfg.service(scope);
+    for (prefix, resources) in scopes {
+        cfg.service(resources.into_iter().fold(web::scope(prefix), actix_web::Scope::service));
     }
 }
 
