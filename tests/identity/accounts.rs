@@ -91,18 +91,12 @@ async fn accounts_are_managed_inside_an_area(backend: Backend) {
 async fn disabling_an_account_signs_it_out(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let (app, admin) = (&w.app, w.admin.as_str());
-    let a = area(app, admin).await;
-    let id = made(new_user(app, admin, "worker", "grid_worker", Some(&a.c[0]), None).await).await;
-    let pair =
-        json(app.post(None, "/api/v1/auth/login", &json!({"username": "worker", "password": PASSWORD})).await).await;
+    let (id, pair) = signed_in_worker(app, admin).await;
     let token = pair["access_token"].as_str().unwrap();
     assert_eq!(app.get(Some(token), "/api/v1/auth/me").await.status(), 200);
     let path = format!("/api/v1/users/{id}");
     assert_eq!(json(app.patch(Some(admin), &path, None, &json!({"disabled": true})).await).await["disabled"], true);
-    problem(app.get(Some(token), "/api/v1/auth/me").await, 401).await;
-    problem(app.post(None, "/api/v1/auth/refresh", &json!({"refresh_token": pair["refresh_token"]})).await, 401).await;
-    problem(app.post(None, "/api/v1/auth/login", &json!({"username": "worker", "password": PASSWORD})).await, 401)
-        .await;
+    signed_out(app, token, &pair).await;
     app.patch(Some(admin), &path, None, &json!({"disabled": false})).await;
     app.login("worker", PASSWORD).await;
     problem(app.get(Some(token), "/api/v1/auth/me").await, 401).await; // the old token stays void
@@ -111,10 +105,7 @@ async fn disabling_an_account_signs_it_out(backend: Backend) {
 async fn a_password_change_signs_out_everywhere(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let (app, admin) = (&w.app, w.admin.as_str());
-    let a = area(app, admin).await;
-    let id = made(new_user(app, admin, "worker", "grid_worker", Some(&a.c[0]), None).await).await;
-    let pair =
-        json(app.post(None, "/api/v1/auth/login", &json!({"username": "worker", "password": PASSWORD})).await).await;
+    let (id, pair) = signed_in_worker(app, admin).await;
     let token = pair["access_token"].as_str().unwrap();
     let path = format!("/api/v1/users/{id}/password");
     let wrong = app.post(Some(token), &path, &json!({"password": "a new password", "current_password": "nope"})).await;
@@ -122,14 +113,28 @@ async fn a_password_change_signs_out_everywhere(backend: Backend) {
     problem(app.post(Some(token), &path, &json!({"password": "short"})).await, 422).await;
     let ok = app.post(Some(token), &path, &json!({"password": "a new password", "current_password": PASSWORD})).await;
     assert_eq!(ok.status(), 204);
-    problem(app.get(Some(token), "/api/v1/auth/me").await, 401).await;
-    problem(app.post(None, "/api/v1/auth/refresh", &json!({"refresh_token": pair["refresh_token"]})).await, 401).await;
-    problem(app.post(None, "/api/v1/auth/login", &json!({"username": "worker", "password": PASSWORD})).await, 401)
-        .await;
+    signed_out(app, token, &pair).await;
     app.login("worker", "a new password").await;
     // an admin resets it without knowing it
     assert_eq!(app.post(Some(admin), &path, &json!({"password": PASSWORD})).await.status(), 204);
     app.login("worker", PASSWORD).await;
+}
+
+/// A grid worker "worker" made in a new area, logged in: their id and token pair.
+async fn signed_in_worker(app: &TestApp, admin: &str) -> (String, Value) {
+    let a = area(app, admin).await;
+    let id = made(new_user(app, admin, "worker", "grid_worker", Some(&a.c[0]), None).await).await;
+    let pair =
+        json(app.post(None, "/api/v1/auth/login", &json!({"username": "worker", "password": PASSWORD})).await).await;
+    (id, pair)
+}
+
+/// The worker's access token, refresh token and password no longer let them in.
+async fn signed_out(app: &TestApp, token: &str, pair: &Value) {
+    problem(app.get(Some(token), "/api/v1/auth/me").await, 401).await;
+    problem(app.post(None, "/api/v1/auth/refresh", &json!({"refresh_token": pair["refresh_token"]})).await, 401).await;
+    problem(app.post(None, "/api/v1/auth/login", &json!({"username": "worker", "password": PASSWORD})).await, 401)
+        .await;
 }
 
 async fn repeated_wrong_passwords_lock_the_account(backend: Backend) {
