@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 use gridhub_store::StoreResult;
-use gridhub_store::assignments::{self as assignment, Change, Duty, Rules, sheet};
+use gridhub_store::assignments::{self as assignment, Change, Duty, Rules};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -279,14 +279,8 @@ pub async fn import(
 ) -> ApiResult<HttpResponse> {
     let dry_run = flag("dry_run", query.dry_run.as_deref())?;
     let rules = rules(&state);
-    // who may, then the sheet is read off the request threads
-    let applied = state
-        .db(move |conn| {
-            sheet::may_import(conn, &caller, &id)?;
-            let rows = sheet::read(&body)?;
-            assignment::import_sheet(conn, &caller, &rules, &id, rows, dry_run)
-        })
-        .await?;
+    // off the request threads: the store asks who may before it reads the sheet
+    let applied = state.db(move |conn| assignment::import_sheet(conn, &caller, &rules, &id, &body, dry_run)).await?;
     Ok(HttpResponse::Ok().json(json!({
         "dry_run": dry_run,
         "assigned": applied.assignments.len(),

@@ -31,8 +31,8 @@ pub struct SheetRow {
 }
 
 /// Whether the caller may import a sheet for the street: its street office (and those above).
-/// Asked before the sheet is read.
-pub fn may_import(conn: &mut DbConn, caller: &Caller, street_id: &str) -> StoreResult<()> {
+/// Asked by `import_sheet` before the sheet is read.
+fn may_import(conn: &mut DbConn, caller: &Caller, street_id: &str) -> StoreResult<()> {
     let street = street::find(conn, caller, street_id)?;
     caller.require_grid_admin(&street.place())
 }
@@ -106,7 +106,8 @@ pub fn read(body: &[u8]) -> StoreResult<Vec<SheetRow>> {
     Ok(rows)
 }
 
-/// Applies an assignment sheet to a street's cells, all or nothing; with `dry_run` everything is
+/// Applies an assignment sheet (the CSV as sent) to a street's cells, all or nothing, once the
+/// caller is known to be allowed — before the sheet is read; with `dry_run` everything is
 /// checked and applied in a transaction that is then rolled back, so the answer says exactly
 /// what would happen. Problems are named by line: `lines[3].user`.
 pub fn import_sheet(
@@ -114,9 +115,11 @@ pub fn import_sheet(
     caller: &Caller,
     rules: &Rules,
     street_id: &str,
-    rows: Vec<SheetRow>,
+    sheet: &[u8],
     dry_run: bool,
 ) -> StoreResult<Applied> {
+    may_import(conn, caller, street_id)?;
+    let rows = read(sheet)?;
     enum Stop {
         Failed(StoreError),
         DryRun(Applied),
