@@ -12,7 +12,7 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     let pool = gridhub_store::connect(&db.url, 1).unwrap();
     let mut conn = gridhub_store::db::get(&pool).unwrap();
     let loaded = gridhub::demo::load(&mut conn).unwrap().expect("an empty database takes the demo");
-    assert!(loaded.cells > 200, "every community is divided into cells: {}", loaded.cells);
+    assert!(loaded.units > 300, "every community is divided into unit grids of a hectare: {}", loaded.units);
     let accounts = loaded.accounts;
     assert!(gridhub::demo::load(&mut conn).unwrap().is_none(), "never loaded twice");
     let roles: Vec<&str> = accounts.iter().map(|(_, r)| r.as_str()).collect();
@@ -38,6 +38,20 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
         let lng = c["boundary"]["coordinates"][0][0][0].as_f64().unwrap();
         let lat = c["boundary"]["coordinates"][0][0][1].as_f64().unwrap();
         assert!((115.85..115.95).contains(&lng) && (28.65..28.72).contains(&lat), "in 东湖区, Nanchang");
+        // 5 to 15 governance grids of 150 to 500 households, each with someone who answers for it
+        let id = c["id"].as_str().unwrap();
+        let grids =
+            json(app.get(Some(&token), &format!("/api/v1/cells?community_id={id}&layer=governance")).await).await;
+        let grids = grids["features"].as_array().unwrap().clone();
+        assert!((5..=15).contains(&grids.len()), "{} has {} grids", c["name"], grids.len());
+        for g in &grids {
+            let h = g["properties"]["households"].as_i64().unwrap();
+            assert!((150..=500).contains(&h), "{} holds {h} households", g["properties"]["code"]);
+        }
+        let staffing = json(app.get(Some(&token), &format!("/api/v1/communities/{id}/staffing")).await).await;
+        let cells = staffing["per_cell"].as_array().unwrap();
+        assert_eq!(cells.len(), grids.len(), "staffing is by governance grid");
+        assert!(cells.iter().all(|c| c["grid_leader"].is_string() || !c["workers"].as_array().unwrap().is_empty()));
     }
     // cases at every stage of the closed loop, each where its office and its department see it
     let office = app.login("gongyuan.office", gridhub::demo::PASSWORD).await;
@@ -45,8 +59,13 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     let mut statuses: Vec<&str> = cases.iter().map(|c| c["status"].as_str().unwrap()).collect();
     statuses.sort_unstable();
     statuses.dedup();
-    assert_eq!(statuses, ["accepted", "closed", "dispatched", "filed", "handled", "rejected", "reported", "suspended"]);
-    assert!(cases.iter().all(|c| c["outside_grid"] == false && c["cell_code"].is_string()));
+    assert_eq!(
+        statuses,
+        ["accepted", "closed", "dispatched", "filed", "handled", "rejected", "reported", "shelved", "suspended"]
+    );
+    assert!(
+        cases.iter().all(|c| c["outside_grid"] == false && c["cell_code"].is_string() && c["unit_code"].is_string())
+    );
     let dept = app.login("chengguan.zhang", gridhub::demo::PASSWORD).await;
     let theirs = json(app.get(Some(&dept), "/api/v1/cases").await).await["items"].as_array().unwrap().len();
     assert_eq!(theirs, 5, "the department sees the cases dispatched to it");

@@ -64,6 +64,9 @@ pub enum CellsCommand {
         /// The coordinate system of the file: wgs84, gcj02 or bd09
         #[arg(long, default_value = "wgs84")]
         crs: String,
+        /// governance (网格) or unit (单元网格)
+        #[arg(long, default_value = "governance")]
+        layer: String,
     },
     /// Divide a community into square or hexagonal cells
     Generate {
@@ -76,6 +79,9 @@ pub enum CellsCommand {
         /// Target area of a cell, m²
         #[arg(long, default_value_t = 10_000.0)]
         target_area: f64,
+        /// governance (网格) or unit (单元网格)
+        #[arg(long, default_value = "governance")]
+        layer: String,
         /// Retire the community's existing cells
         #[arg(long)]
         replace: bool,
@@ -189,19 +195,21 @@ impl Progress {
 }
 
 fn cells(settings: &Settings, command: CellsCommand) -> Result<(), String> {
-    use gridhub_store::grid::{generate, import};
+    use gridhub_store::grid::{Layer, generate, import};
     let pool = open(settings)?;
     let mut conn = gridhub_store::db::get(&pool).map_err(explain)?;
     let system = Caller::system();
     match command {
-        CellsCommand::Import { file, community, crs } => {
+        CellsCommand::Import { file, community, crs, layer } => {
             let crs = gridhub_geo::Crs::parse(&crs).ok_or("--crs must be wgs84, gcj02 or bd09")?;
+            let layer = Layer::parse(&layer).ok_or("--layer must be governance or unit")?;
             let c = community::find_by_code(&mut conn, &system, &community).map_err(explain)?;
             let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let body: serde_json::Value =
                 serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
             let total = body["features"].as_array().map_or(0, Vec::len);
             let request = import::ImportRequest {
+                layer,
                 body,
                 crs,
                 limits: settings.limits(),
@@ -219,7 +227,8 @@ fn cells(settings: &Settings, command: CellsCommand) -> Result<(), String> {
             let outcome = import::import(&mut conn, &system, &c.id, &request).map_err(why)?;
             println!("{}: {} cells created, {} updated", c.name, outcome.created, outcome.updated);
         }
-        CellsCommand::Generate { community, shape, target_area, replace, dry_run } => {
+        CellsCommand::Generate { community, shape, target_area, layer, replace, dry_run } => {
+            let layer = Layer::parse(&layer).ok_or("--layer must be governance or unit")?;
             let tiling = match shape.as_str() {
                 "square" => gridhub_geo::grid::Tiling::Square,
                 "hex" => gridhub_geo::grid::Tiling::Hex,
@@ -229,8 +238,14 @@ fn cells(settings: &Settings, command: CellsCommand) -> Result<(), String> {
                 return Err("--target-area must be from 100 to 1000000 m²".into());
             }
             let c = community::find_by_code(&mut conn, &system, &community).map_err(explain)?;
-            let options =
-                generate::GenerateOptions { tiling, target_area_m2: target_area, merge_below: 0.2, dry_run, replace };
+            let options = generate::GenerateOptions {
+                layer,
+                tiling,
+                target_area_m2: target_area,
+                merge_below: 0.2,
+                dry_run,
+                replace,
+            };
             let made = generate::generate(&mut conn, &system, &c.id, &options).map_err(explain)?;
             let area: f64 = made.iter().map(|m| m.area_m2).sum();
             let verb = if dry_run { "would be divided" } else { "divided" };
@@ -269,8 +284,8 @@ fn load_demo(pool: &Pool) -> Result<(), String> {
     match demo::load(&mut conn).map_err(explain)? {
         Some(loaded) => {
             println!(
-                "demo data loaded: 东湖区 (360102), 2 streets, {} communities in {} cells, {} departments, {} cases.",
-                loaded.communities, loaded.cells, loaded.departments, loaded.cases
+                "demo data loaded: 东湖区 (360102), 2 streets, {} communities in {} grids of {} unit grids, {} departments, {} cases.",
+                loaded.communities, loaded.grids, loaded.units, loaded.departments, loaded.cases
             );
             println!("demo accounts, all with the password {:?}:", demo::PASSWORD);
             for (username, role) in loaded.accounts {

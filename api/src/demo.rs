@@ -1,6 +1,8 @@
 //! The demo data set: 东湖区 (Donghu District, Nanchang, county code 360102) with two streets,
 //! six communities whose boundaries lie where those neighbourhoods are (WGS-84, drawn by hand
-//! to share edges), each divided into cells of a hectare, the district's departments, one
+//! to share edges), each divided into unit grids of a hectare (单元网格) with their households,
+//! grouped into governance grids (网格) of about 350 households, each staffed; the district's
+//! departments and the utilities and property manager that answer for their own things, one
 //! account of every role, and cases at every stage of the closed loop.
 
 use gridhub_geo::DivisionCode;
@@ -9,6 +11,8 @@ use gridhub_store::assignments::{self, Change, Duty, Rules};
 use gridhub_store::cases::routing;
 use gridhub_store::grid::cell;
 use gridhub_store::grid::generate::{self, GenerateOptions};
+use gridhub_store::grid::governance::{self, ByHouseholds};
+use gridhub_store::grid::{Layer, Layers};
 use gridhub_store::input::Geometry;
 use gridhub_store::people::user::{self, NewUser};
 use gridhub_store::regions::{community, department, district, street};
@@ -74,7 +78,7 @@ const STREETS: &[DemoStreet] = &[
             ),
             (
                 "360102004002",
-                "八一桥社区",
+                "东书院社区",
                 &[
                     [115.912, 28.676],
                     [115.918, 28.676],
@@ -86,26 +90,34 @@ const STREETS: &[DemoStreet] = &[
             ),
             (
                 "360102004003",
-                "豫章社区",
+                "墩子塘社区",
                 &[[115.905, 28.683], [115.9125, 28.683], [115.9105, 28.690], [115.905, 28.690], [115.905, 28.683]],
             ),
         ],
     },
 ];
 
-/// The departments of the district, by the codes the category catalogue names.
-const DEPARTMENTS: &[(&str, &str)] = &[
-    ("chengguan", "东湖区城市管理局"),
-    ("gongan", "南昌市公安局东湖分局"),
-    ("xiaofang", "东湖区消防救援大队"),
-    ("shichang", "东湖区市场监督管理局"),
-    ("zhujian", "东湖区住房和城乡建设局"),
-    ("huanbao", "南昌市生态环境局东湖分局"),
-    ("minzheng", "东湖区民政局"),
-    ("sifa", "东湖区司法局"),
-    ("shuiwu", "东湖区水务局"),
-    ("jiaotong", "东湖区交通运输局"),
-    ("yuanlin", "东湖区园林绿化局"),
+/// Who answers for cases in the district, by the codes the category catalogue names: the
+/// district's bureaus, the utilities that own what lies in the street, a property manager.
+const DEPARTMENTS: &[(&str, &str, department::Kind)] = &[
+    ("chengguan", "东湖区城市管理局", department::Kind::Government),
+    ("gongan", "南昌市公安局东湖分局", department::Kind::Government),
+    ("xiaofang", "东湖区消防救援大队", department::Kind::Government),
+    ("shichang", "东湖区市场监督管理局", department::Kind::Government),
+    ("zhujian", "东湖区住房和城乡建设局", department::Kind::Government),
+    ("huanbao", "南昌市生态环境局东湖分局", department::Kind::Government),
+    ("minzheng", "东湖区民政局", department::Kind::Government),
+    ("sifa", "东湖区司法局", department::Kind::Government),
+    ("renshe", "东湖区人力资源和社会保障局", department::Kind::Government),
+    ("weijian", "东湖区卫生健康委员会", department::Kind::Government),
+    ("tiyu", "东湖区教育体育局", department::Kind::Government),
+    ("shuiwu", "东湖区水务局", department::Kind::Government),
+    ("jiaotong", "东湖区交通运输局", department::Kind::Government),
+    ("yuanlin", "东湖区园林绿化局", department::Kind::Government),
+    ("canlian", "东湖区残疾人联合会", department::Kind::Other),
+    ("gongdian", "国网南昌供电公司东湖供电中心", department::Kind::Utility),
+    ("tongxin", "中国电信南昌分公司东湖营业部", department::Kind::Utility),
+    ("wuye", "南昌洪城物业服务有限公司", department::Kind::PropertyManagement),
 ];
 
 fn polygon(ring: Ring) -> Geometry {
@@ -122,13 +134,15 @@ const SURNAMES: [&str; 16] =
 const GIVEN: [&str; 16] =
     ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明"];
 
-/// Names people to the cells of one community: grid leaders over runs of twelve cells,
-/// full-time workers over three cells each, part-time workers, a police liaison, volunteers
-/// and party members — thoroughly, or with the gaps a real street has.
+/// Names people to the governance grids of one community, as a street office staffs them: a
+/// community cadre leads every three grids (网格长), each grid has its full-time worker, every
+/// other grid a part-time one, two building stewards (楼栋长), volunteers and party members,
+/// and the police liaison (网格警长) serves them all — thoroughly, or with the gaps a real street
+/// has.
 fn staff(
     conn: &mut DbConn,
     community_id: &str,
-    cells: &[cell::Cell],
+    grids: &[cell::Cell],
     thorough: bool,
     accounts: &[UserId],
     police: &str,
@@ -148,48 +162,59 @@ fn staff(
         Ok(user::create(conn, &system, new)?.id)
     };
     let mut changes = Vec::new();
-    let assign = |cell: &cell::Cell, user_id: &str, duty: Duty| Change::Assign {
+    let assign = |cell: &cell::Cell, user_id: &str, duty: Duty, building: Option<String>| Change::Assign {
         cell_id: cell.id.clone(),
         user_id: user_id.into(),
         duty,
-        building: None,
+        building,
         starts_at: None,
         note: None,
     };
-    let covered = if thorough { cells.len().saturating_sub(3) } else { cells.len() / 2 };
-    for (k, run) in cells[..covered].chunks(12).enumerate() {
+    // even a thorough street has a vacancy or two: a newly drawn grid whose leader is not yet
+    // named, a worker who left; a street with gaps lacks more
+    let led = if thorough && n != 2 { grids.len() } else { grids.len().saturating_sub(1) };
+    let vacant = |k: usize| if thorough { n == 1 && k + 1 == grids.len() } else { k % 4 == 3 };
+    for (k, run) in grids[..led].chunks(3).enumerate() {
         let leader = person(Role::CommunityAdmin, "leader", k)?;
-        changes.extend(run.iter().map(|c| assign(c, &leader, Duty::GridLeader)));
+        changes.extend(run.iter().map(|c| assign(c, &leader, Duty::GridLeader, None)));
     }
-    let worked = if thorough { cells.len() - 1 } else { cells.len() * 2 / 3 };
-    for (k, run) in cells[..worked].chunks(3).enumerate() {
-        // the demo's own grid worker (worker.li) takes the first three cells of 孺子亭社区
-        let worker = if n == 0 && k == 0 { accounts[4].clone() } else { person(Role::GridWorker, "worker", k)? };
-        changes.extend(run.iter().map(|c| assign(c, &worker, Duty::FullTimeWorker)));
-    }
-    for (k, c) in cells.iter().enumerate() {
-        if k % 5 == 2 {
-            changes.push(assign(c, &person(Role::GridWorker, "parttime", k)?, Duty::PartTimeWorker));
+    for (k, grid) in grids.iter().enumerate() {
+        if !vacant(k) {
+            // the demo's own grid worker (worker.li) holds the first grid of 孺子亭社区
+            let worker = if n == 0 && k == 0 { accounts[4].clone() } else { person(Role::GridWorker, "worker", k)? };
+            changes.push(assign(grid, &worker, Duty::FullTimeWorker, None));
+        }
+        if k % 2 == 1 {
+            changes.push(assign(grid, &person(Role::GridWorker, "parttime", k)?, Duty::PartTimeWorker, None));
         }
         if thorough {
-            changes.push(assign(c, police, Duty::PoliceLiaison));
+            changes.push(assign(grid, police, Duty::PoliceLiaison, None));
         }
-        if k % 4 == 1 {
-            let volunteer =
-                if n == 1 && k == 1 { accounts[5].clone() } else { person(Role::Volunteer, "volunteer", k)? };
-            changes.push(assign(c, &volunteer, Duty::Volunteer));
+        for b in 0..2 {
+            let steward = person(Role::Volunteer, "steward", k * 2 + b)?;
+            let building = format!("{}栋", k * 4 + b * 2 + 1);
+            changes.push(assign(grid, &steward, Duty::BuildingSteward, Some(building)));
         }
-        if k % 6 == 3 {
-            changes.push(assign(c, &person(Role::Volunteer, "party", k)?, Duty::PartyMember));
+        let volunteer = if n == 1 && k == 0 { accounts[5].clone() } else { person(Role::Volunteer, "volunteer", k)? };
+        changes.push(assign(grid, &volunteer, Duty::Volunteer, None));
+        if k % 3 == 0 {
+            changes.push(assign(grid, &person(Role::Volunteer, "party", k)?, Duty::PartyMember, None));
         }
     }
     assignments::apply(conn, &system, &Rules::default(), changes, None)?;
     Ok(())
 }
 
+/// How many households a unit grid of the demo holds: 20 to 80 in the old town's lanes and
+/// estates, none in a park or on a lake shore (every eleventh).
+fn households(community: usize, k: usize) -> i32 {
+    if (k + community) % 11 == 5 { 0 } else { 20 + ((k * 37 + community * 13) % 61) as i32 }
+}
+
 struct CasePeople {
     office: Caller,
     worker: Caller,
+    district: Caller,
     chengguan: Caller,
     resident: Caller,
     departments: std::collections::HashMap<String, String>,
@@ -199,8 +224,8 @@ struct CasePeople {
 type DemoCase = (&'static str, &'static str, bool, &'static [&'static str]);
 
 /// Cases in 孺子亭社区 at every stage of the closed loop, so that every screen has something to
-/// show: reported, filed, dispatched, accepted, handled, closed (and evaluated), suspended,
-/// rejected.
+/// show: reported, filed, dispatched, accepted, handled, closed (and evaluated), suspended (缓办),
+/// rejected, shelved (挂账).
 const CASES: &[DemoCase] = &[
     ("SJ0502", "阳明路店外经营占道", false, &[]),
     ("SJ0102", "孺子亭公园东门暴露垃圾", false, &["file"]),
@@ -211,14 +236,17 @@ const CASES: &[DemoCase] = &[
     ("ZL0505", "楼道灯不亮，请求维修", true, &["file", "dispatch", "accept", "handle", "verify_pass", "evaluate"]),
     ("SJ0108", "绿化带焚烧树叶", false, &["file", "suspend"]),
     ("SJ0505", "共享单车堆放", false, &["reject"]),
+    ("SJ0101", "老城区院内历史违建，产权不清", false, &["file", "shelve"]),
 ];
 
-fn cases(conn: &mut DbConn, people: &CasePeople, cells: &[cell::Cell]) -> StoreResult<()> {
+/// Files the demo cases at points of 孺子亭社区's unit grids (`units`).
+fn cases(conn: &mut DbConn, people: &CasePeople, units: &[cell::Cell]) -> StoreResult<()> {
     use geo::InteriorPoint;
     use gridhub_store::cases::intake::{self, Draft, NewCase};
     use gridhub_store::cases::{self as case, Act, Action, Policy};
     // reports are placed as the server places them: by the grid index
-    let index = gridhub_geo::GridIndex::build(gridhub_store::grid::version::active_cells(conn)?.1);
+    let index = Layers::build(gridhub_store::grid::version::active_cells(conn)?.1);
+    let cells = units;
     for (k, (category, title, by_resident, actions)) in CASES.iter().enumerate() {
         // a few cells with several open cases, as a street with a trouble spot has
         let c = &cells[[3, 9, 20, 20, 20, 33, 20, 58, 66][k % 9] % cells.len()];
@@ -236,7 +264,7 @@ fn cases(conn: &mut DbConn, people: &CasePeople, cells: &[cell::Cell]) -> StoreR
             ..Draft::default()
         };
         let report = draft.check(Default::default())?;
-        let placement = index.place(report.lng, report.lat).map(Clone::clone);
+        let placement = index.place(report.lng, report.lat);
         let new = NewCase { report, placement, idempotency: None };
         let id = intake::create(conn, reporter, &new, &Policy::default())?.case.case.id;
         for name in *actions {
@@ -245,13 +273,17 @@ fn cases(conn: &mut DbConn, people: &CasePeople, cells: &[cell::Cell]) -> StoreR
                 Action::Accept | Action::Handle => &people.chengguan,
                 Action::VerifyPass => &people.worker,
                 Action::Evaluate => &people.resident,
+                Action::Shelve => &people.district,
                 _ => &people.office,
             };
             let act = Act {
                 note: Some(match action {
                     Action::Handle => "已到现场处置完毕".into(),
                     Action::Reject => "已由他人上报，重复".into(),
-                    Action::Suspend => "需协调产权单位，暂时挂账".into(),
+                    Action::Suspend => "需协调产权单位，暂时缓办".into(),
+                    Action::Shelve => {
+                        "违建形成于九十年代，产权人已故、继承未定，需结合老旧小区改造统筹解决，列入挂账".into()
+                    }
                     _ => "同意".into(),
                 }),
                 // the demo's department staff account is 城管's: its cases go there
@@ -280,7 +312,9 @@ pub struct Demo {
     /// (username, role) of every demo account.
     pub accounts: Vec<(String, String)>,
     pub communities: usize,
-    pub cells: usize,
+    /// Governance grids (网格) and the unit grids (单元网格) they are made of.
+    pub grids: usize,
+    pub units: usize,
     pub departments: usize,
     pub cases: usize,
 }
@@ -318,25 +352,27 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             streets.push(row);
         }
         let options = GenerateOptions {
+            layer: Layer::Unit,
             tiling: Tiling::Square,
             target_area_m2: 10_000.0,
             merge_below: 0.2,
             dry_run: false,
             replace: false,
         };
-        let mut cells = 0;
-        for c in &communities {
+        let (mut units, mut grids) = (0, 0);
+        let by_households = ByHouseholds { target_households: 350, dry_run: false, replace: false };
+        for (n, c) in communities.iter().enumerate() {
             for (k, made) in generate::generate(conn, &system, &c.id, &options)?.iter().enumerate() {
-                // a hectare of old Nanchang holds a few hundred households
-                let households = Some(120 + ((k * 37 + made.code.len() * 11) % 300) as i32);
-                let patch = cell::CellPatch { households: Some(households), ..Default::default() };
+                let patch = cell::CellPatch { households: Some(Some(households(n, k))), ..Default::default() };
                 cell::update(conn, &system, &made.id, patch, None)?;
-                cells += 1;
+                units += 1;
             }
+            grids += governance::generate(conn, &system, &c.id, &by_households)?.len();
         }
         let mut departments = Vec::new();
-        for (dept_code, name) in DEPARTMENTS {
-            departments.push(department::create(conn, &system, &d.id, dept_code, name, None)?);
+        for (dept_code, name, kind) in DEPARTMENTS {
+            let new = department::NewDepartment { district_id: &d.id, code: dept_code, name, kind: *kind, phone: None };
+            departments.push(department::create(conn, &system, new)?);
         }
         let hash = hash_password(PASSWORD);
         let accounts: [Account; 8] = [
@@ -393,16 +429,18 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
         let people = CasePeople {
             office: as_user(2, Role::StreetAdmin, Some(&streets[0].id))?,
             worker: as_user(4, Role::GridWorker, Some(&communities[0].id))?,
+            district: as_user(1, Role::DistrictAdmin, Some(&d.id))?,
             chengguan: as_user(6, Role::DeptStaff, Some(&departments[0].id))?,
             resident: as_user(7, Role::Resident, None)?,
             departments: departments.iter().map(|d| (d.code.clone(), d.id.clone())).collect(),
         };
-        let ruziting = cell::of_community(conn, &system, &communities[0].id)?.1;
+        let ruziting = cell::layer_of(conn, &system, &communities[0].id, Layer::Unit)?.1;
         cases(conn, &people, &ruziting)?;
         Ok(Some(Demo {
             accounts: made,
             communities: communities.len(),
-            cells,
+            grids,
+            units,
             departments: DEPARTMENTS.len(),
             cases: CASES.len(),
         }))

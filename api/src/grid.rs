@@ -2,21 +2,21 @@
 //! start-up, rebuilt off the request path and swapped in whole when the grid version moves on —
 //! after a change made through this server at once, after one made through another server within
 //! `grid_refresh_secs`. Lookups never wait for a rebuild, and never ask the database: each cell
-//! in the index carries its code, name, community and street (`gridhub_store::grid::Located`).
+//! of both layers in the index carries its code, name, community and street
+//! (`gridhub_store::grid::Located`).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use actix_web::web;
-use gridhub_geo::GridIndex;
-use gridhub_store::grid::{Located, version};
+use gridhub_store::grid::{Layers, version};
 use gridhub_store::{Pool, StoreResult};
 
 use crate::error::{ApiError, ApiResult};
 
-/// The index of the active cells.
-pub type Index = GridIndex<Located>;
+/// The index of the active cells of both layers.
+pub type Index = Layers;
 
 pub struct Grid {
     index: RwLock<Arc<Index>>,
@@ -27,7 +27,7 @@ impl Grid {
     /// Builds the index from the database (blocking: call at start-up or on the blocking pool).
     pub fn load(pool: &Pool) -> StoreResult<Self> {
         let (version, cells) = version::active_cells(&mut *gridhub_store::db::get(pool)?)?;
-        Ok(Self { index: RwLock::new(Arc::new(GridIndex::build(cells))), version: AtomicI64::new(version) })
+        Ok(Self { index: RwLock::new(Arc::new(Layers::build(cells))), version: AtomicI64::new(version) })
     }
 
     /// The current index; hold it as long as needed, a rebuild does not disturb it.
@@ -49,7 +49,7 @@ impl Grid {
                 return Ok(None);
             }
             let (version, cells) = version::active_cells(&mut conn)?;
-            Ok(Some((version, GridIndex::build(cells))))
+            Ok(Some((version, Layers::build(cells))))
         })
         .await
         .map_err(ApiError::internal)??;

@@ -1,5 +1,5 @@
 //! gridhub-geo: the geometry of grid management — administrative boundaries and division codes,
-//! the coordinate systems phones speak, grid generation and coverage, and the R-tree index that
+//! the coordinate systems phones speak, grid generation, grouping and coverage, and the R-tree index that
 //! finds the cell of a point.
 //!
 //! Pure computation only: this crate must never depend on a database or on HTTP.
@@ -9,6 +9,7 @@ pub mod codes;
 pub mod coverage;
 pub mod crs;
 pub mod grid;
+pub mod group;
 pub mod index;
 pub mod measure;
 pub mod valid;

@@ -59,6 +59,7 @@ diesel::table! {
         phone -> Nullable<Text>,
         webhook_url -> Nullable<Text>,
         webhook_secret -> Nullable<Text>,
+        kind -> Text,
     }
 }
 
@@ -129,6 +130,8 @@ diesel::table! {
         updated_at -> Timestamp,
         retired_at -> Nullable<Timestamp>,
         sync_ms -> BigInt,
+        layer -> Text,
+        parent_id -> Nullable<Text>,
     }
 }
 
@@ -185,6 +188,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         sync_ms -> BigInt,
+        standard_code -> Nullable<Text>,
     }
 }
 
@@ -236,6 +240,9 @@ diesel::table! {
         overdue_at -> Nullable<Timestamp>,
         sync_ms -> BigInt,
         created_ms -> BigInt,
+        unit_cell_id -> Nullable<Text>,
+        unit_code -> Nullable<Text>,
+        shelved_review_at -> Nullable<Timestamp>,
     }
 }
 

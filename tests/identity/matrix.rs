@@ -28,8 +28,11 @@ async fn the_permission_matrix_holds(backend: Backend) {
         ("resident", Role::Resident, None),
     ];
     let d2 = a.d[1].clone();
-    let far_dept =
-        app.store(|conn| department::create(conn, &Caller::system(), &d2, "chengguan", "城管局", None).unwrap().id);
+    let far_dept = app.store(|conn| {
+        department::create(conn, &Caller::system(), department::NewDepartment::government(&d2, "chengguan", "城管局"))
+            .unwrap()
+            .id
+    });
     let near = app.create_user("near.volunteer", Role::Volunteer, Some(&a.c[0]));
     let far = app.create_user("far.volunteer", Role::Volunteer, Some(&a.c[1]));
     // (method, path, body) for area 1 then area 2, and per role the statuses expected

@@ -34,8 +34,11 @@ async fn area(app: &TestApp, admin: &str) -> Area {
         ids.push([d, s, c].map(|v| v["id"].as_str().unwrap().to_owned()));
     }
     let d1 = ids[0][0].clone();
-    let dept =
-        app.store(|conn| department::create(conn, &Caller::system(), &d1, "chengguan", "城管局", None).unwrap().id);
+    let dept = app.store(|conn| {
+        department::create(conn, &Caller::system(), department::NewDepartment::government(&d1, "chengguan", "城管局"))
+            .unwrap()
+            .id
+    });
     Area {
         d: [ids[0][0].clone(), ids[1][0].clone()],
         s: [ids[0][1].clone(), ids[1][1].clone()],

@@ -78,7 +78,7 @@ pub async fn create(
     };
     let report = draft.check(Check::default())?;
     let io = report.crs;
-    let placement = state.grid.index().place(report.lng, report.lat).map(Clone::clone);
+    let placement = state.grid.index().place(report.lng, report.lat);
     let new = NewCase { report, placement, idempotency: key.map(|k| (k, format!("{:x}", Sha256::digest(&raw)))) };
     let policy = state.policy.clone();
     let made = state.db(move |conn| intake::create(conn, &caller, &new, &policy)).await?;
@@ -100,10 +100,12 @@ pub struct ListQuery {
     category: Option<String>,
     source: Option<String>,
     cell_id: Option<String>,
+    unit_cell_id: Option<String>,
     community_id: Option<String>,
     street_id: Option<String>,
     department_id: Option<String>,
     overdue: Option<String>,
+    review_due: Option<String>,
     created_from: Option<String>,
     created_to: Option<String>,
     crs: Option<String>,
@@ -142,10 +144,12 @@ pub async fn list(
         category: q.category,
         source,
         cell_id: q.cell_id,
+        unit_cell_id: q.unit_cell_id,
         community_id: q.community_id,
         street_id: q.street_id,
         department_id: q.department_id,
         overdue: flag("overdue", q.overdue.as_deref())?,
+        review_due: flag("review_due", q.review_due.as_deref())?,
         received_from: query_time("created_from", q.created_from.as_deref())?,
         received_to: query_time("created_to", q.created_to.as_deref())?,
     };

@@ -59,6 +59,8 @@ pub struct NewBody {
     time_limits: TimeLimits,
     duplicate_radius_m: Option<f64>,
     duplicate_window_hours: Option<i32>,
+    /// GB/T 30428.2: the 大类 (2 digits) or 小类 (4 digits).
+    standard_code: Option<String>,
 }
 
 fn check_duplicates(check: &mut Check, radius: Option<f64>, hours: Option<i32>) {
@@ -94,7 +96,11 @@ pub async fn create(
         time_limits: body.time_limits,
         duplicate_radius_m: body.duplicate_radius_m,
         duplicate_window_hours: body.duplicate_window_hours,
+        standard_code: body.standard_code,
     };
+    if new.standard_code.as_ref().is_some_and(|c| !matches!(c.len(), 2 | 4) || !c.bytes().all(|b| b.is_ascii_digit())) {
+        check.push("standard_code", "must be a 大类 (2 digits) or 小类 (4 digits) of GB/T 30428.2");
+    }
     check.done()?;
     let c = state.db(move |conn| category::create(conn, &caller, new)).await?;
     Ok(HttpResponse::Created()

@@ -1,22 +1,23 @@
-//! Grid cells over HTTP: locate a point, list and read cells as GeoJSON, reshape a cell,
-//! import or generate a community's cells, its coverage report and its map. Coordinates may be
-//! given and asked for in WGS-84 (stored), GCJ-02 or BD-09 with `crs`.
+//! Grid cells over HTTP, both layers: locate a point, list and read cells as GeoJSON, reshape a
+//! cell, import or generate a community's cells, draw its governance grids from its unit grids,
+//! its coverage report and its map. Coordinates may be given and asked for in WGS-84 (stored),
+//! GCJ-02 or BD-09 with `crs`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use gridhub_geo::grid::Tiling;
 use gridhub_geo::{BBox, Crs};
 use gridhub_store::grid::cell::{self, CellFilter, CellPatch};
 use gridhub_store::grid::generate::{self, GenerateOptions};
+use gridhub_store::grid::governance::{self, ByHouseholds, NewGovernanceGrid};
 use gridhub_store::grid::import::{self, ImportRequest};
+use gridhub_store::grid::{Layer, Located};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::geojson::{cell_json, collection};
-use crate::input::{
-    CrsQuery, Id, Json, JsonLater, NoQuery, Query, crs, cursor, etag, flag, given, if_match, nullable, page,
-};
+use crate::input::{CrsQuery, Id, Json, JsonLater, Query, crs, cursor, etag, flag, given, if_match, nullable, page};
 use crate::map::{self, Colours};
 use crate::state::AppState;
 use gridhub_store::input::{Check, Geometry};
@@ -37,8 +38,23 @@ fn coordinate(field: &str, value: Option<&str>, range: f64) -> ApiResult<f64> {
     }
 }
 
-/// `GET /api/v1/cells/locate?lng=&lat=&crs=`: the cell a point lies in, answered from the
-/// server's index without asking the database.
+/// The `layer` parameter: `unit` or `governance`; `default` when not given.
+fn layer(value: Option<&str>, default: Option<Layer>) -> ApiResult<Option<Layer>> {
+    match value {
+        None => Ok(default),
+        Some(text) => Layer::parse(text)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_field("layer", format!("must be one of {}", Layer::names()))),
+    }
+}
+
+fn brief(cell: &Located) -> Value {
+    json!({"id": cell.id, "code": cell.code, "name": cell.name, "community_id": cell.community.id})
+}
+
+/// `GET /api/v1/cells/locate?lng=&lat=&crs=`: the governance grid (`grid`, and as `cell` for
+/// clients of one layer) and the unit grid (`unit`) a point lies in, answered from the server's
+/// index without asking the database.
 pub async fn locate(
     state: web::Data<AppState>,
     _: Authenticated,
@@ -49,13 +65,16 @@ pub async fn locate(
     let lat = coordinate("lat", query.lat.as_deref(), 90.0)?;
     let (lng, lat) = from.to_wgs84(lng, lat);
     let index = state.grid.index();
-    let Some(cell) = index.locate(lng, lat) else {
+    let (grid, unit) = index.locate(lng, lat);
+    let Some(either) = grid.or(unit) else {
         return Err(ApiError::not_found(format!("({lng:.6}, {lat:.6}) WGS-84 is not inside any cell")));
     };
     Ok(HttpResponse::Ok().json(json!({
-        "cell": {"id": cell.id, "code": cell.code, "name": cell.name, "community_id": cell.community.id},
-        "community": cell.community,
-        "street": cell.street,
+        "cell": grid.map(brief),
+        "grid": grid.map(brief),
+        "unit": unit.map(brief),
+        "community": either.community,
+        "street": either.street,
         "wgs84": {"lng": lng, "lat": lat},
     })))
 }
@@ -65,6 +84,7 @@ pub async fn locate(
 pub struct ListQuery {
     bbox: Option<String>,
     community_id: Option<String>,
+    layer: Option<String>,
     crs: Option<String>,
     include_retired: Option<String>,
     limit: Option<String>,
@@ -108,6 +128,7 @@ pub async fn list(
     let page = page(query.limit.as_deref(), query.cursor.as_deref())?;
     let filter = CellFilter {
         community_id: query.community_id.clone(),
+        layer: layer(query.layer.as_deref(), None)?,
         bbox: query.bbox.as_deref().map(|b| bbox(b, out)).transpose()?,
         include_retired: flag("include_retired", query.include_retired.as_deref())?,
     };
@@ -165,23 +186,31 @@ pub async fn update(
     Ok(HttpResponse::Ok().insert_header(etag(c.version)).json(cell_json(&c, io)))
 }
 
-/// `POST /api/v1/communities/{id}/cells/import?crs=`: a GeoJSON FeatureCollection whose
-/// features carry `code` and optionally `name` and `households`; all or nothing. The body is
-/// read as JSON, and its geometry checked, off the request threads and once the caller is known
-/// to be allowed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerQuery {
+    crs: Option<String>,
+    layer: Option<String>,
+}
+
+/// `POST /api/v1/communities/{id}/cells/import?crs=&layer=`: a GeoJSON FeatureCollection whose
+/// features carry `code` and optionally `name` and `households`, as governance grids (the
+/// default) or unit grids; all or nothing. The body is read as JSON, and its geometry checked,
+/// off the request threads and once the caller is known to be allowed.
 pub async fn import(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     id: Id,
-    query: Query<CrsQuery>,
+    query: Query<LayerQuery>,
     body: JsonLater,
 ) -> ApiResult<HttpResponse> {
     let io = crs(query.crs.as_deref())?;
+    let layer = layer(query.layer.as_deref(), Some(Layer::Governance))?.expect("a default");
     let (limits, max_vertices) = (state.settings.limits(), state.settings.grid.max_import_vertices);
     let outcome = state
         .run(move |conn| {
             import::may_import(conn, &caller, &id)?;
-            let request = ImportRequest { body: body.value()?, crs: io, limits, max_vertices };
+            let request = ImportRequest { layer, body: body.value()?, crs: io, limits, max_vertices };
             Ok(import::import(conn, &caller, &id, &request)?)
         })
         .await?;
@@ -196,6 +225,8 @@ pub async fn import(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateBody {
+    /// `unit` or `governance` (the default, as before there were two layers).
+    layer: Option<Layer>,
     /// `square` (the default) or `hex`.
     shape: Option<String>,
     /// m², a hectare when not given.
@@ -235,6 +266,7 @@ pub async fn generate(
     }
     check.done()?;
     let options = GenerateOptions {
+        layer: body.layer.unwrap_or(Layer::Governance),
         tiling: tiling.expect("checked"),
         target_area_m2,
         merge_below,
@@ -249,14 +281,88 @@ pub async fn generate(
     Ok(HttpResponse::Ok().content_type("application/geo+json").body(collection(&cells, out, extra).to_string()))
 }
 
-/// `GET /api/v1/communities/{id}/coverage`
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewGridBody {
+    code: String,
+    name: Option<String>,
+    unit_cell_ids: Vec<String>,
+    households: Option<i32>,
+}
+
+/// `POST /api/v1/communities/{id}/governance-grids`: a governance grid made of unit grids.
+pub async fn create_grid(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: Id,
+    query: Query<CrsQuery>,
+    Json(body): Json<NewGridBody>,
+) -> ApiResult<HttpResponse> {
+    let out = crs(query.crs.as_deref())?;
+    let mut check = Check::default();
+    let name = body.name.map(|n| check.name("name", &n));
+    if body.unit_cell_ids.len() > generate::MAX_CELLS {
+        check.push("unit_cell_ids", format!("a grid is made of at most {} unit grids", generate::MAX_CELLS));
+    }
+    check.done()?;
+    let new =
+        NewGovernanceGrid { code: body.code, name, unit_cell_ids: body.unit_cell_ids, households: body.households };
+    let c = state.db(move |conn| governance::create(conn, &caller, &id, new)).await?;
+    state.grid.refresh(&state.pool).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/cells/{}", c.id)))
+        .insert_header(etag(c.version))
+        .json(cell_json(&c, out)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByHouseholdsBody {
+    target_households: i32,
+    dry_run: Option<bool>,
+    replace: Option<bool>,
+}
+
+/// `POST /api/v1/communities/{id}/governance-grids/generate`: the community's unit grids grouped
+/// into contiguous governance grids of about `target_households` households.
+pub async fn generate_grids(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: Id,
+    query: Query<CrsQuery>,
+    Json(body): Json<ByHouseholdsBody>,
+) -> ApiResult<HttpResponse> {
+    let out = crs(query.crs.as_deref())?;
+    if !(20..=5000).contains(&body.target_households) {
+        return Err(ApiError::bad_field("target_households", "must be from 20 to 5000 households"));
+    }
+    let dry_run = body.dry_run.unwrap_or(false);
+    let options =
+        ByHouseholds { target_households: body.target_households, dry_run, replace: body.replace.unwrap_or(false) };
+    let cells = state.db(move |conn| governance::generate(conn, &caller, &id, &options)).await?;
+    if !dry_run {
+        state.grid.refresh(&state.pool).await?;
+    }
+    let extra = Map::from_iter([("stored".to_owned(), json!(!dry_run))]);
+    Ok(HttpResponse::Ok().content_type("application/geo+json").body(collection(&cells, out, extra).to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageQuery {
+    layer: Option<String>,
+}
+
+/// `GET /api/v1/communities/{id}/coverage?layer=`: how one layer (governance grids unless
+/// asked) covers the community.
 pub async fn coverage(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     id: Id,
-    _: Query<NoQuery>,
+    query: Query<CoverageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (report, cells) = state.db(move |conn| cell::coverage(conn, &caller, &id)).await?;
+    let layer = layer(query.layer.as_deref(), Some(Layer::Governance))?.expect("a default");
+    let (report, cells) = state.db(move |conn| cell::coverage(conn, &caller, &id, layer)).await?;
     let overlaps: Vec<Value> = report
         .overlaps
         .iter()
@@ -290,9 +396,11 @@ enum Figures {
 #[serde(deny_unknown_fields)]
 pub struct MapQuery {
     color_by: Option<String>,
+    layer: Option<String>,
 }
 
-/// `GET /api/v1/communities/{id}/map.svg`
+/// `GET /api/v1/communities/{id}/map.svg?color_by=&layer=`: the governance grids (or the unit
+/// grids, for where open cases cluster).
 pub async fn map(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
@@ -305,15 +413,19 @@ pub async fn map(
         Some("open_cases") => ColourBy::OpenCases,
         Some(_) => return Err(ApiError::bad_field("color_by", "must be none, staffing or open_cases")),
     };
+    let layer = layer(query.layer.as_deref(), Some(Layer::Governance))?.expect("a default");
+    if layer == Layer::Unit && matches!(colour, ColourBy::Staffing) {
+        return Err(ApiError::bad_field("color_by", "staffing is by governance grid; ask without layer=unit"));
+    }
     let (community, cells, figures) = state
         .db(move |conn| {
-            let (community, cells) = cell::of_community(conn, &caller, &id)?;
+            let (community, cells) = cell::layer_of(conn, &caller, &id, layer)?;
             let figures = match colour {
                 ColourBy::Nothing => Figures::Nothing,
                 ColourBy::Staffing => Figures::Staffing(gridhub_store::assignments::staffing_of(conn, &cells)?),
                 ColourBy::OpenCases => {
                     let ids: Vec<String> = cells.iter().map(|c| c.id.to_string()).collect();
-                    Figures::OpenCases(gridhub_store::cases::read::open_per_cell(conn, &ids)?)
+                    Figures::OpenCases(gridhub_store::cases::read::open_per_cell(conn, layer, &ids)?)
                 }
             };
             Ok((community, cells, figures))

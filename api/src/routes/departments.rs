@@ -20,6 +20,8 @@ pub struct NewDepartment {
     district_id: String,
     code: String,
     name: String,
+    /// government (default), utility, property_management or other.
+    kind: Option<department::Kind>,
     phone: Option<String>,
 }
 
@@ -53,7 +55,16 @@ pub async fn create(
     let phone = check_phone(&mut check, body.phone.as_deref());
     check.done()?;
     let d = state
-        .db(move |conn| department::create(conn, &caller, &body.district_id, &body.code, &name, phone.as_deref()))
+        .db(move |conn| {
+            let new = department::NewDepartment {
+                district_id: &body.district_id,
+                code: &body.code,
+                name: &name,
+                kind: body.kind.unwrap_or(department::Kind::Government),
+                phone: phone.as_deref(),
+            };
+            department::create(conn, &caller, new)
+        })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/departments/{}", d.id)))
@@ -86,6 +97,8 @@ pub async fn get(state: web::Data<AppState>, Authenticated(caller): Authenticate
 pub struct Patch {
     #[serde(default, deserialize_with = "given")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    kind: Option<department::Kind>,
     #[serde(default, deserialize_with = "nullable")]
     phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
@@ -118,7 +131,13 @@ pub async fn update(
         check.push("webhook_secret", "must be 16 to 200 characters");
     }
     check.done()?;
-    let patch = DepartmentPatch { name, phone, webhook_url: body.webhook_url, webhook_secret: body.webhook_secret };
+    let patch = DepartmentPatch {
+        name,
+        kind: body.kind,
+        phone,
+        webhook_url: body.webhook_url,
+        webhook_secret: body.webhook_secret,
+    };
     let d = state.db(move |conn| department::update(conn, &caller, &id, patch, expected)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(d.version)).json(d))
 }

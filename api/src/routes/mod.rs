@@ -90,6 +90,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::PATCH, "/api/v1/streets/{id}", regions::update_street),
         ep(M::POST, "/api/v1/communities/{id}/cells/import", cells::import).body(Body::Import),
         ep(M::POST, "/api/v1/communities/{id}/cells/generate", cells::generate),
+        ep(M::POST, "/api/v1/communities/{id}/governance-grids", cells::create_grid),
+        ep(M::POST, "/api/v1/communities/{id}/governance-grids/generate", cells::generate_grids),
         ep(M::GET, "/api/v1/communities/{id}/coverage", cells::coverage),
         ep(M::GET, "/api/v1/communities/{id}/map.svg", cells::map),
         ep(M::GET, "/api/v1/communities/{id}/staffing", assignments::community_staffing),

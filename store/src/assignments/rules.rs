@@ -11,7 +11,7 @@ use super::{Assignment, Duty, Rules};
 use crate::access::{Caller, Place, Role, ScopeLevel, audit};
 use crate::db::DbConn;
 use crate::error::{FieldProblem, StoreError, StoreResult};
-use crate::grid::Cell;
+use crate::grid::{Cell, Layer};
 use crate::people::user::{self, User};
 use crate::schema::{assignments, users};
 use crate::time::now;
@@ -51,6 +51,12 @@ pub(super) fn check_rules(
     let mut why = Vec::new();
     if cell.retired_at.is_some() {
         why.push(FieldProblem::new("cell_id", format!("cell {} is retired", cell.code)));
+    }
+    if cell.layer == Layer::Unit {
+        // people answer for governance grids; unit grids only locate and count
+        let detail =
+            format!("{} is a unit grid (单元网格); assign people to the governance grid it lies in", cell.code);
+        why.push(FieldProblem::new("cell_id", detail));
     }
     if person.disabled {
         why.push(FieldProblem::new("user_id", format!("{} is disabled", person.display_name)));

@@ -139,6 +139,9 @@ pub struct Category {
     pub updated_at: NaiveDateTime,
     #[serde(skip)]
     pub sync_ms: i64,
+    /// The 大类 (`01`) or 小类 (`0101`) code of GB/T 30428.2 for 部件 and 事件; none for the
+    /// social-governance categories, which the standard does not cover.
+    pub standard_code: Option<String>,
 }
 
 impl Category {
@@ -160,6 +163,7 @@ pub struct NewCategory {
     pub time_limits: TimeLimits,
     pub duplicate_radius_m: Option<f64>,
     pub duplicate_window_hours: Option<i32>,
+    pub standard_code: Option<String>,
 }
 
 pub const DEFAULT_DUPLICATE_RADIUS_M: f64 = 50.0;
@@ -208,6 +212,7 @@ fn row_of(new: &NewCategory, kind: Kind, parent: Option<&Category>) -> StoreResu
         created_at: t,
         updated_at: t,
         sync_ms: 0,
+        standard_code: new.standard_code.clone(),
     })
 }
 
@@ -220,7 +225,7 @@ pub fn shipped() -> Vec<NewCategory> {
         .skip(1)
         .map(|line| {
             let f: Vec<&str> = line.split(',').map(str::trim).collect();
-            assert_eq!(f.len(), 10, "data/categories.csv: {line}");
+            assert_eq!(f.len(), 12, "data/categories.csv: {line}");
             let time_limits = Step::ALL
                 .iter()
                 .zip(&f[3..8])
@@ -233,6 +238,7 @@ pub fn shipped() -> Vec<NewCategory> {
                 default_department: nonempty(f[2]),
                 filing_criteria: nonempty(f[8]),
                 closing_criteria: nonempty(f[9]),
+                standard_code: nonempty(f[10]),
                 time_limits,
                 ..NewCategory::default()
             }
@@ -240,11 +246,23 @@ pub fn shipped() -> Vec<NewCategory> {
         .collect()
 }
 
-/// Adds the shipped categories the database does not have yet; returns how many.
+/// Adds the shipped categories the database does not have yet, and the national code to
+/// shipped ones that lack it (a database made before the catalogue carried it); returns how
+/// many were added.
 pub fn seed(conn: &mut DbConn) -> StoreResult<usize> {
     crate::db::write(conn, |conn| {
         let have: Vec<String> = categories::table.select(categories::code).load(conn)?;
         let shipped = shipped();
+        let uncoded: Vec<String> = categories::table
+            .filter(categories::standard_code.is_null())
+            .filter(categories::kind.ne(Kind::Governance.as_str()))
+            .select(categories::code)
+            .load(conn)?;
+        for new in shipped.iter().filter(|n| n.standard_code.is_some() && uncoded.contains(&n.code)) {
+            diesel::update(categories::table.find(&new.code))
+                .set(categories::standard_code.eq(&new.standard_code))
+                .execute(conn)?;
+        }
         if have.len() >= shipped.len() {
             return Ok(0);
         }

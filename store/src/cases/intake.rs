@@ -21,7 +21,7 @@ use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::unique_as_conflict;
 use crate::error::{StoreError, StoreResult};
-use crate::grid::Located;
+use crate::grid::{Located, Placed};
 use crate::input::Check;
 use crate::schema::{case_reporters, cases, idempotency_keys};
 use crate::time::now;
@@ -180,8 +180,9 @@ fn may_file(role: Role, source: Source) -> bool {
 /// A report to file, and where the grid index put it.
 pub struct NewCase {
     pub report: Report,
-    /// The cell the point lies in, or the nearest one (whose office answers for it), or none.
-    pub placement: Placement<Located>,
+    /// The governance grid the point lies in, or the nearest one (whose office answers for
+    /// it), or none; and its unit grid.
+    pub placement: Placed,
     /// `Idempotency-Key` and a hash of the request it came with.
     pub idempotency: Option<(String, String)>,
 }
@@ -296,17 +297,17 @@ pub fn prepare(
     if reported_at < t - OLDEST_REPORT {
         return Err(StoreError::invalid("reported_at", "is more than 30 days ago"));
     }
-    let place = new.placement.cell().map_or_else(|| caller.place(), Located::place);
+    let place = new.placement.answering().map_or_else(|| caller.place(), Located::place);
     // people of a community report in its cells; the street office and above anywhere
     let local = matches!(caller.role, Role::GridWorker | Role::Volunteer | Role::CommunityAdmin);
-    let inside = matches!(new.placement, Placement::Inside(_));
+    let inside = matches!(new.placement.grid, Placement::Inside(_)) || new.placement.unit.is_some();
     if local && inside && place.community != caller.scope_id {
         return Err(StoreError::Forbidden(format!(
             "a {} reports in the cells of their own community; this point lies in another",
             caller.role
         )));
     }
-    let (cell_id, near_cell_id) = match &new.placement {
+    let (cell_id, near_cell_id) = match &new.placement.grid {
         Placement::Inside(c) => (Some(c.id.clone()), None),
         Placement::Near { cell, .. } => (None, Some(cell.id.clone())),
         Placement::Outside => (None, None),
@@ -345,6 +346,9 @@ pub fn prepare(
         overdue_at: None,
         sync_ms: stamp,
         created_ms: stamp,
+        unit_cell_id: new.placement.unit.as_ref().map(|u| CellId::from(u.id.clone())),
+        unit_code: new.placement.unit.as_ref().map(|u| u.code.clone()),
+        shelved_review_at: None,
     };
     case.start_step(Status::Reported, category, t, cal);
     let data = json!({
@@ -352,6 +356,7 @@ pub fn prepare(
         "cell_id": case.cell_id,
         "outside_grid": case.cell_id.is_none(),
         "near_cell_id": near_cell_id,
+        "unit_code": case.unit_code,
     });
     let mut event = NewEvent::new(&case.id, "report", None, Status::Reported).data(data);
     event.attachments = &r.attachments;

@@ -24,8 +24,11 @@ crate::types::text_enum! {
         Handled = "handled",
         /// 结案
         Closed = "closed",
-        /// 挂账: set aside for now; resumes where it was.
+        /// 缓办 (挂起): set aside for now; resumes where it was, its clock stopped meanwhile.
         Suspended = "suspended",
+        /// 挂账: listed as not resolvable for now (planning, funding or ownership), approved by the
+        /// district, kept out of the on-time figures and reviewed periodically.
+        Shelved = "shelved",
         /// 作废
         Void = "void",
     }
@@ -33,8 +36,15 @@ crate::types::text_enum! {
 
 impl Status {
     /// The states of a case someone still has to act on.
-    pub const OPEN: [Status; 6] =
-        [Status::Reported, Status::Filed, Status::Dispatched, Status::Accepted, Status::Handled, Status::Suspended];
+    pub const OPEN: [Status; 7] = [
+        Status::Reported,
+        Status::Filed,
+        Status::Dispatched,
+        Status::Accepted,
+        Status::Handled,
+        Status::Suspended,
+        Status::Shelved,
+    ];
     /// The open states whose step's clock runs (a suspended case's stands still).
     pub const RUNNING: [Status; 5] =
         [Status::Reported, Status::Filed, Status::Dispatched, Status::Accepted, Status::Handled];
@@ -50,6 +60,7 @@ impl Status {
             Status::Handled => "已处置",
             Status::Closed => "已结案",
             Status::Suspended => "缓办",
+            Status::Shelved => "挂账",
             Status::Void => "已作废",
         }
     }
@@ -81,6 +92,9 @@ pub enum Action {
     VerifyFail,
     Suspend,
     Resume,
+    Shelve,
+    ReviewShelved,
+    Unshelve,
     RequestExtension,
     GrantExtension,
     DenyExtension,
@@ -122,9 +136,11 @@ const OFFICE: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin];
 /// Those who act in the grid: the office, the community, the grid worker on site.
 const GRID: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridWorker];
 const DEPARTMENT: &[Role] = &[DeptStaff];
+/// The district: it approves what leaves the ordinary loop (挂账).
+const DISTRICT: &[Role] = &[SystemAdmin, DistrictAdmin];
 const WORKING: &[Status] = &[Filed, Dispatched, Accepted];
 const WITH_DEPARTMENT: &[Status] = &[Dispatched, Accepted];
-const NOT_FINISHED: &[Status] = &[Reported, Filed, Dispatched, Accepted, Handled, Suspended];
+const NOT_FINISHED: &[Status] = &[Reported, Filed, Dispatched, Accepted, Handled, Suspended, Shelved];
 
 #[rustfmt::skip]
 pub const TRANSITIONS: &[Transition] = &[
@@ -137,12 +153,15 @@ pub const TRANSITIONS: &[Transition] = &[
     Transition { action: Action::Handle, name: "handle", label: "处置反馈", from: &[Accepted], to: Next::To(Handled), roles: DEPARTMENT, note: true, needs: "attachments where photos were taken" },
     Transition { action: Action::VerifyPass, name: "verify_pass", label: "核查结案", from: &[Handled], to: Next::To(Closed), roles: GRID, note: false, needs: "" },
     Transition { action: Action::VerifyFail, name: "verify_fail", label: "返工", from: &[Handled], to: Next::To(Accepted), roles: GRID, note: true, needs: "counted as rework" },
-    Transition { action: Action::Suspend, name: "suspend", label: "挂账", from: WORKING, to: Next::To(Suspended), roles: OFFICE, note: true, needs: "" },
+    Transition { action: Action::Suspend, name: "suspend", label: "缓办", from: WORKING, to: Next::To(Suspended), roles: OFFICE, note: true, needs: "" },
     Transition { action: Action::Resume, name: "resume", label: "恢复", from: &[Suspended], to: Next::Back, roles: OFFICE, note: false, needs: "the deadline moves on by the time suspended" },
+    Transition { action: Action::Shelve, name: "shelve", label: "挂账", from: &[Filed, Dispatched], to: Next::To(Shelved), roles: DISTRICT, note: true, needs: "the reason (planning, funding, ownership); no deadline, out of the on-time figures; due for review every shelved_review_days" },
+    Transition { action: Action::ReviewShelved, name: "review_shelved", label: "挂账复核", from: &[Shelved], to: Next::Stay, roles: DISTRICT, note: true, needs: "what the review found; the next review moves on" },
+    Transition { action: Action::Unshelve, name: "unshelve", label: "解除挂账", from: &[Shelved], to: Next::To(Filed), roles: DISTRICT, note: true, needs: "back to the street to dispatch, with a fresh deadline" },
     Transition { action: Action::RequestExtension, name: "request_extension", label: "申请延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: DEPARTMENT, note: false, needs: "extend_by (30m, 4h, 3d); none pending" },
     Transition { action: Action::GrantExtension, name: "grant_extension", label: "批准延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, note: false, needs: "a pending request; moves the deadline" },
     Transition { action: Action::DenyExtension, name: "deny_extension", label: "驳回延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, note: false, needs: "a pending request" },
-    Transition { action: Action::Void, name: "void", label: "作废", from: &[Reported, Filed, Rejected, Dispatched, Accepted, Handled, Suspended], to: Next::To(Void), roles: OFFICE, note: true, needs: "" },
+    Transition { action: Action::Void, name: "void", label: "作废", from: &[Reported, Filed, Rejected, Dispatched, Accepted, Handled, Suspended, Shelved], to: Next::To(Void), roles: OFFICE, note: true, needs: "" },
     Transition { action: Action::Evaluate, name: "evaluate", label: "评价", from: &[Closed], to: Next::Stay, roles: &[Resident], note: false, needs: "satisfaction 1–5; a resident request, by its reporter, once" },
     Transition { action: Action::Reopen, name: "reopen", label: "重新立案", from: &[Closed], to: Next::To(Filed), roles: OFFICE, note: true, needs: "within the reopen window after closing" },
     Transition { action: Action::Merge, name: "merge", label: "合并", from: NOT_FINISHED, to: Next::To(Closed), roles: OFFICE, note: false, needs: "into: the original, open case (POST /cases/{id}/merge)" },

@@ -42,13 +42,15 @@ use category::Category;
 pub struct Policy {
     /// How long after closing a case may be reopened.
     pub reopen_window: Duration,
+    /// How often a shelved case (挂账) comes up for review.
+    pub shelved_review: Duration,
     /// The working hours time limits are counted in.
     pub hours: WorkingHours,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { reopen_window: Duration::days(7), hours: WorkingHours::default() }
+        Self { reopen_window: Duration::days(7), shelved_review: Duration::days(90), hours: WorkingHours::default() }
     }
 }
 
@@ -83,7 +85,8 @@ pub struct Case {
     pub district_id: Option<String>,
     pub street_id: Option<String>,
     pub community_id: Option<String>,
-    /// The cell the index found at filing; `None` for a point outside every cell.
+    /// The governance grid the index found at filing (who answers); `None` for a point outside
+    /// every governance grid.
     pub cell_id: Option<CellId>,
     pub source: Source,
     pub category_code: String,
@@ -133,6 +136,13 @@ pub struct Case {
     /// The stamp of its filing (a pull tells new cases from changed ones by it).
     #[serde(skip)]
     pub created_ms: i64,
+    /// The unit grid (单元网格) the report lies in, and its code as it was then: where problems
+    /// cluster, and the standard's statistics.
+    pub unit_cell_id: Option<CellId>,
+    pub unit_code: Option<String>,
+    /// When a shelved case (挂账) is next due for the district's review.
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub shelved_review_at: Option<NaiveDateTime>,
 }
 
 impl Case {

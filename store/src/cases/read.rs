@@ -14,6 +14,7 @@ use crate::access::{Caller, Role};
 use crate::clocks::{Calendar, calendar};
 use crate::db::DbConn;
 use crate::error::StoreResult;
+use crate::grid::Layer;
 use crate::page::{Page, Paged};
 use crate::schema::{case_events, case_reporters, cases, categories, cells, departments};
 use crate::time::now;
@@ -114,12 +115,17 @@ pub struct CaseFilter {
     /// A category code, or a 大类 for all its 小类.
     pub category: Option<String>,
     pub source: Option<Source>,
+    /// Its governance grid.
     pub cell_id: Option<String>,
+    /// Its unit grid (where problems cluster).
+    pub unit_cell_id: Option<String>,
     pub community_id: Option<String>,
     pub street_id: Option<String>,
     pub department_id: Option<String>,
     /// Open cases past their deadline (suspended ones are not counted).
     pub overdue: bool,
+    /// Shelved cases (挂账) due for the district's periodic review.
+    pub review_due: bool,
     pub received_from: Option<NaiveDateTime>,
     pub received_to: Option<NaiveDateTime>,
 }
@@ -166,6 +172,9 @@ pub fn list(
     if let Some(id) = &filter.cell_id {
         q = q.filter(cases::cell_id.eq(id.clone()));
     }
+    if let Some(id) = &filter.unit_cell_id {
+        q = q.filter(cases::unit_cell_id.eq(id.clone()));
+    }
     if let Some(id) = &filter.community_id {
         q = q.filter(cases::community_id.eq(id.clone()));
     }
@@ -177,6 +186,9 @@ pub fn list(
     }
     if filter.overdue {
         q = q.filter(cases::deadline_at.lt(now())).filter(cases::status.eq_any(Status::RUNNING));
+    }
+    if filter.review_due {
+        q = q.filter(cases::status.eq(Status::Shelved)).filter(cases::shelved_review_at.le(now()));
     }
     if let Some(t) = filter.received_from {
         q = q.filter(cases::received_at.ge(t));
@@ -199,13 +211,21 @@ pub fn events(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Vec<e
     event::of_case(conn, id)
 }
 
-/// How many open cases each of `cell_ids` has.
-pub fn open_per_cell(conn: &mut DbConn, cell_ids: &[String]) -> StoreResult<HashMap<String, i64>> {
-    let rows: Vec<(Option<String>, i64)> = cases::table
-        .filter(cases::cell_id.eq_any(cell_ids))
-        .filter(cases::status.eq_any(Status::OPEN))
-        .group_by(cases::cell_id)
-        .select((cases::cell_id, diesel::dsl::count_star()))
-        .load(conn)?;
+/// How many open cases each of `cell_ids` (of one layer) has: by governance grid who has work
+/// waiting, by unit grid where problems cluster.
+pub fn open_per_cell(conn: &mut DbConn, layer: Layer, cell_ids: &[String]) -> StoreResult<HashMap<String, i64>> {
+    let open = cases::table.filter(cases::status.eq_any(Status::OPEN));
+    let rows: Vec<(Option<String>, i64)> = match layer {
+        Layer::Governance => open
+            .filter(cases::cell_id.eq_any(cell_ids))
+            .group_by(cases::cell_id)
+            .select((cases::cell_id, diesel::dsl::count_star()))
+            .load(conn)?,
+        Layer::Unit => open
+            .filter(cases::unit_cell_id.eq_any(cell_ids))
+            .group_by(cases::unit_cell_id)
+            .select((cases::unit_cell_id, diesel::dsl::count_star()))
+            .load(conn)?,
+    };
     Ok(rows.into_iter().filter_map(|(id, n)| id.map(|id| (id, n))).collect())
 }

@@ -150,6 +150,18 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.suspended_from = Some(state);
                 new.status = to;
             }
+            Action::Shelve | Action::ReviewShelved => {
+                // a shelved case leaves the department's desk and the clock; the district sees it again
+                if action == Action::Shelve {
+                    data = json!({"department_id": case.department_id});
+                    new.department_id = None;
+                    new.assignee_id = None;
+                    new.pending_extension = None;
+                    new.start_step(to, &category, at, &cal);
+                }
+                new.shelved_review_at = Some(at + policy.shelved_review);
+                data["next_review_at"] = json!(new.shelved_review_at.as_ref().map(crate::time::rfc3339));
+            }
             Action::Resume => {
                 // the step goes on with the working time it had left when it was suspended
                 let since = event::last_suspended(conn, id)?.unwrap_or(at);
@@ -192,6 +204,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             }
             _ => {
                 new.suspended_from = None;
+                new.shelved_review_at = None;
                 new.start_step(to, &category, at, &cal);
             }
         }

@@ -1,7 +1,10 @@
-//! 网格 — grid cells: the unit of responsibility, about 10,000 m² or a few hundred households.
-//! Cells are imported or generated per community, retired (never deleted, since old cases refer
-//! to them), and every change moves the grid version on in the same transaction, so that every
-//! API node rebuilds its index.
+//! 网格 — grid cells, in two layers. A unit grid (单元网格, GB/T 30428.1) is about 10,000 m²: it
+//! locates a report precisely and counts where problems cluster. A governance grid (网格) is a
+//! few hundred households along estates and lanes: it is who answers — its people, its cases,
+//! its phones' sync. Governance grids may be made of unit grids (`governance`), a unit grid then
+//! naming its governance grid (`parent_id`). Cells are imported or generated per community,
+//! retired (never deleted, since old cases refer to them), and every change moves the grid
+//! version on in the same transaction, so that every API node rebuilds its index.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -22,6 +25,16 @@ use crate::regions::{community, outside, strays, street};
 use crate::schema::{cells, communities, streets};
 use crate::time::now;
 use crate::types::CellId;
+
+crate::types::text_enum! {
+    /// Which of the two grids a cell belongs to.
+    pub enum Layer {
+        /// 单元网格: about a hectare, for locating and counting.
+        Unit = "unit",
+        /// 网格 (社会治理网格): a few hundred households, who answers.
+        Governance = "governance",
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = cells, treat_none_as_null = true)]
@@ -52,10 +65,14 @@ pub struct Cell {
     /// The sync clock's stamp of the last change (phones pull by it).
     #[serde(skip)]
     pub sync_ms: i64,
+    pub layer: Layer,
+    /// A unit grid's governance grid, when it lies in one.
+    pub parent_id: Option<CellId>,
 }
 
 impl Cell {
     pub(crate) fn new(
+        layer: Layer,
         community_id: &str,
         code: String,
         name: String,
@@ -80,6 +97,8 @@ impl Cell {
             updated_at: t,
             retired_at: None,
             sync_ms: 0,
+            layer,
+            parent_id: None,
         };
         cell.set_boundary(boundary);
         cell
@@ -102,14 +121,20 @@ impl Cell {
     }
 }
 
-/// The default name of the `n`-th cell: 第07网格.
-pub(crate) fn default_name(code: &str) -> String {
-    format!("第{}网格", code.get(12..).unwrap_or(code))
+/// The default name of the `n`-th cell of a layer: 第07网格, 第07单元网格.
+pub(crate) fn default_name(layer: Layer, code: &str) -> String {
+    let n = code.get(12..).unwrap_or(code);
+    match layer {
+        Layer::Governance => format!("第{n}网格"),
+        Layer::Unit => format!("第{n}单元网格"),
+    }
 }
 
-pub(crate) fn active_in(conn: &mut DbConn, community_id: &str) -> StoreResult<Vec<Cell>> {
+/// The active cells of one layer of a community, in code order.
+pub(crate) fn active_in(conn: &mut DbConn, community_id: &str, layer: Layer) -> StoreResult<Vec<Cell>> {
     Ok(cells::table
         .filter(cells::community_id.eq(community_id))
+        .filter(cells::layer.eq(layer))
         .filter(cells::retired_at.is_null())
         .order(cells::code.asc())
         .select(Cell::as_select())
@@ -152,6 +177,8 @@ pub(crate) fn writable_community(
 #[derive(Debug, Default, Clone)]
 pub struct CellFilter {
     pub community_id: Option<String>,
+    /// One layer; both when not given.
+    pub layer: Option<Layer>,
     pub bbox: Option<BBox>,
     pub include_retired: bool,
 }
@@ -178,6 +205,9 @@ pub fn list(conn: &mut DbConn, caller: &Caller, filter: &CellFilter, page: &Page
     if let Some(c) = &filter.community_id {
         q = q.filter(cells::community_id.eq(c.clone()));
     }
+    if let Some(layer) = filter.layer {
+        q = q.filter(cells::layer.eq(layer));
+    }
     if let Some(b) = filter.bbox {
         q = q
             .filter(cells::min_lng.le(b.max_lng))
@@ -195,14 +225,25 @@ pub fn list(conn: &mut DbConn, caller: &Caller, filter: &CellFilter, page: &Page
     Ok(Paged::from_rows(rows, page, |c| &c.id))
 }
 
-/// The active cells of a community the caller may see, in code order.
+/// The active governance grids of a community the caller may see, in code order: who answers
+/// there (staffing, assignments, maps).
 pub fn of_community(
     conn: &mut DbConn,
     caller: &Caller,
     community_id: &str,
 ) -> StoreResult<(community::Community, Vec<Cell>)> {
+    layer_of(conn, caller, community_id, Layer::Governance)
+}
+
+/// The active cells of one layer of a community the caller may see, in code order.
+pub fn layer_of(
+    conn: &mut DbConn,
+    caller: &Caller,
+    community_id: &str,
+    layer: Layer,
+) -> StoreResult<(community::Community, Vec<Cell>)> {
     let c = community::find(conn, caller, community_id)?;
-    let cells = active_in(conn, &c.id)?;
+    let cells = active_in(conn, &c.id, layer)?;
     Ok((c, cells))
 }
 
@@ -214,8 +255,8 @@ pub struct CellPatch {
     pub boundary: Option<Geometry>,
 }
 
-/// A cell's boundary against its community: within it, and not over the other cells of the
-/// community (`others`) by more than 1 m².
+/// A cell's boundary against its community: within it, and not over the other cells of its
+/// layer in the community (`others`) by more than 1 m².
 pub(crate) fn fits(
     field: &str,
     boundary: &Boundary,
@@ -259,7 +300,8 @@ pub fn update(
     let (community, place) = writable_community(conn, caller, &old.community_id)?;
     let boundary = patch.boundary.as_ref().map(|g| g.read("boundary")).transpose()?;
     if let Some(b) = &boundary {
-        let others: Vec<Cell> = active_in(conn, &old.community_id)?.into_iter().filter(|c| c.id != old.id).collect();
+        let others: Vec<Cell> =
+            active_in(conn, &old.community_id, old.layer)?.into_iter().filter(|c| c.id != old.id).collect();
         fits("boundary", b, &community, &others)?;
     }
     crate::db::write(conn, |conn| {
@@ -284,6 +326,7 @@ pub fn update(
         new.sync_ms = clock::tick(conn)?;
         diesel::update(cells::table.find(id)).set(&new).execute(conn)?;
         if boundary.is_some() {
+            super::governance::link_units(conn, &new.community_id, new.sync_ms)?;
             version::bump(conn)?;
         }
         let changes = audit::diff(&[
@@ -296,9 +339,14 @@ pub fn update(
     })
 }
 
-/// How the community's active cells cover it, with overlaps named by cell code.
-pub fn coverage(conn: &mut DbConn, caller: &Caller, community_id: &str) -> StoreResult<(Coverage, Vec<Cell>)> {
-    let (community, cells) = of_community(conn, caller, community_id)?;
+/// How the community's active cells of one layer cover it, with overlaps named by cell code.
+pub fn coverage(
+    conn: &mut DbConn,
+    caller: &Caller,
+    community_id: &str,
+    layer: Layer,
+) -> StoreResult<(Coverage, Vec<Cell>)> {
+    let (community, cells) = layer_of(conn, caller, community_id, layer)?;
     let shape = Boundary::stored_shape(&community.boundary).unwrap_or_else(|| MultiPolygon::new(vec![]));
     let shapes: Vec<MultiPolygon<f64>> = cells.iter().map(Cell::shape).collect();
     Ok((coverage::coverage(&shape, &shapes), cells))

@@ -1,5 +1,7 @@
-//! Dividing a community into cells of a target area (square or hexagonal), or replacing its cells
-//! with such a division; a dry run shows what would be made.
+//! Dividing a community into cells of a target area (square or hexagonal), or replacing the cells
+//! of that layer with such a division; a dry run shows what would be made. Unit grids (单元网格)
+//! are made this way; governance grids are usually grouped from them by households
+//! (`governance::generate`), but a community without unit grids may tile them by area too.
 
 use diesel::prelude::*;
 use gridhub_geo::grid::{self, GridOptions, Tiling};
@@ -7,9 +9,10 @@ use gridhub_geo::measure::metres_per_degree;
 use gridhub_geo::{Boundary, CellCode, CommunityCode};
 use serde_json::json;
 
-use super::cell::{Cell, active_in, default_name, writable_community};
+use super::cell::{Cell, Layer, active_in, default_name, writable_community};
+use super::governance::link_units;
 use super::version;
-use crate::access::{Caller, audit};
+use crate::access::{Caller, Place, audit};
 use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::{StoreError, StoreResult};
@@ -18,6 +21,7 @@ use crate::schema::cells;
 use crate::time::now;
 
 pub struct GenerateOptions {
+    pub layer: Layer,
     pub tiling: Tiling,
     pub target_area_m2: f64,
     pub merge_below: f64,
@@ -71,14 +75,15 @@ pub fn generate(
     options: &GenerateOptions,
 ) -> StoreResult<Vec<Cell>> {
     let (community, place) = writable_community(conn, caller, community_id)?;
-    let existing = active_in(conn, &community.id)?;
+    let existing = active_in(conn, &community.id, options.layer)?;
     if !existing.is_empty() && !options.replace && !options.dry_run {
         return Err(StoreError::Conflict {
             field: "replace",
             detail: format!(
-                "{} already has {} cells; ask to replace them (\"replace\": true, or --replace) to retire them",
+                "{} already has {} {} cells; ask to replace them (\"replace\": true, or --replace) to retire them",
                 community.name,
-                existing.len()
+                existing.len(),
+                options.layer
             ),
         });
     }
@@ -105,13 +110,48 @@ pub fn generate(
         let boundary = Boundary::from_shape(g.shape)
             .map_err(|p| StoreError::Config(format!("a generated cell is invalid: {p:?}")))?;
         let code = CellCode::new(&community_code, g.sequence, width).to_string();
-        out.push(Cell::new(&community.id, code.clone(), default_name(&code), None, &boundary));
+        out.push(Cell::new(
+            options.layer,
+            &community.id,
+            code.clone(),
+            default_name(options.layer, &code),
+            None,
+            &boundary,
+        ));
     }
     if options.dry_run {
         return Ok(out);
     }
+    let changes =
+        json!({"tiling": format!("{:?}", options.tiling).to_lowercase(), "target_area_m2": options.target_area_m2});
+    let replace =
+        Replace { community: &community, place: &place, layer: options.layer, grid_version, retired: existing.len() };
+    replace_layer(conn, caller, &replace, out, "cells.generate", changes)
+}
+
+/// What `replace_layer` replaces: the active cells of one layer of a community, as they were
+/// at `grid_version` (when the new ones were computed).
+pub(crate) struct Replace<'a> {
+    pub community: &'a Community,
+    pub place: &'a Place,
+    pub layer: Layer,
+    pub grid_version: i64,
+    pub retired: usize,
+}
+
+/// Retires the community's active cells of the layer and stores `out` in their place, in one
+/// transaction that fails if the grid changed since `grid_version`; units are linked to their
+/// governance grids anew and the change audited as `action` with `changes` (and the counts).
+pub(crate) fn replace_layer(
+    conn: &mut DbConn,
+    caller: &Caller,
+    r: &Replace,
+    mut out: Vec<Cell>,
+    action: &str,
+    mut changes: serde_json::Value,
+) -> StoreResult<Vec<Cell>> {
     crate::db::write(conn, |conn| {
-        if version::grid_version(conn)? != grid_version {
+        if version::grid_version(conn)? != r.grid_version {
             return Err(StoreError::Conflict {
                 field: "replace",
                 detail: "the grid changed while the cells were computed; ask again".into(),
@@ -119,7 +159,11 @@ pub fn generate(
         }
         let t = now();
         let stamp = clock::tick(conn)?;
-        diesel::update(cells::table.filter(cells::community_id.eq(&community.id)).filter(cells::retired_at.is_null()))
+        let retiring = cells::table
+            .filter(cells::community_id.eq(&r.community.id))
+            .filter(cells::layer.eq(r.layer))
+            .filter(cells::retired_at.is_null());
+        diesel::update(retiring)
             .set((
                 cells::retired_at.eq(t),
                 cells::updated_at.eq(t),
@@ -131,9 +175,12 @@ pub fn generate(
             cell.sync_ms = stamp;
             diesel::insert_into(cells::table).values(&*cell).execute(conn)?;
         }
+        link_units(conn, &r.community.id, stamp)?;
         version::bump(conn)?;
-        let changes = json!({"retired": existing.len(), "created": out.len(), "tiling": format!("{:?}", options.tiling).to_lowercase(), "target_area_m2": options.target_area_m2});
-        audit::record(conn, caller, "cells.generate", ("community", &community.id), &place, changes)?;
+        changes["layer"] = json!(r.layer);
+        changes["retired"] = json!(r.retired);
+        changes["created"] = json!(out.len());
+        audit::record(conn, caller, action, ("community", &r.community.id), r.place, changes)?;
         Ok(out)
     })
 }

@@ -9,8 +9,9 @@ use gridhub_geo::coverage;
 use gridhub_geo::{Boundary, CellCode, CommunityCode, Crs, Limits};
 use serde_json::{Value, json};
 
-use super::cell::{Cell, active_in, default_name, writable_community};
+use super::cell::{Cell, Layer, active_in, default_name, writable_community};
 use super::generate::MAX_CELLS;
+use super::governance::link_units;
 use super::version;
 use crate::access::{Caller, Place, audit};
 use crate::db::DbConn;
@@ -41,6 +42,8 @@ pub struct ImportOutcome {
 /// An import as it came: a GeoJSON FeatureCollection in `crs`, each boundary within `limits`,
 /// all of them within `max_vertices` corners.
 pub struct ImportRequest {
+    /// Which layer the cells are of: unit grids, or governance grids with their own boundaries.
+    pub layer: Layer,
     pub body: Value,
     pub crs: Crs,
     pub limits: Limits,
@@ -136,7 +139,7 @@ pub fn import(
     let (community, place) = writable_community(conn, caller, community_id)?;
     let features = read(request, |_| {})?;
     let grid = version::grid_version(conn)?;
-    check(conn, &community, &features)?;
+    check(conn, &community, request.layer, &features)?;
     crate::db::write(conn, |conn| {
         if version::grid_version(conn)? != grid {
             return Err(StoreError::Conflict {
@@ -144,14 +147,14 @@ pub fn import(
                 detail: "the grid changed while the import was checked; send it again".into(),
             });
         }
-        store(conn, caller, &community, &place, &features)
+        store(conn, caller, &community, &place, request.layer, &features)
     })
 }
 
 /// Checks an import against the community and its cells: codes that extend the community's, no
 /// code twice, households not negative, every cell within the community, no overlap of more
 /// than 1 m² with another imported or existing cell.
-fn check(conn: &mut DbConn, community: &Community, features: &[ImportCell]) -> StoreResult<()> {
+fn check(conn: &mut DbConn, community: &Community, layer: Layer, features: &[ImportCell]) -> StoreResult<()> {
     let community_code = CommunityCode::parse(&community.code).map_err(|e| StoreError::Config(e.to_string()))?;
     let mut problems = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -174,7 +177,7 @@ fn check(conn: &mut DbConn, community: &Community, features: &[ImportCell]) -> S
             }
         }
     }
-    let existing = active_in(conn, &community.id)?;
+    let existing = active_in(conn, &community.id, layer)?;
     // the grid after the import: the imported cells, then the existing ones it leaves alone
     let kept: Vec<&Cell> = existing.iter().filter(|c| !seen.contains_key(c.code.as_str())).collect();
     let shapes: Vec<MultiPolygon<f64>> =
@@ -215,9 +218,10 @@ fn store(
     caller: &Caller,
     community: &Community,
     place: &Place,
+    layer: Layer,
     features: &[ImportCell],
 ) -> StoreResult<ImportOutcome> {
-    let existing = active_in(conn, &community.id)?;
+    let existing = active_in(conn, &community.id, layer)?;
     let by_code: HashMap<&str, &Cell> = existing.iter().map(|c| (c.code.as_str(), c)).collect();
     let (mut created, mut updated, mut out) = (0, 0, Vec::new());
     for f in features {
@@ -237,8 +241,8 @@ fn store(
                 cell
             }
             None => {
-                let name = f.name.clone().unwrap_or_else(|| default_name(&f.code));
-                let mut cell = Cell::new(&community.id, f.code.clone(), name, f.households, &f.boundary);
+                let name = f.name.clone().unwrap_or_else(|| default_name(layer, &f.code));
+                let mut cell = Cell::new(layer, &community.id, f.code.clone(), name, f.households, &f.boundary);
                 cell.sync_ms = clock::tick(conn)?;
                 diesel::insert_into(cells::table)
                     .values(&cell)
@@ -250,8 +254,10 @@ fn store(
         };
         out.push(cell);
     }
+    let stamp = clock::tick(conn)?;
+    link_units(conn, &community.id, stamp)?;
     version::bump(conn)?;
-    let changes = json!({"created": created, "updated": updated});
+    let changes = json!({"layer": layer, "created": created, "updated": updated});
     audit::record(conn, caller, "cells.import", ("community", &community.id), place, changes)?;
     Ok(ImportOutcome { created, updated, cells: out })
 }

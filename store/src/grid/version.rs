@@ -8,6 +8,7 @@ use geo::MultiPolygon;
 use gridhub_geo::Boundary;
 use serde::Serialize;
 
+use super::cell::Layer;
 use crate::access::Place;
 use crate::db::DbConn;
 use crate::error::StoreResult;
@@ -38,6 +39,7 @@ pub struct Named {
 /// What an index holds of a cell: the cell, its community and street, its district.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Located {
+    pub layer: Layer,
     pub id: String,
     pub code: String,
     pub name: String,
@@ -52,16 +54,17 @@ impl Located {
     }
 }
 
-/// Every active cell with its shape, and the grid version they belong to (read in one
+/// Every active cell of both layers with its shape, and the grid version they belong to (read in one
 /// transaction, so the two agree).
 pub fn active_cells(conn: &mut DbConn) -> StoreResult<(i64, Vec<(Located, MultiPolygon<f64>)>)> {
-    type Row = (String, String, String, String, String, String, String, String, String, String, String);
+    type Row = (Layer, String, String, String, String, String, String, String, String, String, String, String);
     conn.transaction(|conn| {
         let version = grid_version(conn)?;
         let rows: Vec<Row> = cells::table
             .inner_join(communities::table.inner_join(streets::table))
             .filter(cells::retired_at.is_null())
             .select((
+                cells::layer,
                 cells::id,
                 cells::code,
                 cells::name,
@@ -77,11 +80,11 @@ pub fn active_cells(conn: &mut DbConn) -> StoreResult<(i64, Vec<(Located, MultiP
             .load(conn)?;
         let cells = rows
             .into_iter()
-            .filter_map(|(id, code, name, boundary, c_id, c_code, c_name, s_id, s_code, s_name, district_id)| {
+            .filter_map(|(layer, id, code, name, boundary, c_id, c_code, c_name, s_id, s_code, s_name, district_id)| {
                 let shape = Boundary::stored_shape(&boundary)?;
                 let community = Named { id: c_id, code: c_code, name: c_name };
                 let street = Named { id: s_id, code: s_code, name: s_name };
-                Some((Located { id, code, name, community, street, district_id }, shape))
+                Some((Located { layer, id, code, name, community, street, district_id }, shape))
             })
             .collect();
         Ok((version, cells))

@@ -13,7 +13,7 @@ use crate::access::Reach;
 use crate::cases::{Case, category::Category};
 use crate::db::DbConn;
 use crate::error::StoreResult;
-use crate::grid::Cell;
+use crate::grid::{Cell, Layer};
 use crate::phones::holding::Holding;
 pub use crate::phones::holding::Pull;
 use crate::phones::patrol::Patrol;
@@ -116,7 +116,11 @@ fn merged<T>(mut rows: Vec<T>, id: impl Fn(&T) -> &str, limit: i64) -> Vec<T> {
 /// Cells of the holding: all of them on a first pull; since, those that joined it (created)
 /// and those changed (updated). A cell created in an area since the last pull is created.
 pub fn cells(conn: &mut DbConn, pull: &Pull, list: List, page: Option<&str>, limit: i64) -> StoreResult<Vec<Cell>> {
-    let q = cells::table.select(Cell::as_select()).filter(cells::retired_at.is_null()).into_boxed();
+    let q = cells::table
+        .select(Cell::as_select())
+        .filter(cells::retired_at.is_null())
+        .filter(cells::layer.eq(Layer::Governance))
+        .into_boxed();
     let mut q = cells_held!(q, pull).filter(cells::id.gt(after(page))).order(cells::id.asc()).limit(limit);
     if let Some(t) = pull.since {
         let born_after = ms_time(t);

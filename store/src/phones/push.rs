@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
-use gridhub_geo::GridIndex;
 use serde_json::{Map, Value, json};
 
 use super::patrol::{self, Patrol};
@@ -24,7 +23,7 @@ use crate::cases::{Case, Policy, find_case};
 use crate::clocks::calendar;
 use crate::db::{DbConn, clock};
 use crate::error::{StoreError, StoreResult};
-use crate::grid::Located;
+use crate::grid::Layers;
 use crate::input::Check;
 use crate::schema::{attachments, cases, categories, patrols};
 use crate::time::now;
@@ -60,7 +59,7 @@ pub struct Push {
 pub struct PushSettings<'a> {
     pub policy: &'a Policy,
     /// The grid index that places reports (the API holds it).
-    pub index: &'a GridIndex<Located>,
+    pub index: &'a Layers,
     pub max_photo_bytes: i64,
 }
 
@@ -155,7 +154,7 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
         let mut fields = record.fields.clone();
         fields.insert("id".into(), json!(record.id));
         let prepared = Draft::from_record(&fields, &mut check).check(check).and_then(|report| {
-            let placement = s.index.place(report.lng, report.lat).map(Clone::clone);
+            let placement = s.index.place(report.lng, report.lat);
             let category = catalogue.get(&report.category_code);
             let new = NewCase { report, placement, idempotency: None };
             intake::prepare(caller, &new, category, 0, t, &cal)

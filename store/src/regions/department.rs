@@ -14,6 +14,21 @@ use crate::page::{Page, Paged};
 use crate::schema::departments;
 use crate::time::now;
 
+crate::types::text_enum! {
+    /// What kind of body a department is: cases go to whoever owns the thing — a power company's
+    /// manhole cover to the power company, a housing estate's lift to its property manager.
+    pub enum Kind {
+        /// 政府职能部门: a bureau of the district government.
+        Government = "government",
+        /// 公用事业单位: a utility (power, telecom, water, gas).
+        Utility = "utility",
+        /// 物业服务企业: a property management company.
+        PropertyManagement = "property_management",
+        /// 其他: anything else that answers for cases (a school, a market operator).
+        Other = "other",
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = departments, treat_none_as_null = true)]
 pub struct Department {
@@ -33,16 +48,28 @@ pub struct Department {
     /// The key of their HMAC-SHA256 signature; never shown.
     #[serde(skip)]
     pub webhook_secret: Option<String>,
+    pub kind: Kind,
 }
 
-pub fn create(
-    conn: &mut DbConn,
-    caller: &Caller,
-    district_id: &str,
-    code: &str,
-    name: &str,
-    phone: Option<&str>,
-) -> StoreResult<Department> {
+/// A department to add to a district.
+#[derive(Debug, Clone)]
+pub struct NewDepartment<'a> {
+    pub district_id: &'a str,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub kind: Kind,
+    pub phone: Option<&'a str>,
+}
+
+impl<'a> NewDepartment<'a> {
+    /// A government bureau without a duty phone.
+    pub fn government(district_id: &'a str, code: &'a str, name: &'a str) -> Self {
+        Self { district_id, code, name, kind: Kind::Government, phone: None }
+    }
+}
+
+pub fn create(conn: &mut DbConn, caller: &Caller, new: NewDepartment) -> StoreResult<Department> {
+    let NewDepartment { district_id, code, name, kind, phone } = new;
     crate::db::write(conn, |conn| {
         let parent = district::get(conn, district_id)
             .map_err(|_| StoreError::invalid("district_id", format!("no district has the id {district_id}")))?;
@@ -59,6 +86,7 @@ pub fn create(
             phone: phone.map(str::to_owned),
             webhook_url: None,
             webhook_secret: None,
+            kind,
         };
         diesel::insert_into(departments::table)
             .values(&row)
@@ -70,7 +98,7 @@ pub fn create(
             "department.create",
             ("department", &row.id),
             &Place::district(district_id),
-            json!({"code": code, "name": name}),
+            json!({"code": code, "name": name, "kind": kind}),
         )?;
         Ok(row)
     })
@@ -134,6 +162,7 @@ pub fn list(
 #[derive(Debug, Clone, Default)]
 pub struct DepartmentPatch {
     pub name: Option<String>,
+    pub kind: Option<Kind>,
     pub phone: Option<Option<String>>,
     pub webhook_url: Option<Option<String>>,
     pub webhook_secret: Option<Option<String>>,
@@ -152,6 +181,7 @@ pub fn update(
         expect_version("department", id, old.version, expected_version)?;
         let mut new = Department { version: old.version + 1, updated_at: now(), ..old.clone() };
         new.name = patch.name.unwrap_or(new.name);
+        new.kind = patch.kind.unwrap_or(new.kind);
         new.phone = patch.phone.unwrap_or(new.phone);
         new.webhook_url = patch.webhook_url.unwrap_or(new.webhook_url);
         new.webhook_secret = patch.webhook_secret.unwrap_or(new.webhook_secret);
@@ -167,6 +197,7 @@ pub fn update(
             &Place::district(&old.district_id),
             audit::diff(&[
                 ("name", json!(old.name), json!(new.name)),
+                ("kind", json!(old.kind), json!(new.kind)),
                 ("phone", json!(old.phone), json!(new.phone)),
                 ("webhook_url", json!(old.webhook_url), json!(new.webhook_url)),
                 ("webhook_secret", json!(old.webhook_secret.is_some()), json!(new.webhook_secret.is_some())),
