@@ -5,7 +5,11 @@ use serde_json::{Value, json};
 
 use super::*;
 
-on_both_backends!(the_catalogue_ships_and_admins_edit_it, departments_and_routing_rules_choose_who_acts,);
+on_both_backends!(
+    the_catalogue_ships_and_admins_edit_it,
+    departments_and_routing_rules_choose_who_acts,
+    the_catalogue_routes_as_offices_do,
+);
 
 async fn the_catalogue_ships_and_admins_edit_it(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
@@ -149,4 +153,61 @@ async fn departments_and_routing_rules_choose_who_acts(backend: Backend) {
     assert_eq!(res.status(), 204);
     let c = dispatched("SJ0504", HERE, "office").await;
     assert_eq!(c["department_id"].as_str(), Some(s.depts["chengguan"].as_str()));
+}
+
+/// The shipped defaults follow practice: wage disputes to 人社, serious mental disorders led by 卫健,
+/// fitness equipment to 体育, a power company's manhole cover to the power company; residents'
+/// consultations and help requests answered by the community first; the national codes beside ours.
+async fn the_catalogue_routes_as_offices_do(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let s = Fixture::new(app, &w.admin).await;
+    let office = s.t("office");
+    let category = async |code: &str| get_ok(app, office, &format!("/api/v1/categories/{code}")).await;
+    for (code, department) in
+        [("ZL0103", "renshe"), ("ZL0405", "weijian"), ("BJ0601", "tiyu"), ("BJ0105", "gongdian"), ("BJ0106", "tongxin")]
+    {
+        assert_eq!(category(code).await["default_department"], department, "{code}");
+    }
+    for code in ["ZL0501", "ZL0502"] {
+        assert_eq!(category(code).await["default_department"], Value::Null, "{code}: the community answers first");
+    }
+    assert_eq!(category("BJ0101").await["standard_code"], "0101", "上水井盖 in GB/T 30428.2");
+    assert_eq!(category("SJ05").await["standard_code"], "05");
+    assert_eq!(category("ZL01").await["standard_code"], Value::Null, "the standard has no social-governance classes");
+
+    // the power company answers for its manhole cover; 人社 for a wage dispute
+    let power = json!({"district_id": s.r.district, "code": "gongdian", "name": "国网南昌供电公司东湖供电中心", "kind": "utility"});
+    let power = app.create(s.t("donghu"), "/api/v1/departments", &power).await;
+    assert_eq!(power["kind"], "utility");
+    let hr = json!({"district_id": s.r.district, "code": "renshe", "name": "东湖区人力资源和社会保障局"});
+    let hr = app.create(s.t("donghu"), "/api/v1/departments", &hr).await;
+    assert_eq!(hr["kind"], "government", "a bureau unless said otherwise");
+    let p = problem(
+        app.post(
+            Some(s.t("donghu")),
+            "/api/v1/departments",
+            &json!({"district_id": s.r.district, "code": "wuye", "name": "物业", "kind": "company"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(fields(&p), ["kind"]);
+    for (code, department) in [("BJ0105", &power), ("ZL0103", &hr)] {
+        let c = file(app, office, &report(code, HERE)).await;
+        let id = c["id"].as_str().unwrap();
+        step(app, office, id, "file", json!({}), "filed").await;
+        let c = step(app, office, id, "dispatch", json!({}), "dispatched").await;
+        assert_eq!(c["department_id"], department["id"], "{code} goes to {}", department["name"]);
+    }
+    // a consultation is not sent to a department by default: the community answers it
+    let mut ask = report("ZL0502", HERE);
+    ask["title"] = json!("咨询老年人高龄补贴怎么申请");
+    let c = file(app, office, &ask).await;
+    let id = c["id"].as_str().unwrap();
+    step(app, office, id, "file", json!({}), "filed").await;
+    let p = problem(act(app, office, id, "dispatch", json!({})).await, 422).await;
+    assert_eq!(fields(&p), ["department_id"]);
+    step(app, s.t("cadre"), id, "self_handle", note("已电话答复：携带身份证到社区服务站申请"), "closed").await;
 }

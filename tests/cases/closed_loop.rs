@@ -6,7 +6,11 @@ use serde_json::{Value, json};
 
 use super::*;
 
-on_both_backends!(every_legal_transition_and_illegal_ones_in_each_state, each_role_is_refused_what_it_may_not_do,);
+on_both_backends!(
+    every_legal_transition_and_illegal_ones_in_each_state,
+    each_role_is_refused_what_it_may_not_do,
+    shelving_is_the_districts_call_and_comes_back_for_review,
+);
 
 /// Expects `action` refused with 409, listing exactly what GET says is allowed.
 async fn refused_now(app: &TestApp, token: &str, id: &str, action: &str) {
@@ -227,4 +231,61 @@ async fn each_role_is_refused_what_it_may_not_do(backend: Backend) {
     )
     .await;
     assert_eq!(fields(&p), ["action"]);
+}
+
+/// 挂账: a case that cannot be resolved for now leaves the department's desk and the clock on the
+/// district's word, and comes back for review every 90 days until it is taken up again.
+async fn shelving_is_the_districts_call_and_comes_back_for_review(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let s = Fixture::new(app, &w.admin).await;
+    let (office, district) = (s.t("office"), s.t("donghu"));
+    let c = file(app, s.t("worker"), &report("SJ0101", HERE)).await;
+    let id = c["id"].as_str().unwrap();
+    step(app, office, id, "file", json!({}), "filed").await;
+    step(app, office, id, "dispatch", json!({"department_id": s.depts["chengguan"]}), "dispatched").await;
+    let p = problem(act(app, office, id, "shelve", note("产权不清")).await, 403).await;
+    assert!(p["detail"].as_str().unwrap().contains("shelve"), "{p}");
+    assert!(!strings(&get_case(app, office, id).await["allowed_actions"]).contains(&"shelve".to_owned()));
+    assert!(strings(&get_case(app, district, id).await["allowed_actions"]).contains(&"shelve".to_owned()));
+    let p = problem(act(app, district, id, "shelve", json!({})).await, 422).await;
+    assert_eq!(fields(&p), ["note"], "the reason is required");
+    let c =
+        step(app, district, id, "shelve", note("九十年代违建，产权人已故、继承未定，纳入老旧小区改造统筹"), "shelved")
+            .await;
+    assert_eq!(
+        (c["department_id"].clone(), c["deadline_at"].clone(), c["light"].clone()),
+        (Value::Null, Value::Null, Value::Null)
+    );
+    let review_at = c["shelved_review_at"].as_str().unwrap().to_owned();
+    let due_in = chrono::DateTime::parse_from_rfc3339(&review_at).unwrap().naive_utc() - app.now();
+    assert_eq!(due_in.num_days(), 89, "reviewed every 90 days: {review_at}");
+    assert!(
+        strings(&c["allowed_actions"])
+            .iter()
+            .all(|a| ["review_shelved", "unshelve", "void", "merge"].contains(&a.as_str()))
+    );
+    let dept = json(app.get(Some(s.t("chengguan")), "/api/v1/cases").await).await;
+    assert!(dept["items"].as_array().unwrap().iter().all(|c| c["id"] != id), "off the department's desk");
+    let overdue = json(app.get(Some(office), "/api/v1/cases?overdue=true").await).await;
+    assert!(overdue["items"].as_array().unwrap().is_empty(), "a shelved case is never overdue");
+
+    // the review list: nothing due now; due after 90 days; a review moves the next one on
+    let due = async || json(app.get(Some(district), "/api/v1/cases?review_due=true").await).await["items"].clone();
+    assert_eq!(due().await, json!([]));
+    app.advance_clock(chrono::Duration::days(91));
+    let listed = due().await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["status"], "shelved");
+    let c = step(app, district, id, "review_shelved", note("改造方案已报区发改委，继续挂账"), "shelved").await;
+    assert!(c["shelved_review_at"].as_str().unwrap() > review_at.as_str());
+    assert_eq!(due().await, json!([]));
+    let events = json(app.get(Some(office), &format!("/api/v1/cases/{id}/events")).await).await;
+    let actions: Vec<&str> =
+        events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.ends_with(&["shelve", "review_shelved"]), "{actions:?}");
+    // taken up again: back to the street, with a fresh deadline to dispatch
+    let c = step(app, district, id, "unshelve", note("改造资金已落实"), "filed").await;
+    assert_eq!((c["step"].as_str(), c["shelved_review_at"].clone()), (Some("dispatch"), Value::Null));
+    assert!(c["deadline_at"].is_string());
 }

@@ -6,7 +6,7 @@
 pub mod clock;
 mod migrate;
 
-pub use migrate::migrate;
+pub use migrate::{migrate, migrate_through};
 
 use std::time::Duration;
 

@@ -141,6 +141,21 @@ pub(crate) fn active_in(conn: &mut DbConn, community_id: &str, layer: Layer) -> 
         .load(conn)?)
 }
 
+/// `cells` as stored now (after a change made in the same transaction, such as linking units to
+/// their governance grids), in the same order.
+pub(crate) fn reload(conn: &mut DbConn, cells: Vec<Cell>) -> StoreResult<Vec<Cell>> {
+    let ids: Vec<&str> = cells.iter().map(|c| c.id.as_str()).collect();
+    let mut fresh: std::collections::HashMap<CellId, Cell> = ids
+        .chunks(500)
+        .map(|chunk| cells::table.filter(cells::id.eq_any(chunk)).select(Cell::as_select()).load(conn))
+        .collect::<Result<Vec<Vec<Cell>>, _>>()?
+        .into_iter()
+        .flatten()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    Ok(cells.into_iter().map(|c| fresh.remove(&c.id).unwrap_or(c)).collect())
+}
+
 fn get(conn: &mut DbConn, id: &str) -> StoreResult<Cell> {
     cells::table
         .find(id)

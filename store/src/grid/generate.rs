@@ -9,7 +9,7 @@ use gridhub_geo::measure::metres_per_degree;
 use gridhub_geo::{Boundary, CellCode, CommunityCode};
 use serde_json::json;
 
-use super::cell::{Cell, Layer, active_in, default_name, writable_community};
+use super::cell::{Cell, Layer, active_in, default_name, reload, writable_community};
 use super::governance::link_units;
 use super::version;
 use crate::access::{Caller, Place, audit};
@@ -181,6 +181,6 @@ pub(crate) fn replace_layer(
         changes["retired"] = json!(r.retired);
         changes["created"] = json!(out.len());
         audit::record(conn, caller, action, ("community", &r.community.id), r.place, changes)?;
-        Ok(out)
+        reload(conn, out)
     })
 }

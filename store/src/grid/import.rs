@@ -9,7 +9,7 @@ use gridhub_geo::coverage;
 use gridhub_geo::{Boundary, CellCode, CommunityCode, Crs, Limits};
 use serde_json::{Value, json};
 
-use super::cell::{Cell, Layer, active_in, default_name, writable_community};
+use super::cell::{Cell, Layer, active_in, default_name, reload, writable_community};
 use super::generate::MAX_CELLS;
 use super::governance::link_units;
 use super::version;
@@ -259,5 +259,5 @@ fn store(
     version::bump(conn)?;
     let changes = json!({"layer": layer, "created": created, "updated": updated});
     audit::record(conn, caller, "cells.import", ("community", &community.id), place, changes)?;
-    Ok(ImportOutcome { created, updated, cells: out })
+    Ok(ImportOutcome { created, updated, cells: reload(conn, out)? })
 }
