@@ -81,8 +81,12 @@ pub fn render(community: &Community, cells: &[Cell], colours: &Colours) -> Strin
     );
     let _ = write!(
         svg,
-        r##"<text x="{MARGIN}" y="54" font-size="13" fill="#666">{} 个网格 · {:.2} km²{}</text>"##,
+        r##"<text x="{MARGIN}" y="54" font-size="13" fill="#666">{} 个{} · {:.2} km²{}</text>"##,
         cells.len(),
+        match cells.first().map(|c| c.layer) {
+            Some(gridhub_store::grid::Layer::Unit) => "单元网格",
+            _ => "网格",
+        },
         community.area_m2 / 1e6,
         if total_households > 0 { format!(" · {total_households} 户") } else { String::new() }
     );

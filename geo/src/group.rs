@@ -178,7 +178,7 @@ fn merge_crumbs(
 }
 
 /// Moves border pieces from heavier groups to lighter neighbours while that narrows the gap
-/// between the two and leaves both in one piece.
+/// between the two and leaves both in one piece; at most `PASSES` sweeps over the pieces.
 fn rebalance(
     groups: &mut [Vec<usize>],
     group_of: &mut [Option<usize>],
@@ -186,22 +186,25 @@ fn rebalance(
     adj: &[Vec<usize>],
     share: f64,
 ) {
-    for _ in 0..groups.len() * 50 {
+    const PASSES: usize = 100;
+    let mut sums: Vec<f64> = groups.iter().map(|g| weight_of(g, weights)).collect();
+    for _ in 0..PASSES {
         let mut moved = false;
         for i in 0..group_of.len() {
             let Some(from) = group_of[i] else { continue };
-            let w_from = weight_of(&groups[from], weights);
+            if weights[i] <= 0.0 || groups[from].len() == 1 {
+                continue;
+            }
             for &j in &adj[i] {
                 let Some(to) = group_of[j] else { continue };
                 if to == from {
                     continue;
                 }
-                let w_to = weight_of(&groups[to], weights);
-                let (a, b) = (w_from - weights[i], w_to + weights[i]);
+                let (a, b) = (sums[from] - weights[i], sums[to] + weights[i]);
                 // better when the worse of the two lies nearer the share than before
-                let before = (w_from - share).abs().max((w_to - share).abs());
+                let before = (sums[from] - share).abs().max((sums[to] - share).abs());
                 let after = (a - share).abs().max((b - share).abs());
-                if weights[i] <= 0.0 || after >= before || groups[from].len() == 1 {
+                if after >= before {
                     continue;
                 }
                 let rest: Vec<usize> = groups[from].iter().copied().filter(|&k| k != i).collect();
@@ -211,6 +214,7 @@ fn rebalance(
                 groups[from] = rest;
                 groups[to].push(i);
                 group_of[i] = Some(to);
+                (sums[from], sums[to]) = (a, b);
                 moved = true;
                 break;
             }

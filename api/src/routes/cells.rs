@@ -48,8 +48,35 @@ fn layer(value: Option<&str>, default: Option<Layer>) -> ApiResult<Option<Layer>
     }
 }
 
-fn brief(cell: &Located) -> Value {
-    json!({"id": cell.id, "code": cell.code, "name": cell.name, "community_id": cell.community.id})
+/// A located cell as the answer gives it.
+#[derive(serde::Serialize)]
+struct Brief<'a> {
+    id: &'a str,
+    code: &'a str,
+    name: &'a str,
+    community_id: &'a str,
+}
+
+fn brief(cell: &Located) -> Brief<'_> {
+    Brief { id: &cell.id, code: &cell.code, name: &cell.name, community_id: &cell.community.id }
+}
+
+/// What `locate` answers, serialized straight from the index (no intermediate JSON tree: the
+/// busiest route there is).
+#[derive(serde::Serialize)]
+struct LocateAnswer<'a> {
+    cell: Option<Brief<'a>>,
+    grid: Option<Brief<'a>>,
+    unit: Option<Brief<'a>>,
+    community: &'a gridhub_store::grid::Named,
+    street: &'a gridhub_store::grid::Named,
+    wgs84: Wgs84,
+}
+
+#[derive(serde::Serialize)]
+struct Wgs84 {
+    lng: f64,
+    lat: f64,
 }
 
 /// `GET /api/v1/cells/locate?lng=&lat=&crs=`: the governance grid (`grid`, and as `cell` for
@@ -69,14 +96,14 @@ pub async fn locate(
     let Some(either) = grid.or(unit) else {
         return Err(ApiError::not_found(format!("({lng:.6}, {lat:.6}) WGS-84 is not inside any cell")));
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "cell": grid.map(brief),
-        "grid": grid.map(brief),
-        "unit": unit.map(brief),
-        "community": either.community,
-        "street": either.street,
-        "wgs84": {"lng": lng, "lat": lat},
-    })))
+    Ok(HttpResponse::Ok().json(LocateAnswer {
+        cell: grid.map(brief),
+        grid: grid.map(brief),
+        unit: unit.map(brief),
+        community: &either.community,
+        street: &either.street,
+        wgs84: Wgs84 { lng, lat },
+    }))
 }
 
 #[derive(Deserialize)]

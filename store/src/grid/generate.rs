@@ -104,7 +104,9 @@ pub fn generate(
         ));
     }
     let community_code = CommunityCode::parse(&community.code).map_err(|e| StoreError::Config(e.to_string()))?;
-    let width = if generated.len() > 99 { 3 } else { 2 };
+    // unit grids carry the 15 digits of GB/T 30428.1 (a 3-digit sequence); governance grids 2
+    // digits while a community has under a hundred, so the two never read alike
+    let width = if options.layer == Layer::Unit || generated.len() > 99 { 3 } else { 2 };
     let mut out = Vec::with_capacity(generated.len());
     for g in generated {
         let boundary = Boundary::from_shape(g.shape)
