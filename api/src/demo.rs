@@ -180,8 +180,8 @@ fn staff(
     }
     for (k, grid) in grids.iter().enumerate() {
         if !vacant(k) {
-            // the demo's own grid worker (worker.li) holds the first grid of 孺子亭社区
-            let worker = if n == 0 && k == 0 { accounts[4].clone() } else { person(Role::GridWorker, "worker", k)? };
+            // the demo's own grid worker (worker.li) holds the first two grids of 孺子亭社区
+            let worker = if n == 0 && k < 2 { accounts[4].clone() } else { person(Role::GridWorker, "worker", k)? };
             changes.push(assign(grid, &worker, Duty::FullTimeWorker, None));
         }
         if k % 2 == 1 {

@@ -301,11 +301,22 @@ pub async fn generate(
         replace: body.replace.unwrap_or(false),
     };
     let cells = state.db(move |conn| generate::generate(conn, &caller, &id, &options)).await?;
+    made(&state, &cells, out, dry_run).await
+}
+
+/// What a generation answers: the cells made (or that would be made) and whether they were
+/// stored; once stored, this server's index follows at once.
+async fn made(
+    state: &AppState,
+    cells: &[gridhub_store::grid::Cell],
+    out: Crs,
+    dry_run: bool,
+) -> ApiResult<HttpResponse> {
     if !dry_run {
         state.grid.refresh(&state.pool).await?;
     }
     let extra = Map::from_iter([("stored".to_owned(), json!(!dry_run))]);
-    Ok(HttpResponse::Ok().content_type("application/geo+json").body(collection(&cells, out, extra).to_string()))
+    Ok(HttpResponse::Ok().content_type("application/geo+json").body(collection(cells, out, extra).to_string()))
 }
 
 #[derive(Deserialize)]
@@ -367,11 +378,7 @@ pub async fn generate_grids(
     let options =
         ByHouseholds { target_households: body.target_households, dry_run, replace: body.replace.unwrap_or(false) };
     let cells = state.db(move |conn| governance::generate(conn, &caller, &id, &options)).await?;
-    if !dry_run {
-        state.grid.refresh(&state.pool).await?;
-    }
-    let extra = Map::from_iter([("stored".to_owned(), json!(!dry_run))]);
-    Ok(HttpResponse::Ok().content_type("application/geo+json").body(collection(&cells, out, extra).to_string()))
+    made(&state, &cells, out, dry_run).await
 }
 
 #[derive(Deserialize)]
@@ -441,15 +448,16 @@ pub async fn map(
         Some(_) => return Err(ApiError::bad_field("color_by", "must be none, staffing or open_cases")),
     };
     let layer = layer(query.layer.as_deref(), Some(Layer::Governance))?.expect("a default");
-    if layer == Layer::Unit && matches!(colour, ColourBy::Staffing) {
-        return Err(ApiError::bad_field("color_by", "staffing is by governance grid; ask without layer=unit"));
-    }
     let (community, cells, figures) = state
         .db(move |conn| {
             let (community, cells) = cell::layer_of(conn, &caller, &id, layer)?;
             let figures = match colour {
                 ColourBy::Nothing => Figures::Nothing,
-                ColourBy::Staffing => Figures::Staffing(gridhub_store::assignments::staffing_of(conn, &cells)?),
+                // people answer for governance grids: a unit grid shows its grid's staffing
+                ColourBy::Staffing => {
+                    let grids = cell::of_community(conn, &caller, &community.id)?.1;
+                    Figures::Staffing(gridhub_store::assignments::staffing_of(conn, &grids)?)
+                }
                 ColourBy::OpenCases => {
                     let ids: Vec<String> = cells.iter().map(|c| c.id.to_string()).collect();
                     Figures::OpenCases(gridhub_store::cases::read::open_per_cell(conn, layer, &ids)?)
@@ -477,7 +485,8 @@ pub async fn map(
                 .iter()
                 .map(|c| (c.cell_id.as_str(), (c.grid_leader.is_some(), !c.workers.is_empty())))
                 .collect();
-            let fill = |c: &gridhub_store::grid::Cell| match by_cell.get(c.id.as_str()) {
+            let fill = |c: &gridhub_store::grid::Cell| match by_cell.get(c.parent_id.as_ref().unwrap_or(&c.id).as_str())
+            {
                 Some((true, true)) => "#b9e0bb",
                 Some((true, false)) | Some((false, true)) => "#f8d49a",
                 _ => "#f3a3a0",

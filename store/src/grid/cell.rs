@@ -1,18 +1,20 @@
 //! 网格 — grid cells, in two layers. A unit grid (单元网格, GB/T 30428.1) is about 10,000 m²: it
 //! locates a report precisely and counts where problems cluster. A governance grid (网格) is a
 //! few hundred households along estates and lanes: it is who answers — its people, its cases,
-//! its phones' sync. Governance grids may be made of unit grids (`governance`), a unit grid then
-//! naming its governance grid (`parent_id`). Cells are imported or generated per community,
+//! its phones' sync. Governance grids may be made of unit grids (`governance`); the rule that
+//! ties the layers lives here (`link_units`: a unit grid names the governance grid its interior
+//! point lies in, `parent_id`). Cells are imported or generated per community,
 //! retired (never deleted, since old cases refer to them), and every change moves the grid
 //! version on in the same transaction, so that every API node rebuilds its index.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use geo::MultiPolygon;
+use geo::{InteriorPoint, MultiPolygon};
 use gridhub_geo::coverage::{self, Coverage};
-use gridhub_geo::{BBox, Boundary};
+use gridhub_geo::{BBox, Boundary, GridIndex};
 use serde_json::json;
 
+pub use super::layer::Layer;
 use super::version;
 use crate::access::{Caller, Place, Reach, audit, place};
 use crate::db::DbConn;
@@ -25,16 +27,6 @@ use crate::regions::{community, outside, strays, street};
 use crate::schema::{cells, communities, streets};
 use crate::time::now;
 use crate::types::CellId;
-
-crate::types::text_enum! {
-    /// Which of the two grids a cell belongs to.
-    pub enum Layer {
-        /// 单元网格: about a hectare, for locating and counting.
-        Unit = "unit",
-        /// 网格 (社会治理网格): a few hundred households, who answers.
-        Governance = "governance",
-    }
-}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = cells, treat_none_as_null = true)]
@@ -341,7 +333,7 @@ pub fn update(
         new.sync_ms = clock::tick(conn)?;
         diesel::update(cells::table.find(id)).set(&new).execute(conn)?;
         if boundary.is_some() {
-            super::governance::link_units(conn, &new.community_id, new.sync_ms)?;
+            link_units(conn, &new.community_id, new.sync_ms)?;
             version::bump(conn)?;
         }
         let changes = audit::diff(&[
@@ -374,4 +366,30 @@ pub fn placed(conn: &mut DbConn, id: &str) -> StoreResult<(Cell, community::Comm
     let c = community::get(conn, &cell.community_id)?;
     let s = street::get(conn, &c.street_id)?;
     Ok((cell, c, s))
+}
+
+/// Ties each active unit grid of the community to the active governance grid its interior point
+/// lies in (or to none), marking what changed with `stamp`; call it in the transaction of any
+/// change of either layer.
+pub(crate) fn link_units(conn: &mut DbConn, community_id: &str, stamp: i64) -> StoreResult<()> {
+    let units = active_in(conn, community_id, Layer::Unit)?;
+    if units.is_empty() {
+        return Ok(());
+    }
+    let grids = active_in(conn, community_id, Layer::Governance)?;
+    let index = GridIndex::build(grids.iter().map(|g| (g.id.clone(), g.shape())));
+    for unit in units {
+        let parent = unit.shape().interior_point().and_then(|p| index.locate(p.x(), p.y())).cloned();
+        if parent != unit.parent_id {
+            diesel::update(cells::table.find(&unit.id))
+                .set((
+                    cells::parent_id.eq(parent),
+                    cells::version.eq(cells::version + 1),
+                    cells::updated_at.eq(now()),
+                    cells::sync_ms.eq(stamp),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }

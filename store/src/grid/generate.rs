@@ -9,8 +9,7 @@ use gridhub_geo::measure::metres_per_degree;
 use gridhub_geo::{Boundary, CellCode, CommunityCode};
 use serde_json::json;
 
-use super::cell::{Cell, Layer, active_in, default_name, reload, writable_community};
-use super::governance::link_units;
+use super::cell::{Cell, Layer, active_in, default_name, link_units, reload, writable_community};
 use super::version;
 use crate::access::{Caller, Place, audit};
 use crate::db::DbConn;
@@ -76,17 +75,7 @@ pub fn generate(
 ) -> StoreResult<Vec<Cell>> {
     let (community, place) = writable_community(conn, caller, community_id)?;
     let existing = active_in(conn, &community.id, options.layer)?;
-    if !existing.is_empty() && !options.replace && !options.dry_run {
-        return Err(StoreError::Conflict {
-            field: "replace",
-            detail: format!(
-                "{} already has {} {} cells; ask to replace them (\"replace\": true, or --replace) to retire them",
-                community.name,
-                existing.len(),
-                options.layer
-            ),
-        });
-    }
+    may_replace(&community, options.layer, &existing, options.replace || options.dry_run)?;
     estimate(&community, options.target_area_m2)?;
     let grid_version = version::grid_version(conn)?;
     let shape = Boundary::stored_shape(&community.boundary)
@@ -129,6 +118,26 @@ pub fn generate(
     let replace =
         Replace { community: &community, place: &place, layer: options.layer, grid_version, retired: existing.len() };
     replace_layer(conn, caller, &replace, out, "cells.generate", changes)
+}
+
+/// A community that has cells of the layer keeps them unless the caller asked to replace them
+/// (or only to see what would be made).
+pub(crate) fn may_replace(community: &Community, layer: Layer, existing: &[Cell], asked: bool) -> StoreResult<()> {
+    if existing.is_empty() || asked {
+        return Ok(());
+    }
+    let what = match layer {
+        Layer::Unit => "unit grids",
+        Layer::Governance => "grids",
+    };
+    Err(StoreError::Conflict {
+        field: "replace",
+        detail: format!(
+            "{} already has {} {what}; ask to replace them (\"replace\": true, or --replace) to retire them",
+            community.name,
+            existing.len()
+        ),
+    })
 }
 
 /// What `replace_layer` replaces: the active cells of one layer of a community, as they were

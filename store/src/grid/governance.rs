@@ -1,17 +1,15 @@
 //! 网格 made of 单元网格: a community's governance grids drawn from its unit grids — named by
 //! hand (`create`: these unit grids are 第3网格) or grouped by households (`generate`: grids of
-//! about N households, each in one piece) — and the rule that ties the two layers: a unit grid
-//! belongs to the governance grid its interior point lies in (`link_units`), kept after every
-//! change of either layer.
+//! about N households, each in one piece).
 
 use diesel::prelude::*;
-use geo::{InteriorPoint, MultiPolygon};
+use geo::MultiPolygon;
 use gridhub_geo::group::contiguous_groups;
-use gridhub_geo::{Boundary, CellCode, CommunityCode, GridIndex};
+use gridhub_geo::{Boundary, CellCode, CommunityCode};
 use serde_json::json;
 
-use super::cell::{Cell, Layer, active_in, default_name, fits, writable_community};
-use super::generate::{MAX_CELLS, Replace, replace_layer};
+use super::cell::{Cell, Layer, active_in, default_name, fits, link_units, writable_community};
+use super::generate::{MAX_CELLS, Replace, may_replace, replace_layer};
 use super::version;
 use crate::access::{Caller, audit};
 use crate::db::DbConn;
@@ -19,7 +17,6 @@ use crate::db::clock;
 use crate::error::{FieldProblem, StoreError, StoreResult, unique_as_conflict};
 use crate::regions::community::Community;
 use crate::schema::cells;
-use crate::time::now;
 
 /// A governance grid to make of unit grids.
 pub struct NewGovernanceGrid {
@@ -155,16 +152,7 @@ pub fn generate(
         });
     }
     let existing = active_in(conn, &community.id, Layer::Governance)?;
-    if !existing.is_empty() && !options.replace && !options.dry_run {
-        return Err(StoreError::Conflict {
-            field: "replace",
-            detail: format!(
-                "{} already has {} grids; ask to replace them (\"replace\": true) to retire them",
-                community.name,
-                existing.len()
-            ),
-        });
-    }
+    may_replace(&community, Layer::Governance, &existing, options.replace || options.dry_run)?;
     let grid_version = version::grid_version(conn)?;
     let shapes: Vec<MultiPolygon<f64>> = units.iter().map(Cell::shape).collect();
     let weights: Vec<f64> = units.iter().map(|u| f64::from(u.households.unwrap_or(0).max(0))).collect();
@@ -197,30 +185,4 @@ pub fn generate(
         retired: existing.len(),
     };
     replace_layer(conn, caller, &replace, out, "grids.generate", changes)
-}
-
-/// Ties each active unit grid of the community to the active governance grid its interior point
-/// lies in (or to none), marking what changed with `stamp`; call it in the transaction of any
-/// change of either layer.
-pub(crate) fn link_units(conn: &mut DbConn, community_id: &str, stamp: i64) -> StoreResult<()> {
-    let units = active_in(conn, community_id, Layer::Unit)?;
-    if units.is_empty() {
-        return Ok(());
-    }
-    let grids = active_in(conn, community_id, Layer::Governance)?;
-    let index = GridIndex::build(grids.iter().map(|g| (g.id.clone(), g.shape())));
-    for unit in units {
-        let parent = unit.shape().interior_point().and_then(|p| index.locate(p.x(), p.y())).cloned();
-        if parent != unit.parent_id {
-            diesel::update(cells::table.find(&unit.id))
-                .set((
-                    cells::parent_id.eq(parent),
-                    cells::version.eq(cells::version + 1),
-                    cells::updated_at.eq(now()),
-                    cells::sync_ms.eq(stamp),
-                ))
-                .execute(conn)?;
-        }
-    }
-    Ok(())
 }

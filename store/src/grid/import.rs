@@ -9,9 +9,8 @@ use gridhub_geo::coverage;
 use gridhub_geo::{Boundary, CellCode, CommunityCode, Crs, Limits};
 use serde_json::{Value, json};
 
-use super::cell::{Cell, Layer, active_in, default_name, reload, writable_community};
+use super::cell::{Cell, Layer, active_in, default_name, link_units, reload, writable_community};
 use super::generate::MAX_CELLS;
-use super::governance::link_units;
 use super::version;
 use crate::access::{Caller, Place, audit};
 use crate::db::DbConn;

@@ -5,7 +5,7 @@
 use geo::MultiPolygon;
 use gridhub_geo::{GridIndex, Placement};
 
-use super::cell::Layer;
+use super::layer::Layer;
 use super::version::Located;
 
 pub struct Layers {

@@ -8,6 +8,7 @@ pub mod cell;
 pub mod generate;
 pub mod governance;
 pub mod import;
+mod layer;
 pub mod layers;
 pub mod version;
 

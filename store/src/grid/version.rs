@@ -8,7 +8,7 @@ use geo::MultiPolygon;
 use gridhub_geo::Boundary;
 use serde::Serialize;
 
-use super::cell::Layer;
+use super::layer::Layer;
 use crate::access::Place;
 use crate::db::DbConn;
 use crate::error::StoreResult;
