@@ -267,6 +267,15 @@ async fn shelving_is_the_districts_call_and_comes_back_for_review(backend: Backe
     );
     let dept = json(app.get(Some(s.t("chengguan")), "/api/v1/cases").await).await;
     assert!(dept["items"].as_array().unwrap().iter().all(|c| c["id"] != id), "off the department's desk");
+    let told = json(app.get(Some(s.t("chengguan")), "/api/v1/notifications").await).await;
+    assert!(
+        told["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "case.shelved" && n["message"].as_str().unwrap().contains("挂账")),
+        "the department is told: {told}"
+    );
     let overdue = json(app.get(Some(office), "/api/v1/cases?overdue=true").await).await;
     assert!(overdue["items"].as_array().unwrap().is_empty(), "a shelved case is never overdue");
 

@@ -213,6 +213,16 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
         }
         save(conn, case.version, &new)?;
         tell_department(conn, action, to, &new)?;
+        if action == Action::Shelve
+            && let Some(department) = &case.department_id
+        {
+            // it leaves their desk: they hear why, not only that it is gone
+            let about = About { case_id: Some(&case.id), whistle_id: None };
+            let message = format!("案件「{}」已由区级挂账，不再由本部门办理", case.title);
+            notify::notify(conn, Recipient::Department(department), "case.shelved", about, message)?;
+            let department = department::get(conn, department)?;
+            notify::enqueue(conn, &department, "case.shelved", super::payload(&new))?;
+        }
         let mut e = NewEvent::new(id, t.name, Some(state), to).note(act.note.as_deref()).data(data.clone());
         e.attachments = &act.attachments;
         e.at_point = act.at_point;

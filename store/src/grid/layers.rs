@@ -26,11 +26,6 @@ impl Placed {
     pub fn answering(&self) -> Option<&Located> {
         self.grid.cell().or(self.unit.as_ref())
     }
-
-    /// Outside every cell of both layers.
-    pub fn outside() -> Self {
-        Placed { grid: Placement::Outside, unit: None }
-    }
 }
 
 impl Layers {
@@ -46,11 +41,6 @@ impl Layers {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// How many governance grids and unit grids it holds.
-    pub fn counts(&self) -> (usize, usize) {
-        (self.grids.len(), self.units.len())
     }
 
     /// The governance grid and the unit grid (`lng`, `lat`) lies in.
