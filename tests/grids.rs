@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 on_both_backends!(
     governance_grids_are_made_of_unit_grids,
+    a_grid_gains_and_gives_up_unit_grids,
     people_and_phones_go_by_governance_grid,
     governance_grids_are_generated_by_households,
     a_database_of_one_grid_migrates_without_loss,
@@ -162,6 +163,76 @@ async fn governance_grids_are_made_of_unit_grids(backend: Backend) {
     assert!(
         svg.contains("#f8e08e") && svg.contains(south["properties"]["code"].as_str().unwrap()),
         "hotspots by unit grid"
+    );
+}
+
+/// A street office redraws a grid as households move: it takes in a neighbouring unit grid and
+/// gives up another, and locate, the unit grids and the households follow.
+async fn a_grid_gains_and_gives_up_unit_grids(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let mut s = Fixture::new(app, &w.admin).await;
+    let (community, units) = with_units(app, &s).await;
+    s.add(app, "gongyuan.cadre", Role::CommunityAdmin, Some(&community));
+    let (nw, south, se) = corner_units(&units);
+    let (x, y) = centre(nw);
+    let east = units
+        .iter()
+        .filter(|u| (centre(u).1 - y).abs() < 0.0002 && centre(u).0 > x)
+        .min_by(|a, b| centre(a).0.total_cmp(&centre(b).0))
+        .unwrap();
+    let path = format!("/api/v1/communities/{community}/governance-grids");
+    let grid = app.create(s.t("office"), &path, &json!({"code": "36010200100201", "unit_cell_ids": [id(nw)]})).await;
+    let other =
+        app.create(s.t("office"), &path, &json!({"code": "36010200100202", "unit_cell_ids": [id(south)]})).await;
+    let at = format!("/api/v1/cells/{}", id(&grid));
+    let patch = async |body: Value, version: &str| app.patch(Some(s.t("office")), &at, Some(version), &body).await;
+    let households = |u: &Value| u["properties"]["households"].as_i64().unwrap();
+
+    let p = problem(patch(json!({"unit_cell_ids": [id(nw), id(south)]}), "\"1\"").await, 422).await;
+    assert!(p["errors"][0]["detail"].as_str().unwrap().contains("already belongs to grid 36010200100202"), "{p}");
+    let p = problem(patch(json!({"unit_cell_ids": [id(nw), id(se)]}), "\"1\"").await, 422).await;
+    assert_eq!(fields(&p), ["unit_cell_ids"]);
+    let both = json!({"unit_cell_ids": [id(nw)], "boundary": square(115.895, 28.676, 0.001)});
+    assert_eq!(fields(&problem(patch(both, "\"1\"").await, 422).await), ["unit_cell_ids"]);
+    let on_unit = app
+        .patch(
+            Some(s.t("office")),
+            &format!("/api/v1/cells/{}", id(east)),
+            Some("\"2\""),
+            &json!({"unit_cell_ids": [id(east)]}),
+        )
+        .await;
+    assert_eq!(fields(&problem(on_unit, 422).await), ["unit_cell_ids"]);
+    // the community's own cadre may not redraw its grids; another community's does not even see them
+    let redraw = json!({"unit_cell_ids": [id(nw), id(east)]});
+    problem(app.patch(Some(s.t("gongyuan.cadre")), &at, Some("\"1\""), &redraw).await, 403).await;
+    problem(app.patch(Some(s.t("cadre")), &at, Some("\"1\""), &redraw).await, 404).await;
+
+    let res = patch(json!({"unit_cell_ids": [id(nw), id(east)]}), "\"1\"").await;
+    assert_eq!(res.status(), 200);
+    let grown = json(res).await;
+    assert_eq!(grown["households"].as_i64(), Some(households(nw) + households(east)));
+    let area = nw["properties"]["area_m2"].as_f64().unwrap() + east["properties"]["area_m2"].as_f64().unwrap();
+    assert!((grown["area_m2"].as_f64().unwrap() - area).abs() < 1.0);
+    assert_eq!(get_ok(app, s.t("office"), &format!("/api/v1/cells/{}", id(east))).await["parent_id"], grid["id"]);
+    let (ex, ey) = inside(east);
+    assert_eq!(
+        get_ok(app, s.t("office"), &format!("/api/v1/cells/locate?lng={ex}&lat={ey}")).await["grid"]["id"],
+        grid["id"]
+    );
+
+    // it gives up the north-west unit grid, which then belongs to no grid
+    let version = format!("\"{}\"", grown["version"]);
+    let shrunk = json(patch(json!({"unit_cell_ids": [id(east)], "name": "东片网格"}), &version).await).await;
+    assert_eq!((shrunk["name"].as_str(), shrunk["households"].as_i64()), (Some("东片网格"), Some(households(east))));
+    assert_eq!(get_ok(app, s.t("office"), &format!("/api/v1/cells/{}", id(nw))).await["parent_id"], Value::Null);
+    let (nx, ny) = inside(nw);
+    let there = get_ok(app, s.t("office"), &format!("/api/v1/cells/locate?lng={nx}&lat={ny}")).await;
+    assert_eq!((there["grid"].clone(), there["unit"]["id"].as_str()), (Value::Null, Some(id(nw))));
+    assert_eq!(
+        get_ok(app, s.t("office"), &format!("/api/v1/cells/{}", id(&other))).await["households"].as_i64(),
+        Some(households(south))
     );
 }
 

@@ -184,6 +184,9 @@ pub struct CellPatchBody {
     households: Option<Option<i32>>,
     #[serde(default, deserialize_with = "given")]
     boundary: Option<Value>,
+    /// A governance grid redrawn from these unit grids (instead of a boundary).
+    #[serde(default, deserialize_with = "given")]
+    unit_cell_ids: Option<Vec<String>>,
 }
 
 pub async fn update(
@@ -201,12 +204,23 @@ pub async fn update(
     if body.households.flatten().is_some_and(|h| h < 0) {
         check.push("households", "cannot be negative");
     }
+    if body.boundary.is_some() && body.unit_cell_ids.is_some() {
+        check.push("unit_cell_ids", "give a boundary or the unit grids a grid is made of, not both");
+    }
+    if body.unit_cell_ids.as_ref().is_some_and(|ids| ids.len() > generate::MAX_CELLS) {
+        check.push("unit_cell_ids", format!("a grid is made of at most {} unit grids", generate::MAX_CELLS));
+    }
     check.done()?;
-    let reshaped = body.boundary.is_some();
+    let reshaped = body.boundary.is_some() || body.unit_cell_ids.is_some();
     let limits = state.settings.limits();
     let boundary = body.boundary.map(|geojson| Geometry { geojson, crs: io, limits });
     let patch = CellPatch { name, households: body.households, boundary };
-    let c = state.db(move |conn| cell::update(conn, &caller, &id, patch, expected)).await?;
+    let c = state
+        .db(move |conn| match &body.unit_cell_ids {
+            Some(units) => governance::regroup(conn, &caller, &id, units, patch, expected),
+            None => cell::update(conn, &caller, &id, patch, expected),
+        })
+        .await?;
     if reshaped {
         state.grid.refresh(&state.pool).await?;
     }

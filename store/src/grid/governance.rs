@@ -1,22 +1,24 @@
 //! 网格 made of 单元网格: a community's governance grids drawn from its unit grids — named by
-//! hand (`create`: these unit grids are 第3网格) or grouped by households (`generate`: grids of
-//! about N households, each in one piece).
+//! hand (`create`: these unit grids are 第3网格; `regroup`: this grid gains or gives up unit
+//! grids) or grouped by households (`generate`: grids of about N households, each in one piece).
 
 use diesel::prelude::*;
 use geo::MultiPolygon;
 use gridhub_geo::group::contiguous_groups;
-use gridhub_geo::{Boundary, CellCode, CommunityCode};
+use gridhub_geo::{Boundary, CellCode, CommunityCode, Crs, Limits};
 use serde_json::json;
 
-use super::cell::{Cell, Layer, active_in, default_name, fits, link_units, writable_community};
+use super::cell::{Cell, CellPatch, Layer, active_in, default_name, fits, link_units, writable_community};
 use super::generate::{MAX_CELLS, Replace, may_replace, replace_layer};
 use super::version;
 use crate::access::{Caller, audit};
 use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::{FieldProblem, StoreError, StoreResult, unique_as_conflict};
+use crate::input::Geometry;
 use crate::regions::community::Community;
 use crate::schema::cells;
+use crate::types::CellId;
 
 /// A governance grid to make of unit grids.
 pub struct NewGovernanceGrid {
@@ -40,6 +42,45 @@ fn outline(units: &[&Cell]) -> Result<Boundary, String> {
     Boundary::from_shape(union).map_err(|p| format!("their outline is not a valid boundary: {p:?}"))
 }
 
+/// The unit grids named by `ids` (`unit_cell_ids`), each an active unit grid of the community
+/// named once and free — in no grid, or in `this` grid (one being redrawn).
+fn chosen<'a>(
+    community: &Community,
+    units: &'a [Cell],
+    grids: &[Cell],
+    ids: &[String],
+    this: Option<&CellId>,
+) -> StoreResult<Vec<&'a Cell>> {
+    if ids.is_empty() {
+        return Err(StoreError::invalid("unit_cell_ids", "is empty: name the unit grids the grid is made of"));
+    }
+    let mut problems = Vec::new();
+    let mut chosen: Vec<&Cell> = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let field = format!("unit_cell_ids[{i}]");
+        match units.iter().find(|u| u.id.as_str() == id) {
+            None => problems.push(FieldProblem::new(
+                field,
+                format!("{id} is not an active unit grid of {} ({})", community.name, community.code),
+            )),
+            Some(u) if chosen.iter().any(|c| c.id == u.id) => {
+                problems.push(FieldProblem::new(field, format!("unit grid {} is named twice", u.code)))
+            }
+            Some(u) => {
+                let other = u.parent_id.as_ref().filter(|p| Some(*p) != this);
+                if let Some(g) = other.and_then(|p| grids.iter().find(|g| &g.id == p)) {
+                    problems.push(FieldProblem::new(
+                        field,
+                        format!("unit grid {} already belongs to grid {} ({})", u.code, g.code, g.name),
+                    ));
+                }
+                chosen.push(u);
+            }
+        }
+    }
+    if problems.is_empty() { Ok(chosen) } else { Err(StoreError::Invalid(problems)) }
+}
+
 fn households_of(units: &[&Cell]) -> Option<i32> {
     units.iter().any(|u| u.households.is_some()).then(|| units.iter().filter_map(|u| u.households).sum())
 }
@@ -54,41 +95,13 @@ pub fn create(conn: &mut DbConn, caller: &Caller, community_id: &str, new: NewGo
     let (community, place) = writable_community(conn, caller, community_id)?;
     CellCode::parse_under(&new.code, &community_code(&community)?)
         .map_err(|e| StoreError::invalid("code", e.to_string()))?;
-    if new.unit_cell_ids.is_empty() {
-        return Err(StoreError::invalid("unit_cell_ids", "is empty: name the unit grids the grid is made of"));
-    }
     if new.households.is_some_and(|h| h < 0) {
         return Err(StoreError::invalid("households", "cannot be negative"));
     }
     let grid_version = version::grid_version(conn)?;
     let units = active_in(conn, &community.id, Layer::Unit)?;
     let grids = active_in(conn, &community.id, Layer::Governance)?;
-    let mut problems = Vec::new();
-    let mut chosen: Vec<&Cell> = Vec::new();
-    for (i, id) in new.unit_cell_ids.iter().enumerate() {
-        let field = format!("unit_cell_ids[{i}]");
-        match units.iter().find(|u| u.id.as_str() == id) {
-            None => problems.push(FieldProblem::new(
-                field,
-                format!("{id} is not an active unit grid of {} ({})", community.name, community.code),
-            )),
-            Some(u) if chosen.iter().any(|c| c.id == u.id) => {
-                problems.push(FieldProblem::new(field, format!("unit grid {} is named twice", u.code)))
-            }
-            Some(u) => {
-                if let Some(g) = u.parent_id.as_ref().and_then(|p| grids.iter().find(|g| &g.id == p)) {
-                    problems.push(FieldProblem::new(
-                        field,
-                        format!("unit grid {} already belongs to grid {} ({})", u.code, g.code, g.name),
-                    ));
-                }
-                chosen.push(u);
-            }
-        }
-    }
-    if !problems.is_empty() {
-        return Err(StoreError::Invalid(problems));
-    }
+    let chosen = chosen(&community, &units, &grids, &new.unit_cell_ids, None)?;
     let boundary = outline(&chosen).map_err(|e| StoreError::invalid("unit_cell_ids", e))?;
     fits("unit_cell_ids", &boundary, &community, &grids)?;
     let name = new.name.unwrap_or_else(|| default_name(Layer::Governance, &new.code));
@@ -113,6 +126,37 @@ pub fn create(conn: &mut DbConn, caller: &Caller, community_id: &str, new: NewGo
         audit::record(conn, caller, "grid.create", ("cell", &grid.id), &place, changes)?;
         Ok(grid)
     })
+}
+
+/// Redraws a governance grid from the unit grids named (adding free ones, giving up others),
+/// with the rest of `patch` (its households, when not given, become the unit grids' sum). Who
+/// may is decided first; the outline is then checked as any new boundary is.
+pub fn regroup(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+    unit_cell_ids: &[String],
+    mut patch: CellPatch,
+    expected_version: Option<i64>,
+) -> StoreResult<Cell> {
+    let grid = super::cell::find(conn, caller, id)?;
+    let (community, _) = writable_community(conn, caller, &grid.community_id)?;
+    if grid.layer != Layer::Governance {
+        return Err(StoreError::invalid(
+            "unit_cell_ids",
+            format!("{} is a unit grid; only a governance grid is made of unit grids", grid.code),
+        ));
+    }
+    let units = active_in(conn, &community.id, Layer::Unit)?;
+    let grids = active_in(conn, &community.id, Layer::Governance)?;
+    let chosen = chosen(&community, &units, &grids, unit_cell_ids, Some(&grid.id))?;
+    let boundary = outline(&chosen).map_err(|e| StoreError::invalid("unit_cell_ids", e))?;
+    let unlimited = Limits { ring_vertices: usize::MAX, vertices: usize::MAX, rings: usize::MAX };
+    patch.boundary = Some(Geometry { geojson: boundary.to_geojson(), crs: Crs::Wgs84, limits: unlimited });
+    if patch.households.is_none() {
+        patch.households = Some(households_of(&chosen));
+    }
+    super::cell::update(conn, caller, id, patch, expected_version)
 }
 
 pub struct ByHouseholds {
