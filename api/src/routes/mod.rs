@@ -160,7 +160,9 @@ pub fn table() -> Vec<(Method, &'static str)> {
 /// request is matched against its collection's few patterns rather than every `{id}` pattern
 /// of the table in turn (that walk cost `locate` a fifth of its time).
 pub fn configure(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
-    let mut paths: Vec<(&'static str, Option<Body>, Vec<actix_web::Route>, Vec<Method>)> = Vec::new();
+    // per path: its body limit, its routes and their methods
+    type Resource = (&'static str, Option<Body>, Vec<actix_web::Route>, Vec<Method>);
+    let mut paths: Vec<Resource> = Vec::new();
     for e in endpoints() {
         match paths.iter_mut().find(|(p, _, _, _)| *p == e.path) {
             Some((_, body, routes, methods)) => {

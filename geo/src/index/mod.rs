@@ -180,7 +180,7 @@ impl<D> GridIndex<D> {
     /// Where a report at (`lng`, `lat`) belongs (see [`Placement`]).
     pub fn place(&self, lng: f64, lat: f64) -> Placement<&D> {
         match self.nearest(lng, lat, NEAR_CELL_M) {
-            Some((cell, d)) if d == 0.0 => Placement::Inside(cell),
+            Some((cell, 0.0)) => Placement::Inside(cell),
             Some((cell, distance_m)) => Placement::Near { cell, distance_m },
             None => Placement::Outside,
         }

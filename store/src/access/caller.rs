@@ -233,6 +233,8 @@ impl Caller {
     }
 }
 
+pub(crate) use within_reach;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,5 +293,3 @@ mod tests {
         assert!(!worker.may_manage(Role::Volunteer, &inside));
     }
 }
-
-pub(crate) use within_reach;

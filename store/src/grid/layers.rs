@@ -2,11 +2,10 @@
 //! from every active cell (`version::active_cells`) and never asking the database again. A
 //! point's governance grid says who answers for it; its unit grid where exactly it lies.
 
-use geo::MultiPolygon;
 use gridhub_geo::{GridIndex, Placement};
 
 use super::layer::Layer;
-use super::version::Located;
+use super::version::{Located, Shaped};
 
 pub struct Layers {
     grids: GridIndex<Located>,
@@ -29,7 +28,7 @@ impl Placed {
 }
 
 impl Layers {
-    pub fn build(cells: Vec<(Located, MultiPolygon<f64>)>) -> Self {
+    pub fn build(cells: Vec<Shaped>) -> Self {
         let (units, grids): (Vec<_>, Vec<_>) = cells.into_iter().partition(|(l, _)| l.layer == Layer::Unit);
         Self { grids: GridIndex::build(grids), units: GridIndex::build(units) }
     }

@@ -54,9 +54,12 @@ impl Located {
     }
 }
 
+/// A located cell and its shape: what an index is built from.
+pub type Shaped = (Located, MultiPolygon<f64>);
+
 /// Every active cell of both layers with its shape, and the grid version they belong to (read in one
 /// transaction, so the two agree).
-pub fn active_cells(conn: &mut DbConn) -> StoreResult<(i64, Vec<(Located, MultiPolygon<f64>)>)> {
+pub fn active_cells(conn: &mut DbConn) -> StoreResult<(i64, Vec<Shaped>)> {
     type Row = (Layer, String, String, String, String, String, String, String, String, String, String, String);
     conn.transaction(|conn| {
         let version = grid_version(conn)?;
