@@ -146,7 +146,10 @@ pub fn import_sheet(
             if cell_id.is_none() {
                 problems.push(FieldProblem::new(
                     at("cell_code"),
-                    format!("no active cell of {} has the code {}", street.name, row.cell_code),
+                    format!(
+                        "no active grid (网格) of {} has the code {}; people answer for governance grids, not unit grids",
+                        street.name, row.cell_code
+                    ),
                 ));
             }
             let found: Vec<UserId> = users::table
