@@ -271,6 +271,31 @@ mod tests {
     }
 
     #[test]
+    fn a_u_shaped_community_keeps_its_grids_in_one_piece() {
+        // a U of hectares around a lake: two arms of 3 × 8 joined by a base of 10 × 3
+        let mut shapes = Vec::new();
+        let mut weights = Vec::new();
+        for y in 0..11 {
+            for x in 0..10 {
+                if y >= 3 && (3..7).contains(&x) {
+                    continue;
+                }
+                shapes.push(square(f64::from(x), f64::from(y)));
+                weights.push(f64::from(25 + (x * 13 + y * 29) % 50));
+            }
+        }
+        let groups = contiguous_groups(&shapes, &weights, 300.0);
+        let adj = adjacency(&shapes);
+        let total: f64 = weights.iter().sum();
+        assert!((groups.len() as f64 - total / 300.0).abs() <= 1.0, "{} groups for {total}", groups.len());
+        for g in &groups {
+            assert!(connected(g, &adj), "{g:?} is in one piece");
+            let w = weight_of(g, &weights);
+            assert!((w - 300.0).abs() <= 90.0, "{w} households is within 30% of 300");
+        }
+    }
+
+    #[test]
     fn the_check_of_one_piece_sees_a_gap() {
         let shapes = vec![square(0.0, 0.0), square(1.0, 0.0), square(2.0, 0.0)];
         let adj = adjacency(&shapes);
