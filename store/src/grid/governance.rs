@@ -212,7 +212,12 @@ pub fn generate(
     let mut out = Vec::with_capacity(groups.len());
     for (k, group) in groups.iter().enumerate() {
         let members: Vec<&Cell> = group.iter().map(|&i| &units[i]).collect();
-        let boundary = outline(&members).map_err(StoreError::Config)?;
+        // adjacent by their edges, yet their union in pieces: unit grids whose shared edges do
+        // not quite meet (an import's rounding); the office must see which
+        let boundary = outline(&members).map_err(|e| {
+            let codes: Vec<&str> = members.iter().map(|u| u.code.as_str()).collect();
+            StoreError::Conflict { field: "community_id", detail: format!("unit grids {}: {e}", codes.join(", ")) }
+        })?;
         let grid_code = CellCode::new(&code, k as u32 + 1, width).to_string();
         let name = default_name(Layer::Governance, &grid_code);
         out.push(Cell::new(Layer::Governance, &community.id, grid_code, name, households_of(&members), &boundary));
