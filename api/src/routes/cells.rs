@@ -38,14 +38,13 @@ fn coordinate(field: &str, value: Option<&str>, range: f64) -> ApiResult<f64> {
     }
 }
 
-/// The `layer` parameter: `unit` or `governance`; `default` when not given.
-fn layer(value: Option<&str>, default: Option<Layer>) -> ApiResult<Option<Layer>> {
-    match value {
-        None => Ok(default),
-        Some(text) => Layer::parse(text)
-            .map(Some)
-            .ok_or_else(|| ApiError::bad_field("layer", format!("must be one of {}", Layer::names()))),
-    }
+/// The `layer` parameter: `unit` or `governance`, if given.
+fn layer(value: Option<&str>) -> ApiResult<Option<Layer>> {
+    value
+        .map(|text| {
+            Layer::parse(text).ok_or_else(|| ApiError::bad_field("layer", format!("must be one of {}", Layer::names())))
+        })
+        .transpose()
 }
 
 /// A located cell as the answer gives it.
@@ -155,7 +154,7 @@ pub async fn list(
     let page = page(query.limit.as_deref(), query.cursor.as_deref())?;
     let filter = CellFilter {
         community_id: query.community_id.clone(),
-        layer: layer(query.layer.as_deref(), None)?,
+        layer: layer(query.layer.as_deref())?,
         bbox: query.bbox.as_deref().map(|b| bbox(b, out)).transpose()?,
         include_retired: flag("include_retired", query.include_retired.as_deref())?,
     };
@@ -207,9 +206,6 @@ pub async fn update(
     if body.boundary.is_some() && body.unit_cell_ids.is_some() {
         check.push("unit_cell_ids", "give a boundary or the unit grids a grid is made of, not both");
     }
-    if body.unit_cell_ids.as_ref().is_some_and(|ids| ids.len() > generate::MAX_CELLS) {
-        check.push("unit_cell_ids", format!("a grid is made of at most {} unit grids", generate::MAX_CELLS));
-    }
     check.done()?;
     let reshaped = body.boundary.is_some() || body.unit_cell_ids.is_some();
     let limits = state.settings.limits();
@@ -246,7 +242,7 @@ pub async fn import(
     body: JsonLater,
 ) -> ApiResult<HttpResponse> {
     let io = crs(query.crs.as_deref())?;
-    let layer = layer(query.layer.as_deref(), Some(Layer::Governance))?.expect("a default");
+    let layer = layer(query.layer.as_deref())?.unwrap_or(Layer::Governance);
     let (limits, max_vertices) = (state.settings.limits(), state.settings.grid.max_import_vertices);
     let outcome = state
         .run(move |conn| {
@@ -353,9 +349,6 @@ pub async fn create_grid(
     let out = crs(query.crs.as_deref())?;
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));
-    if body.unit_cell_ids.len() > generate::MAX_CELLS {
-        check.push("unit_cell_ids", format!("a grid is made of at most {} unit grids", generate::MAX_CELLS));
-    }
     check.done()?;
     let new =
         NewGovernanceGrid { code: body.code, name, unit_cell_ids: body.unit_cell_ids, households: body.households };
@@ -409,7 +402,7 @@ pub async fn coverage(
     id: Id,
     query: Query<CoverageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let layer = layer(query.layer.as_deref(), Some(Layer::Governance))?.expect("a default");
+    let layer = layer(query.layer.as_deref())?.unwrap_or(Layer::Governance);
     let (report, cells) = state.db(move |conn| cell::coverage(conn, &caller, &id, layer)).await?;
     let overlaps: Vec<Value> = report
         .overlaps
@@ -461,17 +454,18 @@ pub async fn map(
         Some("open_cases") => ColourBy::OpenCases,
         Some(_) => return Err(ApiError::bad_field("color_by", "must be none, staffing or open_cases")),
     };
-    let layer = layer(query.layer.as_deref(), Some(Layer::Governance))?.expect("a default");
+    let layer = layer(query.layer.as_deref())?.unwrap_or(Layer::Governance);
     let (community, cells, figures) = state
         .db(move |conn| {
             let (community, cells) = cell::layer_of(conn, &caller, &id, layer)?;
             let figures = match colour {
                 ColourBy::Nothing => Figures::Nothing,
                 // people answer for governance grids: a unit grid shows its grid's staffing
-                ColourBy::Staffing => {
+                ColourBy::Staffing if layer == Layer::Unit => {
                     let grids = cell::of_community(conn, &caller, &community.id)?.1;
                     Figures::Staffing(gridhub_store::assignments::staffing_of(conn, &grids)?)
                 }
+                ColourBy::Staffing => Figures::Staffing(gridhub_store::assignments::staffing_of(conn, &cells)?),
                 ColourBy::OpenCases => {
                     let ids: Vec<String> = cells.iter().map(|c| c.id.to_string()).collect();
                     Figures::OpenCases(gridhub_store::cases::read::open_per_cell(conn, layer, &ids)?)

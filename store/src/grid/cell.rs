@@ -133,10 +133,13 @@ pub(crate) fn active_in(conn: &mut DbConn, community_id: &str, layer: Layer) -> 
         .load(conn)?)
 }
 
-/// `cells` as stored now (after a change made in the same transaction, such as linking units to
-/// their governance grids), in the same order.
-pub(crate) fn reload(conn: &mut DbConn, cells: Vec<Cell>) -> StoreResult<Vec<Cell>> {
-    let ids: Vec<&str> = cells.iter().map(|c| c.id.as_str()).collect();
+/// `cells` as they stand after `link_units` in the same transaction: the unit grids among them
+/// read again (linking may have given them a parent), the others as they are; same order.
+pub(crate) fn relinked(conn: &mut DbConn, cells: Vec<Cell>) -> StoreResult<Vec<Cell>> {
+    let ids: Vec<&str> = cells.iter().filter(|c| c.layer == Layer::Unit).map(|c| c.id.as_str()).collect();
+    if ids.is_empty() {
+        return Ok(cells);
+    }
     let mut fresh: std::collections::HashMap<CellId, Cell> = ids
         .chunks(500)
         .map(|chunk| cells::table.filter(cells::id.eq_any(chunk)).select(Cell::as_select()).load(conn))

@@ -9,7 +9,7 @@ use gridhub_geo::measure::metres_per_degree;
 use gridhub_geo::{Boundary, CellCode, CommunityCode};
 use serde_json::json;
 
-use super::cell::{Cell, Layer, active_in, default_name, link_units, reload, writable_community};
+use super::cell::{Cell, Layer, active_in, default_name, link_units, relinked, writable_community};
 use super::version;
 use crate::access::{Caller, Place, audit};
 use crate::db::DbConn;
@@ -192,6 +192,6 @@ pub(crate) fn replace_layer(
         changes["retired"] = json!(r.retired);
         changes["created"] = json!(out.len());
         audit::record(conn, caller, action, ("community", &r.community.id), r.place, changes)?;
-        reload(conn, out)
+        relinked(conn, out)
     })
 }

@@ -54,6 +54,9 @@ fn chosen<'a>(
     if ids.is_empty() {
         return Err(StoreError::invalid("unit_cell_ids", "is empty: name the unit grids the grid is made of"));
     }
+    if ids.len() > MAX_CELLS {
+        return Err(StoreError::invalid("unit_cell_ids", format!("a grid is made of at most {MAX_CELLS} unit grids")));
+    }
     let mut problems = Vec::new();
     let mut chosen: Vec<&Cell> = Vec::new();
     for (i, id) in ids.iter().enumerate() {

@@ -9,7 +9,7 @@ use gridhub_geo::coverage;
 use gridhub_geo::{Boundary, CellCode, CommunityCode, Crs, Limits};
 use serde_json::{Value, json};
 
-use super::cell::{Cell, Layer, active_in, default_name, link_units, reload, writable_community};
+use super::cell::{Cell, Layer, active_in, default_name, link_units, relinked, writable_community};
 use super::generate::MAX_CELLS;
 use super::version;
 use crate::access::{Caller, Place, audit};
@@ -258,5 +258,5 @@ fn store(
     version::bump(conn)?;
     let changes = json!({"layer": layer, "created": created, "updated": updated});
     audit::record(conn, caller, "cells.import", ("community", &community.id), place, changes)?;
-    Ok(ImportOutcome { created, updated, cells: reload(conn, out)? })
+    Ok(ImportOutcome { created, updated, cells: relinked(conn, out)? })
 }
