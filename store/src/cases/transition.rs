@@ -212,17 +212,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             new.closed_at = Some(at);
         }
         save(conn, case.version, &new)?;
-        tell_department(conn, action, to, &new)?;
-        if action == Action::Shelve
-            && let Some(department) = &case.department_id
-        {
-            // it leaves their desk: they hear why, not only that it is gone
-            let about = About { case_id: Some(&case.id), whistle_id: None };
-            let message = format!("案件「{}」已由区级挂账，不再由本部门办理", case.title);
-            notify::notify(conn, Recipient::Department(department), "case.shelved", about, message)?;
-            let department = department::get(conn, department)?;
-            notify::enqueue(conn, &department, "case.shelved", super::payload(&new))?;
-        }
+        tell_department(conn, action, to, &case, &new)?;
         let mut e = NewEvent::new(id, t.name, Some(state), to).note(act.note.as_deref()).data(data.clone());
         e.attachments = &act.attachments;
         e.at_point = act.at_point;
@@ -244,19 +234,21 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
     })
 }
 
-/// A dispatched or closed case is news for its department: a notification, and its webhook.
-fn tell_department(conn: &mut DbConn, action: Action, to: Status, case: &Case) -> StoreResult<()> {
-    let kind = match (action, to) {
-        (Action::Dispatch, _) => "case.dispatched",
-        (_, Status::Closed) if action != Action::Evaluate => "case.closed",
+/// A dispatched or closed case is news for its department, and so is one shelved off its desk
+/// (the department it had, `was`, hears why it is gone): a notification, and its webhook.
+fn tell_department(conn: &mut DbConn, action: Action, to: Status, was: &Case, case: &Case) -> StoreResult<()> {
+    let (kind, department, message) = match (action, to) {
+        (Action::Dispatch, _) => ("case.dispatched", &case.department_id, format!("新派遣案件「{}」", case.title)),
+        (Action::Shelve, _) => {
+            ("case.shelved", &was.department_id, format!("案件「{}」已由区级挂账，不再由本部门办理", case.title))
+        }
+        (_, Status::Closed) if action != Action::Evaluate => {
+            ("case.closed", &case.department_id, format!("案件「{}」已结案", case.title))
+        }
         _ => return Ok(()),
     };
-    let Some(id) = &case.department_id else { return Ok(()) };
+    let Some(id) = department else { return Ok(()) };
     let about = About { case_id: Some(&case.id), whistle_id: None };
-    let message = match kind {
-        "case.dispatched" => format!("新派遣案件「{}」", case.title),
-        _ => format!("案件「{}」已结案", case.title),
-    };
     notify::notify(conn, Recipient::Department(id), kind, about, message)?;
     let department = department::get(conn, id)?;
     notify::enqueue(conn, &department, kind, super::payload(case))
