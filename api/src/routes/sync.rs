@@ -46,12 +46,17 @@ fn millis(text: Option<&str>) -> ApiResult<Option<i64>> {
 fn schema_version(field: &str, text: Option<&str>) -> ApiResult<i64> {
     match text {
         None => Ok(schema::VERSION),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|v| (1..=1_000_000).contains(v))
-            .ok_or_else(|| ApiError::bad_field(field, "must be a schema version, from 1 to 1000000")),
+        Some(v) => v.parse::<i64>().map_err(|_| out_of_range(field)).and_then(|v| version_in_range(field, v)),
     }
+}
+
+/// A schema version a phone can have: 1 to 1,000,000.
+fn version_in_range(field: &str, v: i64) -> ApiResult<i64> {
+    if (1..=1_000_000).contains(&v) { Ok(v) } else { Err(out_of_range(field)) }
+}
+
+fn out_of_range(field: &str) -> ApiError {
+    ApiError::bad_field(field, "must be a schema version, from 1 to 1000000")
 }
 
 /// Sends what a pull writes to the response a chunk at a time, waiting while the client is slow.
@@ -92,7 +97,7 @@ pub async fn pull(
         Some(text) => {
             let m = serde_json::from_str::<Migration>(text)
                 .map_err(|e| ApiError::bad_field("migration", format!("must be WatermelonDB's migration JSON: {e}")))?;
-            schema_version("migration.from", Some(&m.from.to_string()))?;
+            version_in_range("migration.from", m.from)?;
             Some(m)
         }
     };

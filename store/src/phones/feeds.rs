@@ -89,6 +89,23 @@ macro_rules! cases_held {
     }};
 }
 
+/// Splits a boxed query over `cases` (alone or joined) into the two lists of a pull since `$t`:
+/// created — of cells that joined the holding, or new (`$created`) and another's (`$owner`);
+/// updated — the rest that changed (`$synced`), the caller's own new records among them, since
+/// their phone has them.
+macro_rules! since {
+    ($q:expr, $pull:expr, $list:expr, $t:expr, $created:expr, $owner:expr, $synced:expr) => {{
+        let joined = cases::cell_id.eq_any($pull.gained.clone());
+        match $list {
+            List::Created => $q.filter(joined.or($created.gt($t).and($owner.ne($pull.user_id.clone())))),
+            List::Updated => $q
+                .filter($synced.gt($t))
+                .filter(cases::cell_id.is_null().or(cases::cell_id.ne_all($pull.gained.clone())))
+                .filter($created.le($t).or($owner.eq($pull.user_id.clone()))),
+        }
+    }};
+}
+
 /// A page of a feed: the holding's half, and the caller's own reports unless the holding is
 /// everywhere (then it has them already), merged.
 fn page_of<T>(
@@ -182,15 +199,7 @@ pub fn cases(conn: &mut DbConn, pull: &Pull, list: List, page: Option<&str>, lim
         let q = cases::table.select(Case::as_select()).into_boxed();
         let mut q = cases_held!(q, pull, half).filter(cases::id.gt(after(page))).order(cases::id.asc()).limit(limit);
         if let Some(t) = pull.since {
-            let joined = cases::cell_id.eq_any(pull.gained.clone());
-            let theirs_new = cases::created_ms.gt(t).and(cases::reporter_id.ne(pull.user_id.clone()));
-            q = match list {
-                List::Created => q.filter(joined.or(theirs_new)),
-                List::Updated => q
-                    .filter(cases::sync_ms.gt(t))
-                    .filter(cases::cell_id.is_null().or(cases::cell_id.ne_all(pull.gained.clone())))
-                    .filter(cases::created_ms.le(t).or(cases::reporter_id.eq(pull.user_id.clone()))),
-            };
+            q = since!(q, pull, list, t, cases::created_ms, cases::reporter_id, cases::sync_ms);
         }
         Ok(q.load(conn)?)
     };
@@ -338,15 +347,7 @@ pub fn photos(
             .order(attachments::id.asc())
             .limit(limit);
         if let Some(t) = pull.since {
-            let joined = cases::cell_id.eq_any(pull.gained.clone());
-            let theirs_new = attachments::created_ms.gt(t).and(attachments::user_id.ne(pull.user_id.clone()));
-            q = match list {
-                List::Created => q.filter(joined.or(theirs_new)),
-                List::Updated => q
-                    .filter(attachments::sync_ms.gt(t))
-                    .filter(cases::cell_id.is_null().or(cases::cell_id.ne_all(pull.gained.clone())))
-                    .filter(attachments::created_ms.le(t).or(attachments::user_id.eq(pull.user_id.clone()))),
-            };
+            q = since!(q, pull, list, t, attachments::created_ms, attachments::user_id, attachments::sync_ms);
         }
         Ok(q.load(conn)?)
     };
