@@ -6,6 +6,7 @@ mod cases;
 mod cells;
 mod conventions;
 mod demo;
+mod desk;
 mod grids;
 mod hardening;
 mod identity;

@@ -27,7 +27,8 @@ pub struct Application {
 }
 
 /// Opens the database named by `url`, brings its schema up to date, adds the shipped data it
-/// lacks (the category catalogue, the holiday calendar), and the planner statistics it outgrew.
+/// lacks (the category catalogue, the holiday calendar), the figures of cases from before them,
+/// and the planner statistics it outgrew.
 pub fn open_database(url: &str, pool_size: u32) -> StoreResult<Pool> {
     let pool = gridhub_store::connect(url, pool_size)?;
     let mut conn = gridhub_store::db::get(&pool)?;
@@ -37,6 +38,10 @@ pub fn open_database(url: &str, pool_size: u32) -> StoreResult<Pool> {
     }
     gridhub_store::category::seed(&mut conn)?;
     gridhub_store::clocks::calendar::seed(&mut conn)?;
+    let counted = gridhub_store::cases::tally::backfill(&mut conn)?;
+    if counted > 0 {
+        tracing::info!(cases = counted, "figures counted for cases from before them");
+    }
     gridhub_store::db::refresh_statistics(&mut conn)?;
     drop(conn);
     Ok(pool)

@@ -428,6 +428,76 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    case_tallies (case_id, department_id) {
+        case_id -> Text,
+        department_id -> Text,
+        main -> Bool,
+        district_id -> Nullable<Text>,
+        street_id -> Nullable<Text>,
+        community_id -> Nullable<Text>,
+        cell_id -> Nullable<Text>,
+        unit_cell_id -> Nullable<Text>,
+        category_code -> Text,
+        major_code -> Text,
+        source -> Text,
+        reporter_id -> Text,
+        day -> Text,
+        closed_day -> Nullable<Text>,
+        overdue_day -> Nullable<Text>,
+        reported -> BigInt,
+        filed -> BigInt,
+        due_to_close -> BigInt,
+        closed -> BigInt,
+        closed_on_time -> BigInt,
+        self_handled -> BigInt,
+        evaluated -> BigInt,
+        satisfied -> BigInt,
+        overdue -> BigInt,
+        dispatched -> BigInt,
+        accepted -> BigInt,
+        accepted_on_time -> BigInt,
+        handled -> BigInt,
+        handled_on_time -> BigInt,
+        returned -> BigInt,
+        reworked -> BigInt,
+        file_steps -> BigInt,
+        file_minutes -> BigInt,
+        dispatch_steps -> BigInt,
+        dispatch_minutes -> BigInt,
+        accept_minutes -> BigInt,
+        handle_minutes -> BigInt,
+        verify_steps -> BigInt,
+        verify_minutes -> BigInt,
+    }
+}
+
+diesel::table! {
+    assessment_schemes (id) {
+        id -> Text,
+        district_id -> Text,
+        effective_from -> Text,
+        weights -> Text,
+        note -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    digest_minutes (id) {
+        id -> Text,
+        scope_type -> Text,
+        scope_id -> Text,
+        month -> Text,
+        attendees -> Text,
+        findings -> Text,
+        decisions -> Text,
+        recorded_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(whistle_departments -> whistles (whistle_id));
 diesel::joinable!(whistle_departments -> departments (department_id));
 diesel::joinable!(case_events -> cases (case_id));
@@ -470,4 +540,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     blobs,
     tombstones,
     sync_quarantine,
+    case_tallies,
+    assessment_schemes,
+    digest_minutes,
 );

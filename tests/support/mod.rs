@@ -199,6 +199,10 @@ impl TestApp {
         with_token(self.client.post(self.url(path)), token).json(body).send().await.expect("the server answers")
     }
 
+    pub async fn put(&self, token: Option<&str>, path: &str, body: &Value) -> Response {
+        with_token(self.client.put(self.url(path)), token).json(body).send().await.expect("the server answers")
+    }
+
     pub async fn patch(&self, token: Option<&str>, path: &str, if_match: Option<&str>, body: &Value) -> Response {
         let mut req = with_token(self.client.patch(self.url(path)), token).json(body);
         if let Some(tag) = if_match {

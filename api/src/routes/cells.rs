@@ -1,6 +1,6 @@
 //! Grid cells over HTTP, both layers: locate a point, list and read cells as GeoJSON, reshape a
 //! cell, import or generate a community's cells, draw its governance grids from its unit grids,
-//! its coverage report and its map. Coordinates may be given and asked for in WGS-84 (stored),
+//! its coverage report (its map is in `maps`). Coordinates may be given and asked for in WGS-84 (stored),
 //! GCJ-02 or BD-09 with `crs`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -18,7 +18,6 @@ use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
 use crate::geojson::{cell_json, collection};
 use crate::input::{CrsQuery, Id, Json, JsonLater, Query, crs, cursor, etag, flag, given, if_match, nullable, page};
-use crate::map::{self, Colours};
 use crate::state::AppState;
 use gridhub_store::input::{Check, Geometry};
 
@@ -39,7 +38,7 @@ fn coordinate(field: &str, value: Option<&str>, range: f64) -> ApiResult<f64> {
 }
 
 /// The `layer` parameter: `unit` or `governance`, if given.
-fn layer(value: Option<&str>) -> ApiResult<Option<Layer>> {
+pub(super) fn layer(value: Option<&str>) -> ApiResult<Option<Layer>> {
     value
         .map(|text| {
             Layer::parse(text).ok_or_else(|| ApiError::bad_field("layer", format!("must be one of {}", Layer::names())))
@@ -417,91 +416,4 @@ pub async fn coverage(
         "gaps": gridhub_geo::boundary::multipolygon_geojson(&report.gaps),
         "overlaps": overlaps,
     })))
-}
-
-#[derive(Clone, Copy)]
-enum ColourBy {
-    Nothing,
-    Staffing,
-    OpenCases,
-}
-
-/// What the cells of a map are coloured by.
-enum Figures {
-    Nothing,
-    Staffing(gridhub_store::assignments::Staffing),
-    OpenCases(std::collections::HashMap<String, i64>),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MapQuery {
-    color_by: Option<String>,
-    layer: Option<String>,
-}
-
-/// `GET /api/v1/communities/{id}/map.svg?color_by=&layer=`: the governance grids (or the unit
-/// grids, for where open cases cluster).
-pub async fn map(
-    state: web::Data<AppState>,
-    Authenticated(caller): Authenticated,
-    id: Id,
-    query: Query<MapQuery>,
-) -> ApiResult<HttpResponse> {
-    let colour = match query.color_by.as_deref() {
-        None | Some("none") => ColourBy::Nothing,
-        Some("staffing") => ColourBy::Staffing,
-        Some("open_cases") => ColourBy::OpenCases,
-        Some(_) => return Err(ApiError::bad_field("color_by", "must be none, staffing or open_cases")),
-    };
-    let layer = layer(query.layer.as_deref())?.unwrap_or(Layer::Governance);
-    let (community, cells, figures) = state
-        .db(move |conn| {
-            let (community, cells) = cell::layer_of(conn, &caller, &id, layer)?;
-            let figures = match colour {
-                ColourBy::Nothing => Figures::Nothing,
-                // people answer for governance grids: a unit grid shows its grid's staffing
-                ColourBy::Staffing if layer == Layer::Unit => {
-                    let grids = cell::of_community(conn, &caller, &community.id)?.1;
-                    Figures::Staffing(gridhub_store::assignments::staffing_of(conn, &grids)?)
-                }
-                ColourBy::Staffing => Figures::Staffing(gridhub_store::assignments::staffing_of(conn, &cells)?),
-                ColourBy::OpenCases => {
-                    let ids: Vec<String> = cells.iter().map(|c| c.id.to_string()).collect();
-                    Figures::OpenCases(gridhub_store::cases::read::open_per_cell(conn, layer, &ids)?)
-                }
-            };
-            Ok((community, cells, figures))
-        })
-        .await?;
-    let svg = match figures {
-        Figures::Nothing => map::render(&community, &cells, &Colours { fill: &|_| map::PLAIN, legend: &[] }),
-        Figures::OpenCases(open) => {
-            let fill = |c: &gridhub_store::grid::Cell| match open.get(c.id.as_str()).copied().unwrap_or(0) {
-                0 => "#e4f1e4",
-                1..=2 => "#f8e08e",
-                3..=5 => "#f5a860",
-                _ => "#e0604f",
-            };
-            let legend =
-                [("#e4f1e4", "无在办事件"), ("#f8e08e", "1–2 件"), ("#f5a860", "3–5 件"), ("#e0604f", "6 件以上")];
-            map::render(&community, &cells, &Colours { fill: &fill, legend: &legend })
-        }
-        Figures::Staffing(report) => {
-            let by_cell: std::collections::HashMap<&str, (bool, bool)> = report
-                .per_cell
-                .iter()
-                .map(|c| (c.cell_id.as_str(), (c.grid_leader.is_some(), !c.workers.is_empty())))
-                .collect();
-            let fill = |c: &gridhub_store::grid::Cell| match by_cell.get(c.parent_id.as_ref().unwrap_or(&c.id).as_str())
-            {
-                Some((true, true)) => "#b9e0bb",
-                Some((true, false)) | Some((false, true)) => "#f8d49a",
-                _ => "#f3a3a0",
-            };
-            let legend = [("#b9e0bb", "网格长和网格员齐全"), ("#f8d49a", "缺网格长或网格员"), ("#f3a3a0", "无人负责")];
-            map::render(&community, &cells, &Colours { fill: &fill, legend: &legend })
-        }
-    };
-    Ok(HttpResponse::Ok().content_type("image/svg+xml; charset=utf-8").body(svg))
 }

@@ -10,7 +10,9 @@ mod cases;
 mod categories;
 mod cells;
 mod departments;
+mod figures;
 mod health;
+mod maps;
 mod notifications;
 mod regions;
 mod sync;
@@ -82,7 +84,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/districts", regions::list_districts),
         ep(M::GET, "/api/v1/districts/{id}", regions::get_district),
         ep(M::PATCH, "/api/v1/districts/{id}", regions::update_district),
+        ep(M::GET, "/api/v1/districts/{id}/assessment-scheme", figures::get_scheme),
+        ep(M::PUT, "/api/v1/districts/{id}/assessment-scheme", figures::put_scheme),
         ep(M::GET, "/api/v1/streets/{id}/staffing", assignments::street_staffing),
+        ep(M::GET, "/api/v1/streets/{id}/map.svg", maps::street),
+        ep(M::GET, "/api/v1/streets/{id}/digest", figures::street_digest),
+        ep(M::POST, "/api/v1/streets/{id}/digest/{month}/minutes", figures::street_minutes),
         ep(M::POST, "/api/v1/streets/{id}/assignments/import", assignments::import).body(Body::Import),
         ep(M::POST, "/api/v1/streets", regions::create_street),
         ep(M::GET, "/api/v1/streets", regions::list_streets),
@@ -93,7 +100,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::POST, "/api/v1/communities/{id}/governance-grids", cells::create_grid),
         ep(M::POST, "/api/v1/communities/{id}/governance-grids/generate", cells::generate_grids),
         ep(M::GET, "/api/v1/communities/{id}/coverage", cells::coverage),
-        ep(M::GET, "/api/v1/communities/{id}/map.svg", cells::map),
+        ep(M::GET, "/api/v1/communities/{id}/map.svg", maps::community),
+        ep(M::GET, "/api/v1/communities/{id}/digest", figures::community_digest),
+        ep(M::POST, "/api/v1/communities/{id}/digest/{month}/minutes", figures::community_minutes),
         ep(M::GET, "/api/v1/communities/{id}/staffing", assignments::community_staffing),
         ep(M::POST, "/api/v1/communities", regions::create_community),
         ep(M::GET, "/api/v1/communities", regions::list_communities),
@@ -145,6 +154,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/calendar/{year}", calendar::get),
         ep(M::PUT, "/api/v1/calendar/{year}", calendar::put),
         ep(M::GET, "/api/v1/notifications", notifications::list),
+        ep(M::GET, "/api/v1/todo", figures::todo),
+        ep(M::GET, "/api/v1/figures", figures::figures),
+        ep(M::GET, "/api/v1/figures/chart.svg", figures::chart),
+        ep(M::GET, "/api/v1/rankings", figures::rankings),
         ep(M::GET, "/api/v1/webhook-deliveries", notifications::deliveries),
         ep(M::POST, "/api/v1/webhook-deliveries/{id}/retry", notifications::retry),
     ]

@@ -89,3 +89,14 @@ pub fn cells_of(conn: &mut DbConn, user_id: &str) -> StoreResult<Vec<(String, St
         .select((cells::id, cells::code, cells::name, assignments::duty))
         .load(conn)?)
 }
+
+/// Who holds a duty in a cell now (each once): who hears of its cases to verify.
+pub fn people_of(conn: &mut DbConn, cell_id: &str) -> StoreResult<Vec<String>> {
+    Ok(assignments::table
+        .filter(assignments::cell_id.eq(cell_id))
+        .filter(in_force(now()))
+        .select(assignments::user_id)
+        .distinct()
+        .order(assignments::user_id)
+        .load(conn)?)
+}

@@ -30,7 +30,7 @@ pub mod sheet;
 mod staffing;
 
 pub use apply::apply;
-pub use history::{cells_of, of_cell, of_user};
+pub use history::{cells_of, of_cell, of_user, people_of};
 pub use sheet::{SheetRow, import_sheet};
 pub use staffing::{CellStaff, Staffing, WorkerLoad, staffing, staffing_of};
 
@@ -144,7 +144,7 @@ pub struct Applied {
 /// Assignments in force at `t`: started at or before it and not ended by it (half-open, as
 /// `Assignment::active_at`).
 #[diesel::dsl::auto_type(no_type_alias)]
-pub(crate) fn in_force(t: NaiveDateTime) -> _ {
+pub fn in_force(t: NaiveDateTime) -> _ {
     assignments::starts_at.le(t).and(assignments::ends_at.is_null().or(assignments::ends_at.gt(t)))
 }
 

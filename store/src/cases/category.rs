@@ -88,6 +88,17 @@ pub enum Step {
 impl Step {
     pub const ALL: [Step; 5] = [Step::File, Step::Dispatch, Step::Accept, Step::Handle, Step::Verify];
 
+    /// What offices call the step (中文).
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::File => "立案",
+            Step::Dispatch => "派遣",
+            Step::Accept => "签收",
+            Step::Handle => "处置",
+            Step::Verify => "核查",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Step::File => "file",

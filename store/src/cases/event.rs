@@ -135,12 +135,16 @@ pub(crate) fn record(conn: &mut DbConn, actor: &Caller, new: NewEvent) -> StoreR
     Ok(e)
 }
 
-/// Writes events in one statement (a push's reports).
+/// Writes events in one statement (a push's reports), and what their cases now count for.
 pub(crate) fn insert_all(conn: &mut DbConn, rows: &[Event]) -> StoreResult<()> {
     for chunk in rows.chunks(500) {
         crate::db::per_backend!(conn, c => diesel::insert_into(case_events::table).values(chunk).execute(c))?;
     }
-    Ok(())
+    // what the cases count for follows their timelines, in the same transaction
+    let mut cases: Vec<&str> = rows.iter().map(|e| e.case_id.as_str()).collect();
+    cases.sort_unstable();
+    cases.dedup();
+    super::tally::recount(conn, &cases)
 }
 
 /// An event with the name of who did it and its photos, as a timeline shows it.

@@ -390,6 +390,18 @@ pub fn store(conn: &mut DbConn, caller: &Caller, filed: &[Filed]) -> StoreResult
     }
     let events: Vec<Event> = filed.iter().map(|f| f.event.clone()).collect();
     event::insert_all(conn, &events)?;
+    // the street office must file each (待立案), a resident's request first of all (待受理)
+    crate::notify::notify_all(
+        conn,
+        cases.iter().filter_map(|c| {
+            let message = match c.source {
+                Source::ResidentRequest => format!("新居民诉求「{}」，待受理", c.title),
+                _ => format!("新上报「{}」，待立案", c.title),
+            };
+            let about = crate::notify::About { case_id: Some(&c.id), whistle_id: None };
+            Some((crate::notify::Recipient::Street(c.street_id.as_deref()?), "case.reported", about, message))
+        }),
+    )?;
     for e in &events {
         if e.attachments != "[]" {
             photo::link(conn, caller, &e.step())?;

@@ -2,7 +2,7 @@
 //! department, verified on site, closed and scored. Here is the record and who sees it; a report
 //! becomes a case through `intake`, the state machine is `lifecycle`, its application
 //! `transition`, the timeline `event`; `read` lists and shows cases, `correct` changes what a
-//! report says.
+//! report says, `tally` what a case counts for in the figures.
 //!
 //! Who sees a case: the admins, grid workers and volunteers whose area holds it, the staff of
 //! the department it is dispatched to, and everyone who reported it (residents see only those).
@@ -18,6 +18,7 @@ pub mod phone;
 pub mod photo;
 pub mod read;
 pub mod routing;
+pub mod tally;
 mod transition;
 
 pub use lifecycle::{Action, Status};

@@ -43,7 +43,10 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
             let data = json!({"step": step, "deadline_at": case.deadline_at.as_ref().map(crate::time::rfc3339)});
             event::record(conn, &system, NewEvent::on(&case.id, "overdue", state).data(data))?;
             let about = About { case_id: Some(&case.id), whistle_id: None };
-            let message = format!("「{}」的{}环节已超时", case.title, step.unwrap_or(""));
+            let message = match state.step() {
+                Some(step) => format!("「{}」的{}环节已超时", case.title, step.label()),
+                None => format!("「{}」已超时", case.title),
+            };
             if let Some(street) = &case.street_id {
                 notify::notify(conn, Recipient::Street(street), "case.overdue", about, message.clone())?;
             }

@@ -211,21 +211,31 @@ pub fn events(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Vec<e
     event::of_case(conn, id)
 }
 
-/// How many open cases each of `cell_ids` (of one layer) has: by governance grid who has work
-/// waiting, by unit grid where problems cluster.
-pub fn open_per_cell(conn: &mut DbConn, layer: Layer, cell_ids: &[String]) -> StoreResult<HashMap<String, i64>> {
-    let open = cases::table.filter(cases::status.eq_any(Status::OPEN));
-    let rows: Vec<(Option<String>, i64)> = match layer {
-        Layer::Governance => open
-            .filter(cases::cell_id.eq_any(cell_ids))
-            .group_by(cases::cell_id)
-            .select((cases::cell_id, diesel::dsl::count_star()))
-            .load(conn)?,
-        Layer::Unit => open
-            .filter(cases::unit_cell_id.eq_any(cell_ids))
-            .group_by(cases::unit_cell_id)
-            .select((cases::unit_cell_id, diesel::dsl::count_star()))
-            .load(conn)?,
+/// How many open cases (or, `only_overdue`, cases whose running step is past its deadline) each
+/// of `cell_ids` (of one layer) has: by governance grid who has work waiting, by unit grid where
+/// problems cluster.
+pub fn open_per_cell(
+    conn: &mut DbConn,
+    layer: Layer,
+    cell_ids: &[String],
+    only_overdue: bool,
+) -> StoreResult<HashMap<String, i64>> {
+    type Id = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+    let column = if layer == Layer::Governance { "cell_id" } else { "unit_cell_id" };
+    // diesel groups before it boxes
+    let mut q = cases::table
+        .group_by(diesel::dsl::sql::<Id>(column))
+        .select((diesel::dsl::sql::<Id>(column), diesel::dsl::sql::<diesel::sql_types::BigInt>("COUNT(*)")))
+        .into_boxed();
+    q = match layer {
+        Layer::Governance => q.filter(cases::cell_id.eq_any(cell_ids)),
+        Layer::Unit => q.filter(cases::unit_cell_id.eq_any(cell_ids)),
     };
+    q = if only_overdue {
+        q.filter(cases::status.eq_any(Status::RUNNING)).filter(cases::deadline_at.lt(now()))
+    } else {
+        q.filter(cases::status.eq_any(Status::OPEN))
+    };
+    let rows: Vec<(Option<String>, i64)> = q.load(conn)?;
     Ok(rows.into_iter().filter_map(|(id, n)| id.map(|id| (id, n))).collect())
 }

@@ -208,11 +208,22 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.start_step(to, &category, at, &cal);
             }
         }
+        // the step this action ends, for the figures: whether by its deadline, and its working time
+        if let Some(step) = state.step().filter(|_| to != state && action != Action::Suspend) {
+            let done = act.occurred_at.unwrap_or(at);
+            data["step"] = json!({
+                "name": step.as_str(),
+                "due": case.deadline_at.as_ref().map(crate::time::rfc3339),
+                "on_time": case.deadline_at.is_none_or(|d| done <= d),
+                "minutes": case.step_started_at.map_or(0, |s| cal.working_minutes(s, done).max(0)),
+            });
+        }
         if to == Status::Closed && state != Status::Closed {
             new.closed_at = Some(at);
         }
         save(conn, case.version, &new)?;
         tell_department(conn, action, to, &case, &new)?;
+        tell_who_acts_next(conn, &act, &case, &new)?;
         let mut e = NewEvent::new(id, t.name, Some(state), to).note(act.note.as_deref()).data(data.clone());
         e.attachments = &act.attachments;
         e.at_point = act.at_point;
@@ -252,6 +263,59 @@ fn tell_department(conn: &mut DbConn, action: Action, to: Status, was: &Case, ca
     notify::notify(conn, Recipient::Department(id), kind, about, message)?;
     let department = department::get(conn, id)?;
     notify::enqueue(conn, &department, kind, super::payload(case))
+}
+
+/// Whoever must act next hears of it (待办): the street office of a return, an extension asked
+/// for, a handling to verify, a case back to dispatch; the community and the cell's grid workers
+/// of a handling to verify too; the department of a rework and of its extension decided.
+fn tell_who_acts_next(conn: &mut DbConn, act: &Act, was: &Case, case: &Case) -> StoreResult<()> {
+    let title = &case.title;
+    let note = act.note.as_deref().unwrap_or("").trim();
+    let department_name = |conn: &mut DbConn, id: &Option<String>| -> StoreResult<String> {
+        Ok(match id {
+            Some(id) => department::get(conn, id)?.name,
+            None => "部门".into(),
+        })
+    };
+    let about = About { case_id: Some(&case.id), whistle_id: None };
+    let (kind, message) = match act.action {
+        Action::Return => {
+            let by = department_name(conn, &was.department_id)?;
+            ("case.returned", format!("「{title}」被{by}退回，待重新派遣：{note}"))
+        }
+        Action::RequestExtension => {
+            let by = department_name(conn, &case.department_id)?;
+            let by_how_much = act.extend_by.as_deref().map(crate::clocks::Limit::describe).unwrap_or_default();
+            ("case.extension_requested", format!("{by}申请「{title}」延期{by_how_much}，待审批"))
+        }
+        Action::Handle => ("case.handled", format!("「{title}」已处置反馈，待核查结案")),
+        Action::Reopen => ("case.reopened", format!("「{title}」已重新立案，待派遣：{note}")),
+        Action::Unshelve => ("case.unshelved", format!("「{title}」已解除挂账，待派遣：{note}")),
+        Action::VerifyFail | Action::GrantExtension | Action::DenyExtension => {
+            let Some(department) = &case.department_id else { return Ok(()) };
+            let (kind, message) = match act.action {
+                Action::VerifyFail => ("case.rework", format!("「{title}」核查未通过，需返工：{note}")),
+                Action::GrantExtension => ("case.extension_granted", format!("「{title}」的延期申请已批准")),
+                _ => ("case.extension_denied", format!("「{title}」的延期申请被驳回，请按原期限办理")),
+            };
+            return notify::notify(conn, Recipient::Department(department), kind, about, message);
+        }
+        _ => return Ok(()),
+    };
+    if let Some(street) = &case.street_id {
+        notify::notify(conn, Recipient::Street(street), kind, about, message.clone())?;
+    }
+    if act.action == Action::Handle {
+        if let Some(community) = &case.community_id {
+            notify::notify(conn, Recipient::Community(community), kind, about, message.clone())?;
+        }
+        if let Some(cell) = &case.cell_id {
+            for user in crate::assignments::people_of(conn, cell)? {
+                notify::notify(conn, Recipient::User(&user), kind, about, message.clone())?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The department a dispatch goes to: the one named (it must be of the case's district), else

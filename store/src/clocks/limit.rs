@@ -26,6 +26,18 @@ impl Limit {
     }
 }
 
+impl Limit {
+    /// As offices say it: 30分钟, 4个工作小时, 3个工作日; a text that is no limit as it is.
+    pub fn describe(text: &str) -> String {
+        match Limit::parse(text) {
+            Ok(Limit { amount, unit: 'm' }) => format!("{amount}分钟"),
+            Ok(Limit { amount, unit: 'h' }) => format!("{amount}个工作小时"),
+            Ok(Limit { amount, .. }) => format!("{amount}个工作日"),
+            Err(_) => text.to_owned(),
+        }
+    }
+}
+
 impl fmt::Display for Limit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}", self.amount, self.unit)

@@ -5,5 +5,5 @@
 pub mod notification;
 pub mod webhook;
 
-pub use notification::{About, Recipient, notify};
+pub use notification::{About, Recipient, notify, notify_all};
 pub use webhook::enqueue;

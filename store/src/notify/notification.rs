@@ -18,6 +18,10 @@ pub enum Recipient<'a> {
     Department(&'a str),
     Street(&'a str),
     District(&'a str),
+    /// A community's admins (社区).
+    Community(&'a str),
+    /// One person (a grid worker).
+    User(&'a str),
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
@@ -42,12 +46,32 @@ pub struct About<'a> {
 }
 
 pub fn notify(conn: &mut DbConn, to: Recipient, kind: &str, about: About, message: String) -> StoreResult<()> {
+    let row = row(to, kind, about, message);
+    diesel::insert_into(notifications::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+/// Many notifications in few statements (a phone's batch of reports).
+pub fn notify_all<'a>(
+    conn: &mut DbConn,
+    all: impl IntoIterator<Item = (Recipient<'a>, &'a str, About<'a>, String)>,
+) -> StoreResult<()> {
+    let rows: Vec<Notification> = all.into_iter().map(|(to, kind, about, m)| row(to, kind, about, m)).collect();
+    for chunk in rows.chunks(200) {
+        crate::db::per_backend!(conn, c => diesel::insert_into(notifications::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
+fn row(to: Recipient, kind: &str, about: About, message: String) -> Notification {
     let (recipient_type, recipient_id) = match to {
         Recipient::Department(id) => ("department", id),
         Recipient::Street(id) => ("street", id),
         Recipient::District(id) => ("district", id),
+        Recipient::Community(id) => ("community", id),
+        Recipient::User(id) => ("user", id),
     };
-    let row = Notification {
+    Notification {
         id: uuid::Uuid::now_v7().to_string(),
         recipient_type: recipient_type.into(),
         recipient_id: recipient_id.into(),
@@ -56,13 +80,12 @@ pub fn notify(conn: &mut DbConn, to: Recipient, kind: &str, about: About, messag
         whistle_id: about.whistle_id.map(Into::into),
         message,
         created_at: now(),
-    };
-    diesel::insert_into(notifications::table).values(&row).execute(conn)?;
-    Ok(())
+    }
 }
 
 /// The notifications for the caller: a street office its street's, a district admin its
-/// district's, department staff their department's; newest first.
+/// district's, a community admin its community's, department staff their department's, anyone
+/// else their own; newest first.
 pub fn notifications_of(conn: &mut DbConn, caller: &Caller, page: &Page) -> StoreResult<Paged<Notification>> {
     let mut q = notifications::table.select(Notification::as_select()).order(notifications::id.desc()).into_boxed();
     let scope = caller.scope_id.clone().unwrap_or_default();
@@ -77,7 +100,12 @@ pub fn notifications_of(conn: &mut DbConn, caller: &Caller, page: &Page) -> Stor
         Role::DeptStaff => {
             q.filter(notifications::recipient_type.eq("department").and(notifications::recipient_id.eq(scope)))
         }
-        _ => return Ok(Paged::from_rows(Vec::new(), page, |n: &Notification| &n.id)),
+        Role::CommunityAdmin => {
+            q.filter(notifications::recipient_type.eq("community").and(notifications::recipient_id.eq(scope)))
+        }
+        _ => q.filter(
+            notifications::recipient_type.eq("user").and(notifications::recipient_id.eq(caller.user_id.to_string())),
+        ),
     };
     if let Some(after) = &page.after {
         q = q.filter(notifications::id.lt(after.clone()));

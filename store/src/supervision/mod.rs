@@ -1,4 +1,7 @@
 //! Supervision beyond the single case: the whistle (吹哨报到) that summons several departments
-//! to a case and follows who reported in.
+//! to a case and follows who reported in; the figures (绩效评价) and rankings; the to-do (待办); the monthly analysis (民情研判).
 
+pub mod digest;
+pub mod figures;
+pub mod todo;
 pub mod whistle;

@@ -1,6 +1,6 @@
-//! The community map a street office looks at instead of reading JSON: an SVG of the community
-//! outline and its cells, each labelled with its short code, coloured by `color_by`, with a
-//! title, a scale bar and a north arrow.
+//! The maps a street office looks at instead of reading JSON: an SVG of a community (or a whole
+//! street, its communities outlined and named) and its cells, each labelled with its short code,
+//! coloured by `color_by`, with a title, a legend, a scale bar and a north arrow.
 
 use std::fmt::Write;
 
@@ -9,6 +9,8 @@ use gridhub_geo::Boundary;
 use gridhub_geo::measure::metres_per_degree;
 use gridhub_store::grid::Cell;
 use gridhub_store::regions::community::Community;
+
+use super::{FONTS, escape};
 
 /// How a cell is coloured, and what the colours mean.
 pub struct Colours<'a> {
@@ -52,13 +54,36 @@ impl View {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// What a map shows besides its cells: a title, the outline of the whole, and the named areas
+/// inside it (a street's communities).
+pub struct Sheet {
+    pub name: String,
+    pub code: String,
+    pub area_m2: f64,
+    pub outline: MultiPolygon<f64>,
+    pub areas: Vec<(String, MultiPolygon<f64>)>,
 }
 
-/// Renders the map.
+impl Sheet {
+    pub fn of_community(community: &Community) -> Self {
+        Sheet {
+            name: community.name.clone(),
+            code: community.code.clone(),
+            area_m2: community.area_m2,
+            outline: Boundary::stored_shape(&community.boundary).unwrap_or_else(|| MultiPolygon::new(vec![])),
+            areas: Vec::new(),
+        }
+    }
+}
+
+/// Renders a community's map.
 pub fn render(community: &Community, cells: &[Cell], colours: &Colours) -> String {
-    let outline = Boundary::stored_shape(&community.boundary).unwrap_or_else(|| MultiPolygon::new(vec![]));
+    render_sheet(&Sheet::of_community(community), cells, colours)
+}
+
+/// Renders the map of a sheet.
+pub fn render_sheet(sheet: &Sheet, cells: &[Cell], colours: &Colours) -> String {
+    let outline = &sheet.outline;
     let Some(rect) = outline.bounding_rect() else { return String::new() };
     let (mx, my) = metres_per_degree(rect.center().y);
     let (w_m, h_m) = ((rect.width() * mx).max(1.0), (rect.height() * my).max(1.0));
@@ -69,15 +94,15 @@ pub fn render(community: &Community, cells: &[Cell], colours: &Colours) -> Strin
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0}" viewBox="0 0 {WIDTH} {height:.0}" font-family="Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif">"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0}" viewBox="0 0 {WIDTH} {height:.0}" font-family="{FONTS}">"##
     );
     let _ = write!(svg, r##"<rect width="100%" height="100%" fill="#fbfaf7"/>"##);
     let total_households: i64 = cells.iter().filter_map(|c| c.households).map(i64::from).sum();
     let _ = write!(
         svg,
         r##"<text x="{MARGIN}" y="34" font-size="22" font-weight="bold" fill="#222">{} <tspan font-weight="normal" fill="#666" font-size="16">{}</tspan></text>"##,
-        escape(&community.name),
-        escape(&community.code)
+        escape(&sheet.name),
+        escape(&sheet.code)
     );
     let _ = write!(
         svg,
@@ -87,7 +112,7 @@ pub fn render(community: &Community, cells: &[Cell], colours: &Colours) -> Strin
             Some(gridhub_store::grid::Layer::Unit) => "单元网格",
             _ => "网格",
         },
-        community.area_m2 / 1e6,
+        sheet.area_m2 / 1e6,
         if total_households > 0 { format!(" · {total_households} 户") } else { String::new() }
     );
 
@@ -103,10 +128,17 @@ pub fn render(community: &Community, cells: &[Cell], colours: &Colours) -> Strin
         );
     }
     svg.push_str("</g>");
+    for (_, area) in &sheet.areas {
+        let _ = write!(
+            svg,
+            r##"<path d="{}" fill="none" stroke="#34495e" stroke-width="1.8" stroke-dasharray="6 3"/>"##,
+            view.path(area)
+        );
+    }
     let _ = write!(
         svg,
         r##"<path d="{}" fill="none" stroke="#c0392b" stroke-width="2.5" stroke-linejoin="round"/>"##,
-        view.path(&outline)
+        view.path(outline)
     );
 
     // labels: the short code at a point inside each cell, sized to the cell
@@ -120,6 +152,17 @@ pub fn render(community: &Community, cells: &[Cell], colours: &Colours) -> Strin
             write!(svg, r##"<text x="{x:.1}" y="{y:.1}" font-size="{size:.1}">{}</text>"##, escape(cell.sequence()));
     }
     svg.push_str("</g>");
+    // the areas' names, on a white ground so the cells' codes do not hide them
+    for (name, area) in &sheet.areas {
+        let Some(at) = area.interior_point() else { continue };
+        let (x, y) = view.point(at.0);
+        let _ = write!(
+            svg,
+            r##"<text x="{x:.1}" y="{:.1}" font-size="15" font-weight="bold" text-anchor="middle" fill="#1b2631" stroke="#ffffff" stroke-width="4" paint-order="stroke">{}</text>"##,
+            y - 14.0,
+            escape(name)
+        );
+    }
 
     // a scale bar of a round length about a fifth of the map, and a north arrow
     let target = w_m / 5.0;

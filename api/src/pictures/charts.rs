@@ -1,0 +1,183 @@
+//! Charts of the figures, in SVG: a ranking's bars (综合得分排名), a month's daily trend of cases
+//! filed, closed and become overdue, and the funnel of the closed loop (上报 → 结案).
+
+use std::fmt::Write;
+
+use super::{FONTS, escape};
+
+/// A day of a trend: (`YYYY-MM-DD`, filed, closed, become overdue).
+pub type Day = (String, i64, i64, i64);
+
+const WIDTH: f64 = 900.0;
+const BLUE: &str = "#3b6fb6";
+const GREEN: &str = "#2e9e5b";
+const RED: &str = "#d0453a";
+
+fn open(svg: &mut String, height: f64, title: &str, subtitle: &str) {
+    let _ = write!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0}" viewBox="0 0 {WIDTH} {height:.0}" font-family="{FONTS}"><rect width="100%" height="100%" fill="#fbfaf7"/><text x="30" y="36" font-size="22" font-weight="bold" fill="#222">{}</text><text x="30" y="60" font-size="13" fill="#666">{}</text>"##,
+        escape(title),
+        escape(subtitle)
+    );
+}
+
+/// A ranking: one bar per unit, its score out of 100; units with nothing to score at the end.
+pub fn ranking(title: &str, subtitle: &str, rows: &[(String, Option<f64>)]) -> String {
+    let (top, row_h, label_w) = (84.0, 30.0, 200.0);
+    let height = top + row_h * rows.len().max(1) as f64 + 30.0;
+    let mut svg = String::new();
+    open(&mut svg, height, title, subtitle);
+    let bar_w = WIDTH - 30.0 - label_w - 80.0;
+    for x in [0.0, 25.0, 50.0, 75.0, 100.0] {
+        let gx = 30.0 + label_w + bar_w * x / 100.0;
+        let _ = write!(
+            svg,
+            r##"<line x1="{gx:.1}" y1="{:.0}" x2="{gx:.1}" y2="{:.0}" stroke="#ddd"/><text x="{gx:.1}" y="{:.0}" font-size="11" fill="#888" text-anchor="middle">{x}</text>"##,
+            top - 6.0,
+            height - 26.0,
+            height - 12.0
+        );
+    }
+    if rows.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<text x="{:.0}" y="{:.0}" font-size="14" fill="#888">本期无可排名的单位</text>"##,
+            30.0 + label_w,
+            top + 20.0
+        );
+    }
+    for (i, (name, score)) in rows.iter().enumerate() {
+        let y = top + i as f64 * row_h;
+        let _ = write!(
+            svg,
+            r##"<text x="{:.0}" y="{:.1}" font-size="14" fill="#222" text-anchor="end">{}. {}</text>"##,
+            30.0 + label_w - 10.0,
+            y + row_h / 2.0 + 5.0,
+            i + 1,
+            escape(name)
+        );
+        match score {
+            Some(s) => {
+                let colour = if *s >= 90.0 {
+                    GREEN
+                } else if *s >= 75.0 {
+                    BLUE
+                } else {
+                    RED
+                };
+                let w = (bar_w * s / 100.0).max(1.0);
+                let _ = write!(
+                    svg,
+                    r##"<rect x="{:.0}" y="{:.1}" width="{w:.1}" height="{:.0}" fill="{colour}" rx="3"/><text x="{:.1}" y="{:.1}" font-size="13" fill="#222">{s:.1}</text>"##,
+                    30.0 + label_w,
+                    y + 5.0,
+                    row_h - 10.0,
+                    30.0 + label_w + w + 6.0,
+                    y + row_h / 2.0 + 5.0
+                );
+            }
+            None => {
+                let _ = write!(
+                    svg,
+                    r##"<text x="{:.0}" y="{:.1}" font-size="13" fill="#999">无数据</text>"##,
+                    30.0 + label_w + 4.0,
+                    y + row_h / 2.0 + 5.0
+                );
+            }
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A daily trend: (day `YYYY-MM-DD`, filed, closed, become overdue), one line each.
+pub fn trend(title: &str, subtitle: &str, days: &[Day]) -> String {
+    let (left, top, right, bottom) = (60.0, 100.0, 30.0, 50.0);
+    let height = 420.0;
+    let (w, h) = (WIDTH - left - right, height - top - bottom);
+    let mut svg = String::new();
+    open(&mut svg, height, title, subtitle);
+    let max = days.iter().map(|d| d.1.max(d.2).max(d.3)).max().unwrap_or(0).max(1);
+    // a round step for the y axis, about five lines
+    let step =
+        [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].into_iter().find(|s| max / s <= 5).unwrap_or(10_000);
+    let top_value = (max + step - 1) / step * step;
+    let y_of = |v: i64| top + h - h * v as f64 / top_value as f64;
+    let n = days.len().max(2);
+    let x_of = |i: usize| left + w * i as f64 / (n - 1) as f64;
+    let mut v = 0;
+    while v <= top_value {
+        let y = y_of(v);
+        let _ = write!(
+            svg,
+            r##"<line x1="{left}" y1="{y:.1}" x2="{:.0}" y2="{y:.1}" stroke="#e3e3e3"/><text x="{:.0}" y="{:.1}" font-size="11" fill="#888" text-anchor="end">{v}</text>"##,
+            left + w,
+            left - 8.0,
+            y + 4.0
+        );
+        v += step;
+    }
+    for (i, (day, ..)) in days.iter().enumerate() {
+        if i % 5 == 0 || i + 1 == days.len() {
+            let label = day.get(5..).unwrap_or(day);
+            let _ = write!(
+                svg,
+                r##"<text x="{:.1}" y="{:.0}" font-size="11" fill="#666" text-anchor="middle">{}</text>"##,
+                x_of(i),
+                top + h + 18.0,
+                escape(label)
+            );
+        }
+    }
+    let series: [(&str, &str, fn(&Day) -> i64); 3] =
+        [("立案", BLUE, |d| d.1), ("结案", GREEN, |d| d.2), ("超时", RED, |d| d.3)];
+    for (k, (name, colour, value)) in series.iter().enumerate() {
+        let points: Vec<String> =
+            days.iter().enumerate().map(|(i, d)| format!("{:.1},{:.1}", x_of(i), y_of(value(d)))).collect();
+        let _ = write!(
+            svg,
+            r##"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2.5" stroke-linejoin="round"/>"##,
+            points.join(" ")
+        );
+        let total: i64 = days.iter().map(value).sum();
+        let lx = WIDTH - 330.0 + k as f64 * 105.0;
+        let _ = write!(
+            svg,
+            r##"<rect x="{lx:.0}" y="74" width="14" height="4" fill="{colour}"/><text x="{:.0}" y="80" font-size="13" fill="#333">{name} {total}</text>"##,
+            lx + 20.0
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The funnel of the closed loop: each stage's count, as a share of the first.
+pub fn funnel(title: &str, subtitle: &str, stages: &[(&str, i64)]) -> String {
+    let (top, row_h) = (84.0, 46.0);
+    let height = top + row_h * stages.len() as f64 + 20.0;
+    let mut svg = String::new();
+    open(&mut svg, height, title, subtitle);
+    let first = stages.first().map_or(0, |s| s.1).max(1);
+    let (centre, full) = (WIDTH / 2.0, WIDTH - 320.0);
+    let colours = ["#274c77", "#3b6fb6", "#5b8fd1", "#7fa9de", "#9cc0e8", "#2e9e5b"];
+    for (i, (name, n)) in stages.iter().enumerate() {
+        let y = top + i as f64 * row_h;
+        let w = (full * *n as f64 / first as f64).max(2.0);
+        let share = 100.0 * *n as f64 / first as f64;
+        let _ = write!(
+            svg,
+            r##"<rect x="{:.1}" y="{y:.1}" width="{w:.1}" height="{:.0}" fill="{}" rx="4"/><text x="{:.0}" y="{:.1}" font-size="15" fill="#222" text-anchor="end">{}</text><text x="{:.0}" y="{:.1}" font-size="14" fill="#222">{n} 件 · {share:.1}%</text>"##,
+            centre - w / 2.0,
+            row_h - 10.0,
+            colours[i % colours.len()],
+            centre - full / 2.0 - 12.0,
+            y + row_h / 2.0,
+            escape(name),
+            centre + full / 2.0 + 12.0,
+            y + row_h / 2.0
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}

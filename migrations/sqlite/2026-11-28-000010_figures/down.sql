@@ -1,0 +1,4 @@
+DROP INDEX patrols_cell_started;
+DROP TABLE digest_minutes;
+DROP TABLE assessment_schemes;
+DROP TABLE case_tallies;

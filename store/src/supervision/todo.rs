@@ -1,0 +1,180 @@
+//! 待办 — what awaits the caller's action, pile by pile, each with its count and the most urgent
+//! first items: a street office's reports to file, resident requests, cases to dispatch, returned
+//! cases, handlings to verify, extension requests (and, for the district, shelved cases due for
+//! review); a department's cases to accept and to handle and whistles to report in to; a
+//! community's and a grid worker's handlings to verify in their community or grids. Each pile
+//! also raises a notification when something lands on it (see `cases::transition`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::access::{Caller, Reach, Role};
+use crate::cases::{Source, Status};
+use crate::db::DbConn;
+use crate::error::StoreResult;
+use crate::schema::{assignments, case_events, cases, whistle_departments, whistles};
+use crate::time::now;
+
+/// How many items of each pile the answer shows.
+pub const FIRST: i64 = 5;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Todo {
+    /// Everything waiting, all piles together.
+    pub total: i64,
+    pub piles: Vec<Pile>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pile {
+    pub kind: &'static str,
+    /// 中文: what the pile is.
+    pub label: &'static str,
+    pub count: i64,
+    /// The first items, the nearest deadline first.
+    pub items: Vec<Item>,
+}
+
+/// A case (or a whistle) waiting.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    /// The case's id (a whistle's, in `whistles_to_report_in`).
+    pub id: String,
+    pub case_id: String,
+    pub title: String,
+    pub status: String,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub deadline_at: Option<NaiveDateTime>,
+    pub overdue: bool,
+}
+
+type Brief = (String, String, Status, Option<NaiveDateTime>, Option<NaiveDateTime>);
+
+/// The piles a kind of caller works: (kind, 中文).
+#[rustfmt::skip]
+pub const PILES: &[(&str, &str, &[Role])] = &[
+    ("reports_to_file", "待立案上报", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin]),
+    ("resident_requests", "待受理居民诉求", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin]),
+    ("cases_to_dispatch", "待派遣", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin]),
+    ("returned_cases", "被退回待重新派遣", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin]),
+    ("extension_requests", "待审批延期申请", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin]),
+    ("cases_to_verify", "待核查结案", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin, Role::CommunityAdmin, Role::GridWorker]),
+    ("shelved_due_for_review", "待复核挂账", &[Role::SystemAdmin, Role::DistrictAdmin]),
+    ("cases_to_accept", "待签收", &[Role::DeptStaff]),
+    ("cases_to_handle", "待处置", &[Role::DeptStaff]),
+    ("whistles_to_report_in", "待报到吹哨", &[Role::DeptStaff]),
+];
+
+/// The caller's to-do.
+pub fn todo(conn: &mut DbConn, caller: &Caller) -> StoreResult<Todo> {
+    let mut piles = Vec::new();
+    for (kind, label, roles) in PILES {
+        if !roles.contains(&caller.role) {
+            continue;
+        }
+        let (count, items) = if *kind == "whistles_to_report_in" {
+            whistles_waiting(conn, caller)?
+        } else {
+            cases_waiting(conn, caller, kind)?
+        };
+        piles.push(Pile { kind, label, count, items });
+    }
+    Ok(Todo { total: piles.iter().map(|p| p.count).sum(), piles })
+}
+
+/// The cases of a pile in the caller's reach: how many, and the first.
+fn cases_waiting(conn: &mut DbConn, caller: &Caller, kind: &str) -> StoreResult<(i64, Vec<Item>)> {
+    let query = || {
+        let mut q = cases::table.into_boxed();
+        q = match caller.reach() {
+            _ if caller.role == Role::DeptStaff => {
+                q.filter(cases::department_id.eq(caller.scope_id.clone().unwrap_or_default()))
+            }
+            Reach::Everywhere => q,
+            Reach::District { district } => q.filter(cases::district_id.eq(district.clone())),
+            Reach::Street { street, .. } => q.filter(cases::street_id.eq(street.clone())),
+            Reach::Community { community, .. } => q.filter(cases::community_id.eq(community.clone())),
+            Reach::Nothing => q.filter(cases::id.eq("")),
+        };
+        if caller.role == Role::GridWorker {
+            let mine = assignments::table
+                .filter(assignments::user_id.eq(caller.user_id.to_string()))
+                .filter(crate::assignments::in_force(now()))
+                .select(assignments::cell_id.nullable());
+            q = q.filter(cases::cell_id.eq_any(mine));
+        }
+        let returned = case_events::table.filter(case_events::action.eq("return")).select(case_events::case_id);
+        match kind {
+            "reports_to_file" => {
+                q.filter(cases::status.eq(Status::Reported)).filter(cases::source.ne(Source::ResidentRequest))
+            }
+            "resident_requests" => {
+                q.filter(cases::status.eq(Status::Reported)).filter(cases::source.eq(Source::ResidentRequest))
+            }
+            "cases_to_dispatch" => q.filter(cases::status.eq(Status::Filed)),
+            "returned_cases" => q.filter(cases::status.eq(Status::Filed)).filter(cases::id.eq_any(returned)),
+            "extension_requests" => q
+                .filter(cases::status.eq_any([Status::Dispatched, Status::Accepted]))
+                .filter(cases::pending_extension.is_not_null()),
+            "cases_to_verify" => q.filter(cases::status.eq(Status::Handled)),
+            "shelved_due_for_review" => {
+                q.filter(cases::status.eq(Status::Shelved)).filter(cases::shelved_review_at.le(now()))
+            }
+            "cases_to_accept" => q.filter(cases::status.eq(Status::Dispatched)),
+            _ => q.filter(cases::status.eq(Status::Accepted)),
+        }
+    };
+    let count: i64 = query().count().get_result(conn)?;
+    let rows: Vec<Brief> = query()
+        .order((cases::deadline_at.is_null().asc(), cases::deadline_at.asc(), cases::id.asc()))
+        .limit(FIRST)
+        .select((cases::id, cases::title, cases::status, cases::deadline_at, cases::overdue_at))
+        .load(conn)?;
+    let at = now();
+    Ok((
+        count,
+        rows.into_iter()
+            .map(|(id, title, status, deadline_at, overdue_at)| Item {
+                case_id: id.clone(),
+                id,
+                title,
+                status: status.as_str().to_owned(),
+                deadline_at,
+                overdue: overdue_at.is_some() || deadline_at.is_some_and(|d| d < at),
+            })
+            .collect(),
+    ))
+}
+
+/// Open whistles the caller's department has not reported in to yet.
+fn whistles_waiting(conn: &mut DbConn, caller: &Caller) -> StoreResult<(i64, Vec<Item>)> {
+    let department = caller.scope_id.clone().unwrap_or_default();
+    let query = || {
+        whistle_departments::table
+            .inner_join(whistles::table.inner_join(cases::table.on(cases::id.eq(whistles::case_id))))
+            .filter(whistle_departments::department_id.eq(department.clone()))
+            .filter(whistle_departments::reported_at.is_null())
+            .filter(whistles::status.eq("open"))
+    };
+    let count: i64 = query().count().get_result(conn)?;
+    let rows: Vec<(String, String, String, NaiveDateTime)> = query()
+        .order((whistles::deadline_at.asc(), whistles::id.asc()))
+        .limit(FIRST)
+        .select((whistles::id, whistles::case_id, cases::title, whistles::deadline_at))
+        .load(conn)?;
+    let at = now();
+    Ok((
+        count,
+        rows.into_iter()
+            .map(|(id, case_id, title, deadline)| Item {
+                id,
+                case_id,
+                title,
+                status: "summoned".into(),
+                deadline_at: Some(deadline),
+                overdue: deadline < at,
+            })
+            .collect(),
+    ))
+}
