@@ -8,6 +8,9 @@ use super::{FONTS, escape};
 /// A day of a trend: (`YYYY-MM-DD`, filed, closed, become overdue).
 pub type Day = (String, i64, i64, i64);
 
+/// A line of a trend: its name, its colour, its value on a day.
+type Series = (&'static str, &'static str, fn(&Day) -> i64);
+
 const WIDTH: f64 = 900.0;
 const BLUE: &str = "#3b6fb6";
 const GREEN: &str = "#2e9e5b";
@@ -130,8 +133,7 @@ pub fn trend(title: &str, subtitle: &str, days: &[Day]) -> String {
             );
         }
     }
-    let series: [(&str, &str, fn(&Day) -> i64); 3] =
-        [("立案", BLUE, |d| d.1), ("结案", GREEN, |d| d.2), ("超时", RED, |d| d.3)];
+    let series: [Series; 3] = [("立案", BLUE, |d| d.1), ("结案", GREEN, |d| d.2), ("超时", RED, |d| d.3)];
     for (k, (name, colour, value)) in series.iter().enumerate() {
         let points: Vec<String> =
             days.iter().enumerate().map(|(i, d)| format!("{:.1},{:.1}", x_of(i), y_of(value(d)))).collect();
