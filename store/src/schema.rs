@@ -454,6 +454,8 @@ diesel::table! {
         evaluated -> BigInt,
         satisfied -> BigInt,
         overdue -> BigInt,
+        dispatched_cases -> BigInt,
+        handled_cases -> BigInt,
         dispatched -> BigInt,
         accepted -> BigInt,
         accepted_on_time -> BigInt,

@@ -35,6 +35,13 @@ impl Clock {
         truncate(Utc::now().naive_utc() + chrono::Duration::microseconds(self.ahead_us.load(Ordering::Relaxed)))
     }
 
+    /// A clock that reads `t` now and runs on from there (the demo's history is made on one).
+    pub fn at(t: NaiveDateTime) -> Self {
+        let clock = Self::system();
+        clock.advance(t - Utc::now().naive_utc());
+        clock
+    }
+
     /// Moves this clock on by `by` (tests).
     pub fn advance(&self, by: chrono::Duration) {
         self.ahead_us.fetch_add(by.num_microseconds().unwrap_or(0), Ordering::Relaxed);

@@ -25,17 +25,25 @@ async fn a_community_digest_shows_the_month_and_what_was_decided(backend: Backen
         let id = report(app, s.t("worker"), "field_report", title, here).await;
         step(app, s.t("office"), &id, "file", json!({}), "filed").await;
     }
+    // a resident asks twice (not yet accepted): a repeat reporter; a worker reporting is not one
+    for title in ["楼下有人占道卖菜", "又有人占道卖菜"] {
+        report(app, s.t("resident"), "resident_request", title, s.inside(3)).await;
+    }
     let path = format!("/api/v1/communities/{}/digest?month={month}", s.r.community);
     let d = get_ok(app, s.t("cadre"), &path).await;
     assert_eq!(d["figures"]["counts"]["filed"], 3);
     assert_eq!(d["top_categories"][0]["code"], "SJ0502");
     assert_eq!(
         (d["top_categories"][0]["count"].as_i64(), d["top_categories"][0]["change"].as_i64()),
-        (Some(3), Some(3))
+        (Some(5), Some(5))
     );
     assert_eq!(d["hotspots"].as_array().unwrap().len(), 1, "{}", d["hotspots"]);
     assert_eq!(d["hotspots"][0]["count"], 3);
-    assert_eq!(d["repeat_reporters"][0]["count"], 3);
+    assert_eq!(d["repeat_reporters"].as_array().unwrap().len(), 1, "{}", d["repeat_reporters"]);
+    assert_eq!(
+        (d["repeat_reporters"][0]["user_id"].as_str(), d["repeat_reporters"][0]["count"].as_i64()),
+        (Some(s.id("resident")), Some(2))
+    );
     assert_eq!(d["unpatrolled_cells"].as_array().unwrap().len(), s.cells.len(), "nobody walked this month");
     assert_eq!(d["cells_without_grid_leader"].as_array().unwrap().len(), s.cells.len());
     assert_eq!(d["daily"].as_array().unwrap().iter().map(|x| x[1].as_i64().unwrap()).sum::<i64>(), 3);
@@ -63,7 +71,7 @@ async fn a_community_digest_shows_the_month_and_what_was_decided(backend: Backen
     )
     .await;
     assert_eq!(later["previous_minutes"][0]["findings"], "店外经营集中在菜市场门口");
-    assert_eq!(later["top_categories"][0]["previous"], 3);
+    assert_eq!(later["top_categories"][0]["previous"], 5);
     // the printable page, with its charts inline
     let res =
         app.client.get(app.url(&path)).bearer_auth(s.t("cadre")).header("accept", "text/html").send().await.unwrap();

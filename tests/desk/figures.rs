@@ -219,6 +219,9 @@ async fn a_scripted_month_counts_as_counted_by_hand(backend: Backend) {
         "handled_on_time",
         "returned",
         "reworked",
+        "file_steps",
+        "dispatch_steps",
+        "verify_steps",
         "whistle_summoned",
         "whistle_reported_in",
         "whistle_on_site",
@@ -250,6 +253,9 @@ async fn a_scripted_month_counts_as_counted_by_hand(backend: Backend) {
             ("whistle_on_site", 1),
             ("cells", cells),
             ("cells_patrolled", 1),
+            ("file_steps", 7),
+            ("dispatch_steps", 7),
+            ("verify_steps", 4),
         ]),
         "{street}"
     );
@@ -258,7 +264,10 @@ async fn a_scripted_month_counts_as_counted_by_hand(backend: Backend) {
     check_rates(&street);
     let m = &street["mean_working_minutes"];
     assert!(m["accept"].as_f64().unwrap() > 0.0, "消防's ten days count: {m}");
-    assert!(m["file"].as_f64().is_some() && m["handle"].as_f64().is_some() && m["verify"].as_f64().is_some(), "{m}");
+    assert!(
+        m["file"].as_f64().is_some() && m["handle"].as_f64().is_some() && m["verify"].as_f64().is_some(),
+        "{m} {street}"
+    );
 
     // the departments, by hand: each its own part of the cases it held
     let dept = |name: &str| figures_of(app, s.t("donghu"), "department", &s.depts[name], &from, &to);

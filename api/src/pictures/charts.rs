@@ -25,9 +25,10 @@ fn open(svg: &mut String, height: f64, title: &str, subtitle: &str) {
     );
 }
 
-/// A ranking: one bar per unit, its score out of 100; units with nothing to score at the end.
-pub fn ranking(title: &str, subtitle: &str, rows: &[(String, Option<f64>)]) -> String {
-    let (top, row_h, label_w) = (84.0, 30.0, 200.0);
+/// A ranking: one bar per unit (name, rank, score out of 100), in rank order; units with
+/// nothing to score at the end, unnumbered.
+pub fn ranking(title: &str, subtitle: &str, rows: &[(String, Option<usize>, Option<f64>)]) -> String {
+    let (top, row_h, label_w) = (84.0, 30.0, 270.0);
     let height = top + row_h * rows.len().max(1) as f64 + 30.0;
     let mut svg = String::new();
     open(&mut svg, height, title, subtitle);
@@ -50,14 +51,14 @@ pub fn ranking(title: &str, subtitle: &str, rows: &[(String, Option<f64>)]) -> S
             top + 20.0
         );
     }
-    for (i, (name, score)) in rows.iter().enumerate() {
+    for (i, (name, rank, score)) in rows.iter().enumerate() {
         let y = top + i as f64 * row_h;
         let _ = write!(
             svg,
-            r##"<text x="{:.0}" y="{:.1}" font-size="14" fill="#222" text-anchor="end">{}. {}</text>"##,
+            r##"<text x="{:.0}" y="{:.1}" font-size="14" fill="#222" text-anchor="end">{}{}</text>"##,
             30.0 + label_w - 10.0,
             y + row_h / 2.0 + 5.0,
-            i + 1,
+            rank.map(|r| format!("{r}. ")).unwrap_or_default(),
             escape(name)
         );
         match score {

@@ -67,14 +67,7 @@ svg{{max-width:100%;height:auto}} .blank{{height:120px;border:1px dashed #aaa}}
     }
     h.push_str("</div>");
     h.push_str(&charts::trend(&format!("{} 每日立案、结案、超时", d.name), &d.month, &d.daily));
-    let stages = [
-        ("上报", c.get("reported")),
-        ("立案", c.get("filed")),
-        ("派遣", c.get("dispatched")),
-        ("签收", c.get("accepted")),
-        ("处置", c.get("handled")),
-        ("结案", c.get("closed")),
-    ];
+    let stages = d.figures.funnel();
     h.push_str(&charts::funnel(&format!("{} 闭环漏斗", d.name), &d.month, &stages));
 
     h.push_str("<h2>二、高发问题（按小类，与上月比较）</h2><table><tr><th>分类</th><th class=\"num\">本月</th><th class=\"num\">上月</th><th class=\"num\">增减</th></tr>");

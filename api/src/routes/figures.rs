@@ -239,7 +239,8 @@ pub async fn chart(
             let (month, _) = month(q.month.as_deref())?;
             let district = district_of(&caller, q.district_id)?;
             let r = state.db(move |conn| scheme::rankings(conn, &caller, unit, &district, &month)).await?;
-            let rows: Vec<(String, Option<f64>)> = r.items.iter().map(|i| (i.figures.name.clone(), i.score)).collect();
+            let rows: Vec<(String, Option<usize>, Option<f64>)> =
+                r.items.iter().map(|i| (i.figures.name.clone(), i.rank, i.score)).collect();
             let title = format!("{} {}综合得分排名", r.month, unit.label());
             Ok(svg(charts::ranking(&title, &format!("满分 100 · 方案：{}", scheme_name(&r.scheme)), &rows)))
         }
@@ -266,15 +267,7 @@ pub async fn chart(
                 })
                 .await?
                 .ok_or_else(|| ApiError::not_found("no unit in reach has this id"))?;
-            let c = &f.counts;
-            let stages = [
-                ("上报", c.get("reported")),
-                ("立案", c.get("filed")),
-                ("派遣", c.get("dispatched")),
-                ("签收", c.get("accepted")),
-                ("处置", c.get("handled")),
-                ("结案", c.get("closed")),
-            ];
+            let stages = f.funnel();
             Ok(svg(charts::funnel(
                 &format!("{} 闭环漏斗", f.name),
                 &format!("{} 至 {}", period.from, period.to),

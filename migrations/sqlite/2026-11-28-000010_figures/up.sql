@@ -30,6 +30,8 @@ CREATE TABLE case_tallies (
     evaluated        BIGINT NOT NULL,
     satisfied        BIGINT NOT NULL,
     overdue          BIGINT NOT NULL,
+    dispatched_cases BIGINT NOT NULL,
+    handled_cases    BIGINT NOT NULL,
     dispatched       BIGINT NOT NULL,
     accepted         BIGINT NOT NULL,
     accepted_on_time BIGINT NOT NULL,

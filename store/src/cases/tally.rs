@@ -50,6 +50,8 @@ pub struct Tally {
     pub evaluated: i64,
     pub satisfied: i64,
     pub overdue: i64,
+    pub dispatched_cases: i64,
+    pub handled_cases: i64,
     pub dispatched: i64,
     pub accepted: i64,
     pub accepted_on_time: i64,
@@ -97,6 +99,8 @@ pub const COUNTS: &[Count] = &[
     Count { name: "evaluated", label: "评价数", owner: C, counts: "closed cases their reporter rated (1–5)" },
     Count { name: "satisfied", label: "满意数", owner: C, counts: "evaluated cases rated 4 or 5" },
     Count { name: "overdue", label: "超时案件数", owner: C, counts: "cases a step of which ran past its deadline" },
+    Count { name: "dispatched_cases", label: "派遣案件数", owner: C, counts: "cases dispatched at least once (the funnel's 派遣)" },
+    Count { name: "handled_cases", label: "处置案件数", owner: C, counts: "cases a department reported handled at least once (the funnel's 处置)" },
     Count { name: "dispatched", label: "派遣数", owner: D, counts: "dispatches to the department (a case dispatched again after a return counts again)" },
     Count { name: "accepted", label: "签收数", owner: D, counts: "`accept`s by the department" },
     Count { name: "accepted_on_time", label: "按时签收数", owner: D, counts: "`accept`s by the accept step's deadline" },
@@ -222,6 +226,8 @@ pub fn of_timeline(case: &Case, events: &[Event]) -> Vec<Tally> {
     main.evaluated = i64::from(closed && case.satisfaction.is_some());
     main.satisfied = i64::from(closed && case.satisfaction.is_some_and(|s| s >= 4));
     main.overdue = i64::from(late);
+    main.dispatched_cases = i64::from(events.iter().any(|e| e.action == "dispatch"));
+    main.handled_cases = i64::from(events.iter().any(|e| e.action == "handle"));
     let main_department = case.department_id.clone().unwrap_or_default();
     let mut rows = Vec::new();
     departments.entry(main_department.clone()).or_default();

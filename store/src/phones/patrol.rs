@@ -94,6 +94,13 @@ impl Patrol {
     }
 }
 
+/// Records the caller's patrols outside a phone's push (the demo's month of walks), stamped now;
+/// what was refused, and why.
+pub fn record(conn: &mut DbConn, caller: &Caller, rows: Vec<Patrol>) -> StoreResult<Vec<(String, StoreError)>> {
+    let stamp = crate::db::clock::tick(conn)?;
+    save(conn, caller, rows, stamp)
+}
+
 /// Stores the caller's patrols stamped `stamp`: new ones in one statement, changed ones each.
 /// Each refused one comes back with why (a cell outside the caller's area, another's id).
 pub(crate) fn save(

@@ -27,7 +27,7 @@ use crate::time::now;
 pub const HOTSPOT: i64 = 3;
 /// How long overdue or suspended a case must be to come up at the meeting.
 pub const LONG_DAYS: i64 = 30;
-/// How many reports in the month make a repeat reporter.
+/// How many requests of one resident in the month make a repeat reporter.
 pub const REPEAT: i64 = 2;
 
 /// Whose digest: a community's or a street's.
@@ -335,13 +335,15 @@ fn long_open(conn: &mut DbConn, place: &Place) -> StoreResult<Vec<LongOpen>> {
     Ok(out)
 }
 
-/// People who reported `REPEAT` times or more in the month, most first.
+/// Residents whose requests came `REPEAT` times or more in the month (重复反映), most first; a
+/// grid worker reporting often is doing the job.
 fn repeat_reporters(conn: &mut DbConn, place: &Place, period: Period) -> StoreResult<Vec<Reporter>> {
     let (from, to) = period_text(period);
     let rows: Vec<(String, i64)> =
         main_rows_of!(place, case_tallies::reporter_id, (case_tallies::reporter_id, count_star()))
             .filter(case_tallies::day.ge(from))
             .filter(case_tallies::day.le(to))
+            .filter(case_tallies::source.eq(crate::cases::Source::ResidentRequest.as_str()))
             .load(conn)?;
     let rows: Vec<(String, i64)> = rows.into_iter().filter(|r| r.1 >= REPEAT).collect();
     let people: HashMap<String, (String, String)> = users::table
@@ -384,10 +386,13 @@ pub fn daily(conn: &mut DbConn, place: &Place, period: Period) -> StoreResult<Ve
     let filed = by(conn, "day")?;
     let closed = by(conn, "closed_day")?;
     let overdue = by(conn, "overdue_day")?;
+    // the days to come have nothing to show yet
+    let today = crate::cases::tally::day(now());
     Ok(period
         .days()
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .take_while(|d| *d <= today)
         .map(|d| {
-            let d = d.format("%Y-%m-%d").to_string();
             let get = |m: &HashMap<String, i64>| m.get(&d).copied().unwrap_or(0);
             (d.clone(), get(&filed), get(&closed), get(&overdue))
         })

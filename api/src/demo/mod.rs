@@ -22,6 +22,8 @@ use serde_json::json;
 
 use crate::auth::hash_password;
 
+mod history;
+
 /// The password of every demo account.
 pub const PASSWORD: &str = "gridhub-demo";
 
@@ -375,7 +377,7 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             departments.push(department::create(conn, &system, new)?);
         }
         let hash = hash_password(PASSWORD);
-        let accounts: [Account; 8] = [
+        let accounts: [Account; 9] = [
             ("admin", "系统管理员", Role::SystemAdmin, None, None),
             ("donghu.admin", "东湖区网格中心 刘洋", Role::DistrictAdmin, Some(&d.id), Some("13907910001")),
             ("gongyuan.office", "公园街道办 王芳", Role::StreetAdmin, Some(&streets[0].id), Some("13907910002")),
@@ -384,6 +386,7 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             ("volunteer.wang", "王秀英 (志愿者)", Role::Volunteer, Some(&communities[1].id), Some("13807910005")),
             ("chengguan.zhang", "城管局 张伟", Role::DeptStaff, Some(&departments[0].id), Some("13907910006")),
             ("resident.chen", "陈静", Role::Resident, None, Some("13607910007")),
+            ("baihuazhou.office", "百花洲街道办 周涛", Role::StreetAdmin, Some(&streets[1].id), Some("13907910008")),
         ];
         let mut made = Vec::new();
         let mut ids = Vec::new();
@@ -434,7 +437,20 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             resident: as_user(7, Role::Resident, None)?,
             departments: departments.iter().map(|d| (d.code.clone(), d.id.clone())).collect(),
         };
+        let office2 = as_user(8, Role::StreetAdmin, Some(&streets[1].id))?;
         let ruziting = cell::layer_of(conn, &system, &communities[0].id, Layer::Unit)?.1;
+        let baihuazhou = cell::layer_of(conn, &system, &communities[3].id, Layer::Unit)?.1;
+        let past = history::People {
+            office: people.office.clone(),
+            office2,
+            worker: people.worker.clone(),
+            chengguan: people.chengguan.clone(),
+            police: Caller::resolve(conn, &police.id, Role::DeptStaff, Some(&departments[1].id))?,
+            resident: people.resident.clone(),
+            departments: people.departments.clone(),
+        };
+        let walked: Vec<&str> = communities[..3].iter().map(|c| c.id.as_str()).collect();
+        let past_cases = history::write(conn, &past, &ruziting, &baihuazhou, &communities[0].id, &walked)?;
         cases(conn, &people, &ruziting)?;
         Ok(Some(Demo {
             accounts: made,
@@ -442,7 +458,7 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             grids,
             units,
             departments: DEPARTMENTS.len(),
-            cases: CASES.len(),
+            cases: CASES.len() + past_cases,
         }))
     })
 }
