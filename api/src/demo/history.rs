@@ -199,7 +199,8 @@ pub(super) fn write(
         &index,
     )?;
     live(conn, &clock, p, &p.office, &red, &["file", "dispatch"])?;
-    let limit = category::get(conn, TROUBLE.0)?.limit(Step::Handle).expect("店外经营 has a handling limit");
+    const YELLOW: (&str, &str) = ("SJ0504", "消防通道被车辆堵塞");
+    let limit = category::get(conn, YELLOW.0)?.limit(Step::Handle).expect("机动车乱停放 has a handling limit");
     let cal = calendar::load(conn, &Policy::default().hours)?;
     let total = cal.working_minutes(now, cal.deadline(now, limit));
     let accepted = cal.sub_minutes(now, total * 17 / 20);
