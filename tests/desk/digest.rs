@@ -94,8 +94,16 @@ async fn a_community_digest_shows_the_month_and_what_was_decided(backend: Backen
         let svg = res.text().await.unwrap();
         assert!(svg.starts_with("<svg") && (svg.contains("立案") || svg.contains("上报")), "{q}");
     }
-    let p = problem(app.get(Some(s.t("office")), "/api/v1/figures/chart.svg?kind=pie&unit=street").await, 400).await;
-    assert_eq!(fields(&p), ["kind"]);
+    for (q, field) in [
+        ("figures/chart.svg?kind=pie&unit=street", "kind"),
+        ("figures/chart.svg?kind=trend&unit=cell&id=x", "unit"),
+        ("figures/chart.svg?kind=ranking&unit=district", "unit"),
+        ("rankings?unit=cell", "unit"),
+        ("rankings?unit=street&month=May", "month"),
+    ] {
+        let p = problem(app.get(Some(s.t("donghu")), &format!("/api/v1/{q}")).await, 400).await;
+        assert_eq!(fields(&p), [field], "{q}");
+    }
     for colour in ["overdue", "closure_rate", "staffing"] {
         let res =
             app.get(Some(s.t("office")), &format!("/api/v1/streets/{}/map.svg?color_by={colour}", s.r.street)).await;

@@ -39,6 +39,15 @@ fn unit(value: Option<&str>) -> ApiResult<UnitKind> {
     UnitKind::parse(text).ok_or_else(|| ApiError::bad_field("unit", format!("must be one of {}", UnitKind::names())))
 }
 
+/// A kind of unit a district ranks.
+fn ranked(value: Option<&str>) -> ApiResult<UnitKind> {
+    let unit = unit(value)?;
+    if !scheme::RANKED.contains(&unit) {
+        return Err(ApiError::bad_field("unit", "must be department, street, community or worker"));
+    }
+    Ok(unit)
+}
+
 fn month(value: Option<&str>) -> ApiResult<(String, Period)> {
     let text = value.map_or_else(this_month, str::to_owned);
     let period = Period::month(&text).ok_or_else(|| ApiError::bad_field("month", "must be a month, YYYY-MM"))?;
@@ -145,7 +154,7 @@ pub async fn rankings(
     query: Query<RankingsQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
-    let unit = unit(q.unit.as_deref())?;
+    let unit = ranked(q.unit.as_deref())?;
     if !unit.readable_by(caller.role) {
         return Err(StoreError::Forbidden(format!(
             "a {} does not read the ranking of each {}",
@@ -236,6 +245,7 @@ pub async fn chart(
     }
     match kind.as_str() {
         "ranking" => {
+            let unit = ranked(q.unit.as_deref())?;
             let (month, _) = month(q.month.as_deref())?;
             let district = district_of(&caller, q.district_id)?;
             let r = state.db(move |conn| scheme::rankings(conn, &caller, unit, &district, &month)).await?;
@@ -245,6 +255,9 @@ pub async fn chart(
             Ok(svg(charts::ranking(&title, &format!("满分 100 · 方案：{}", scheme_name(&r.scheme)), &rows)))
         }
         "trend" => {
+            if !matches!(unit, UnitKind::District | UnitKind::Street | UnitKind::Community) {
+                return Err(ApiError::bad_field("unit", "a trend is of a district, street or community"));
+            }
             let (month_text, period) = month(q.month.as_deref())?;
             let id = q.id.ok_or_else(|| ApiError::bad_field("id", "is required: the district, street or community"))?;
             let (name, days) = state
