@@ -67,6 +67,22 @@ async fn a_scripted_month_counts_as_counted_by_hand(backend: Backend) {
     assert_eq!(res.status(), 200);
 
     let here = s.inside(0);
+    // a report made offline three days ago counts on the day the phone made it
+    let made = app.now() - Duration::days(3);
+    let offline = json!({"cases": {"created": [{"id": "offline000000001", "category_code": "SJ0502", "title": "店外经营（离线）", "description": "", "lng": here.0, "lat": here.1, "crs": "wgs84", "priority": "normal", "reported_at": made.and_utc().timestamp_millis(), "_status": "created", "_changed": ""}], "updated": [], "deleted": []}});
+    let res = app
+        .client
+        .post(app.url("/api/v1/sync?last_pulled_at=0"))
+        .bearer_auth(s.t("worker"))
+        .header("content-type", "text/plain")
+        .body(offline.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let that_day = cst(made);
+    let then = figures_of(app, s.t("office"), "street", &s.r.street, &that_day, &that_day).await;
+    assert_eq!(then["counts"]["reported"], 1, "the phone's day, not the server's");
     let w_ = "worker";
     // c1: the whole loop, on time
     let c1 = report(app, s.t(w_), "field_report", "店外经营一", here).await;

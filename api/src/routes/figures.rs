@@ -3,7 +3,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
-use gridhub_store::StoreError;
 use gridhub_store::access::Place;
 use gridhub_store::supervision::digest::{self, Level, NewMinutes};
 use gridhub_store::supervision::figures::scheme::{self, NewScheme};
@@ -111,14 +110,7 @@ pub async fn figures(
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let unit = unit(q.unit.as_deref())?;
-    if !unit.readable_by(caller.role) {
-        return Err(StoreError::Forbidden(format!(
-            "a {} does not read the figures of each {}",
-            caller.role.as_str(),
-            unit.as_str()
-        ))
-        .into());
-    }
+    unit.require_readable(caller.role)?;
     let period = period(q.from.as_deref(), q.to.as_deref(), q.month.as_deref())?;
     let category = category(q.category)?;
     let (from, to) = (period.from.to_string(), period.to.to_string());
@@ -155,14 +147,7 @@ pub async fn rankings(
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
     let unit = ranked(q.unit.as_deref())?;
-    if !unit.readable_by(caller.role) {
-        return Err(StoreError::Forbidden(format!(
-            "a {} does not read the ranking of each {}",
-            caller.role.as_str(),
-            unit.as_str()
-        ))
-        .into());
-    }
+    unit.require_readable(caller.role)?;
     let (month, _) = month(q.month.as_deref())?;
     let district = district_of(&caller, q.district_id)?;
     let ranking = state.db(move |conn| scheme::rankings(conn, &caller, unit, &district, &month)).await?;
@@ -235,14 +220,7 @@ pub async fn chart(
     let q = query.into_inner();
     let kind = q.kind.clone().ok_or_else(|| ApiError::bad_field("kind", "is required: ranking, trend or funnel"))?;
     let unit = unit(q.unit.as_deref())?;
-    if !unit.readable_by(caller.role) {
-        return Err(StoreError::Forbidden(format!(
-            "a {} does not read the figures of each {}",
-            caller.role.as_str(),
-            unit.as_str()
-        ))
-        .into());
-    }
+    unit.require_readable(caller.role)?;
     match kind.as_str() {
         "ranking" => {
             let unit = ranked(q.unit.as_deref())?;

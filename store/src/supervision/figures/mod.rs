@@ -63,6 +63,19 @@ impl UnitKind {
             _ => false,
         }
     }
+
+    /// 403 for a role that may not read figures of this kind of unit.
+    pub fn require_readable(self, role: Role) -> StoreResult<()> {
+        if self.readable_by(role) {
+            Ok(())
+        } else {
+            Err(StoreError::Forbidden(format!(
+                "a {} does not read the figures of each {}",
+                role.as_str(),
+                self.as_str()
+            )))
+        }
+    }
 }
 
 /// A period of whole CST days, both inclusive.
@@ -269,13 +282,7 @@ fn column(unit: UnitKind) -> &'static str {
 /// The figures asked for, one entry per unit in the caller's reach (units with nothing to count
 /// included, with zero counts), in the order of their codes.
 pub fn figures(conn: &mut DbConn, caller: &Caller, ask: &Ask) -> StoreResult<Vec<Figures>> {
-    if !ask.unit.readable_by(caller.role) {
-        return Err(StoreError::Forbidden(format!(
-            "a {} does not read the figures of each {}",
-            caller.role.as_str(),
-            ask.unit.as_str()
-        )));
-    }
+    ask.unit.require_readable(caller.role)?;
     let units = units(conn, caller, ask)?;
     if let Some(id) = ask.id
         && units.is_empty()
@@ -648,13 +655,7 @@ pub fn place_of(conn: &mut DbConn, caller: &Caller, unit: UnitKind, id: &str) ->
     if !matches!(unit, UnitKind::District | UnitKind::Street | UnitKind::Community) {
         return Err(StoreError::invalid("unit", "must be district, street or community"));
     }
-    if !unit.readable_by(caller.role) {
-        return Err(StoreError::Forbidden(format!(
-            "a {} does not read the figures of each {}",
-            caller.role.as_str(),
-            unit.as_str()
-        )));
-    }
+    unit.require_readable(caller.role)?;
     let today = crate::time::now().date();
     let ask =
         Ask { unit, id: Some(id), within: Place::default(), period: Period { from: today, to: today }, category: None };
