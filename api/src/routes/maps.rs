@@ -1,6 +1,6 @@
 //! The maps over HTTP: a community's (`/communities/{id}/map.svg`) and a whole street's, its
 //! communities outlined (`/streets/{id}/map.svg`), either layer, coloured by staffing, open or
-//! overdue cases, or the closure rate of the last 30 days.
+//! overdue cases, or the closure rate of the last 30 days (a unit grid: its governance grid's).
 
 use std::collections::HashMap;
 
@@ -57,9 +57,6 @@ fn read(query: &MapQuery) -> ApiResult<(ColourBy, Layer)> {
         }
     };
     let layer = layer(query.layer.as_deref())?.unwrap_or(Layer::Governance);
-    if colour == ColourBy::ClosureRate && layer == Layer::Unit {
-        return Err(ApiError::bad_field("color_by", "closure_rate colours governance grids, who answer for cases"));
-    }
     Ok((colour, layer))
 }
 
@@ -118,7 +115,8 @@ fn draw(sheet: &Sheet, cells: &[Cell], colour: ColourBy, figures: Figures) -> St
             map::render_sheet(sheet, cells, &Colours { fill: &fill, legend: &legend })
         }
         Figures::Rates(rates) => {
-            let fill = |c: &Cell| match rates.get(c.id.as_str()).copied().flatten() {
+            // cases are answered for by governance grid: a unit grid shows its grid's rate
+            let fill = |c: &Cell| match rates.get(c.parent_id.as_ref().unwrap_or(&c.id).as_str()).copied().flatten() {
                 None => "#eeeeee",
                 Some(r) if r >= 0.9 => "#8fd19e",
                 Some(r) if r >= 0.7 => "#f8e08e",

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{Assignment, AssignmentView, in_force};
+use super::{Assignment, AssignmentView, Duty, in_force};
 use crate::access::Caller;
 use crate::db::DbConn;
 use crate::error::StoreResult;
@@ -90,11 +90,13 @@ pub fn cells_of(conn: &mut DbConn, user_id: &str) -> StoreResult<Vec<(String, St
         .load(conn)?)
 }
 
-/// Who holds a duty in a cell now (each once): who hears of its cases to verify.
+/// Who answers for a cell now — its grid leader and its full- and part-time workers, each once:
+/// who hears of its cases to verify, who walks it.
 pub fn people_of(conn: &mut DbConn, cell_id: &str) -> StoreResult<Vec<String>> {
     Ok(assignments::table
         .filter(assignments::cell_id.eq(cell_id))
         .filter(in_force(now()))
+        .filter(assignments::duty.eq_any([Duty::GridLeader, Duty::FullTimeWorker, Duty::PartTimeWorker]))
         .select(assignments::user_id)
         .distinct()
         .order(assignments::user_id)

@@ -16,7 +16,6 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::event::Event;
 use super::{Case, Status};
 use crate::db::DbConn;
 use crate::error::StoreResult;
@@ -113,6 +112,19 @@ pub const COUNTS: &[Count] = &[
     Count { name: "verify_steps", label: "核查环节数", owner: C, counts: "handlings verified, passed or failed (their minutes: `verify_minutes`)" },
 ];
 
+/// What the tally reads of an event of the timeline.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = case_events)]
+pub struct Moment {
+    pub case_id: String,
+    pub action: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
+    pub data: String,
+    /// When it happened (a phone's time for what was done offline).
+    pub occurred_at: NaiveDateTime,
+}
+
 /// The China Standard Time day of a UTC time.
 pub fn day(t: NaiveDateTime) -> String {
     (t + Duration::hours(8)).date().format("%Y-%m-%d").to_string()
@@ -140,7 +152,7 @@ fn held<'a>(departments: &'a mut BTreeMap<String, Tally>, current: &Option<Strin
 }
 
 /// The rows of one case from its timeline (oldest first by when things happened).
-pub fn of_timeline(case: &Case, events: &[Event]) -> Vec<Tally> {
+pub fn of_timeline(case: &Case, events: &[Moment]) -> Vec<Tally> {
     if case.status == Status::Void || case.merged_into.is_some() {
         return Vec::new();
     }
@@ -280,12 +292,12 @@ pub(crate) fn recount(conn: &mut DbConn, ids: &[&str]) -> StoreResult<()> {
 /// The rows of `ids` as their timelines give them now.
 fn recomputed(conn: &mut DbConn, ids: &[&str]) -> StoreResult<Vec<Tally>> {
     let cases: Vec<Case> = cases::table.filter(cases::id.eq_any(ids)).select(Case::as_select()).load(conn)?;
-    let mut events: HashMap<String, Vec<Event>> = HashMap::new();
+    let mut events: HashMap<String, Vec<Moment>> = HashMap::new();
     for e in case_events::table
         .filter(case_events::case_id.eq_any(ids))
         .order((case_events::occurred_at.asc(), case_events::at.asc(), case_events::id.asc()))
-        .select(Event::as_select())
-        .load::<Event>(conn)?
+        .select(Moment::as_select())
+        .load::<Moment>(conn)?
     {
         events.entry(e.case_id.clone()).or_default().push(e);
     }
