@@ -48,6 +48,18 @@ pub struct Event {
 }
 
 impl Event {
+    /// The event as the figures read it.
+    pub(crate) fn moment(&self) -> super::tally::Moment {
+        super::tally::Moment {
+            case_id: self.case_id.clone(),
+            action: self.action.clone(),
+            from_status: self.from_status,
+            to_status: self.to_status,
+            data: self.data.clone(),
+            occurred_at: self.occurred_at,
+        }
+    }
+
     /// The event as the photos it names see it.
     pub(crate) fn step(&self) -> photo::Step<'_> {
         photo::Step { id: &self.id, case_id: &self.case_id, sync_ms: self.sync_ms, attachments: &self.attachments }
@@ -132,19 +144,18 @@ pub(crate) fn record(conn: &mut DbConn, actor: &Caller, new: NewEvent) -> StoreR
     let e = new.row(actor, clock::tick(conn)?, now());
     insert_all(conn, std::slice::from_ref(&e))?;
     photo::link(conn, actor, &e.step())?;
+    // what the case counts for follows its timeline, in the same transaction
+    super::tally::recount(conn, &[&e.case_id])?;
     Ok(e)
 }
 
-/// Writes events in one statement (a push's reports), and what their cases now count for.
+/// Writes events in one statement (a push's reports); the caller counts their cases
+/// (`tally::recount`, or `tally::insert` for cases new with them).
 pub(crate) fn insert_all(conn: &mut DbConn, rows: &[Event]) -> StoreResult<()> {
     for chunk in rows.chunks(500) {
         crate::db::per_backend!(conn, c => diesel::insert_into(case_events::table).values(chunk).execute(c))?;
     }
-    // what the cases count for follows their timelines, in the same transaction
-    let mut cases: Vec<&str> = rows.iter().map(|e| e.case_id.as_str()).collect();
-    cases.sort_unstable();
-    cases.dedup();
-    super::tally::recount(conn, &cases)
+    Ok(())
 }
 
 /// An event with the name of who did it and its photos, as a timeline shows it.

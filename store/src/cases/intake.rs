@@ -12,9 +12,9 @@ use serde_json::{Map, Value, json};
 
 use super::category::{self, Category};
 use super::event::{self, Event, NewEvent};
-use super::photo;
 use super::read::view;
 use super::{Case, CaseView, Policy, Priority, Source, Status, get};
+use super::{photo, tally};
 use crate::access::{Caller, Role};
 use crate::clocks::{Calendar, calendar};
 use crate::db::DbConn;
@@ -390,6 +390,8 @@ pub fn store(conn: &mut DbConn, caller: &Caller, filed: &[Filed]) -> StoreResult
     }
     let events: Vec<Event> = filed.iter().map(|f| f.event.clone()).collect();
     event::insert_all(conn, &events)?;
+    let counted: Vec<(&Case, _)> = filed.iter().map(|f| (&f.case, f.event.moment())).collect();
+    tally::insert(conn, &counted)?;
     // the street office must file each (待立案), a resident's request first of all (待受理)
     crate::notify::notify_all(
         conn,

@@ -277,6 +277,17 @@ pub fn of_timeline(case: &Case, events: &[Moment]) -> Vec<Tally> {
     rows
 }
 
+/// Writes the rows of cases new with their first events (a push's reports: counted from what is
+/// in hand, no read); call it in the transaction that files them.
+pub(crate) fn insert(conn: &mut DbConn, new: &[(&Case, Moment)]) -> StoreResult<()> {
+    let rows: Vec<Tally> =
+        new.iter().flat_map(|(case, first)| of_timeline(case, std::slice::from_ref(first))).collect();
+    for rows in rows.chunks(200) {
+        crate::db::per_backend!(conn, c => diesel::insert_into(case_tallies::table).values(rows).execute(c))?;
+    }
+    Ok(())
+}
+
 /// Rewrites the rows of `ids` from their timelines; call it in the transaction of their events.
 pub(crate) fn recount(conn: &mut DbConn, ids: &[&str]) -> StoreResult<()> {
     for chunk in ids.chunks(500) {
