@@ -367,8 +367,37 @@ pub fn prepare(
 }
 
 /// Stores filed reports — the cases, their reporters, their `report` events — one statement
-/// each, whatever their number. Call it in a write transaction that holds their stamp.
+/// each, whatever their number, with what they count for and the street office told (`announce`).
+/// Call it in a write transaction that holds their stamp.
 pub fn store(conn: &mut DbConn, caller: &Caller, filed: &[Filed]) -> StoreResult<()> {
+    announce(conn, &filed.iter().collect::<Vec<_>>())?;
+    store_rows(conn, caller, filed)
+}
+
+/// What new reports count for in the figures, and the street office told it must file each
+/// (待立案; a resident's request: 待受理). Needs no stamp: a push writes it in its transaction
+/// before it takes the sync clock, out of the section pushes take one at a time; a report that
+/// turns out to be there already keeps its first count.
+pub fn announce(conn: &mut DbConn, filed: &[&Filed]) -> StoreResult<()> {
+    let counted: Vec<(&Case, _)> = filed.iter().map(|f| (&f.case, f.event.moment())).collect();
+    tally::insert(conn, &counted)?;
+    crate::notify::notify_all(
+        conn,
+        filed.iter().filter_map(|f| {
+            let c = &f.case;
+            let message = match c.source {
+                Source::ResidentRequest => format!("新居民诉求「{}」，待受理", c.title),
+                _ => format!("新上报「{}」，待立案", c.title),
+            };
+            let about = crate::notify::About { case_id: Some(&c.id), whistle_id: None };
+            Some((crate::notify::Recipient::Street(c.street_id.as_deref()?), "case.reported", about, message))
+        }),
+    )
+}
+
+/// The stamped rows of filed reports — cases, reporters, `report` events, their photos — without
+/// `announce` (a push has done it before taking the clock).
+pub fn store_rows(conn: &mut DbConn, caller: &Caller, filed: &[Filed]) -> StoreResult<()> {
     let cases: Vec<&Case> = filed.iter().map(|f| &f.case).collect();
     let reporters: Vec<_> = cases
         .iter()
@@ -390,20 +419,6 @@ pub fn store(conn: &mut DbConn, caller: &Caller, filed: &[Filed]) -> StoreResult
     }
     let events: Vec<Event> = filed.iter().map(|f| f.event.clone()).collect();
     event::insert_all(conn, &events)?;
-    let counted: Vec<(&Case, _)> = filed.iter().map(|f| (&f.case, f.event.moment())).collect();
-    tally::insert(conn, &counted)?;
-    // the street office must file each (待立案), a resident's request first of all (待受理)
-    crate::notify::notify_all(
-        conn,
-        cases.iter().filter_map(|c| {
-            let message = match c.source {
-                Source::ResidentRequest => format!("新居民诉求「{}」，待受理", c.title),
-                _ => format!("新上报「{}」，待立案", c.title),
-            };
-            let about = crate::notify::About { case_id: Some(&c.id), whistle_id: None };
-            Some((crate::notify::Recipient::Street(c.street_id.as_deref()?), "case.reported", about, message))
-        }),
-    )?;
     for e in &events {
         if e.attachments != "[]" {
             photo::link(conn, caller, &e.step())?;

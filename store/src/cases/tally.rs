@@ -278,12 +278,20 @@ pub fn of_timeline(case: &Case, events: &[Moment]) -> Vec<Tally> {
 }
 
 /// Writes the rows of cases new with their first events (a push's reports: counted from what is
-/// in hand, no read); call it in the transaction that files them.
+/// in hand, no read); call it in the transaction that files them. A case counted already keeps
+/// its rows (a report sent again).
 pub(crate) fn insert(conn: &mut DbConn, new: &[(&Case, Moment)]) -> StoreResult<()> {
     let rows: Vec<Tally> =
         new.iter().flat_map(|(case, first)| of_timeline(case, std::slice::from_ref(first))).collect();
     for rows in rows.chunks(200) {
-        crate::db::per_backend!(conn, c => diesel::insert_into(case_tallies::table).values(rows).execute(c))?;
+        // SQLite writes one transaction at a time, and the push looked first; PostgreSQL's pushes
+        // meet here, before either takes the clock
+        match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(case_tallies::table).values(rows).execute(c)?,
+            DbConn::Pg(c) => {
+                diesel::insert_into(case_tallies::table).values(rows).on_conflict_do_nothing().execute(c)?
+            }
+        };
     }
     Ok(())
 }

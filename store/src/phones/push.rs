@@ -220,8 +220,15 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
         }
     }
 
-    // then, holding the clock: the conflict check and the writes, all or nothing
+    // then, in one transaction: what the new reports count for and the street told (before the
+    // clock, out of the section pushes take one at a time), then, holding the clock, the conflict
+    // check and the writes, all or nothing
     crate::db::write(conn, |conn| {
+        let ids: Vec<&str> = reports.iter().map(|(r, _)| r.id.as_str()).collect();
+        let there = existing_cases(conn, &ids)?;
+        let new: Vec<&Filed> =
+            reports.iter().filter(|(r, _)| !there.contains_key(r.id.as_str())).map(|(_, f)| f).collect();
+        intake::announce(conn, &new)?;
         let stamp = clock::tick(conn)?;
         let conflicts = conflicts(conn, push.since, &known, &edits, &patrol_of, &push.patrols_deleted, &photo_rows)?;
         if !conflicts.is_empty() {
@@ -241,7 +248,7 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
                 }
             }
         }
-        intake::store(conn, caller, &filed)?;
+        intake::store_rows(conn, caller, &filed)?;
         let report_of: HashMap<&str, &str> = filed.iter().map(|f| (f.case.id.as_str(), f.event.id.as_str())).collect();
         for (record, edit) in edits {
             outcome(phone::edit(conn, caller, &record.id, edit, s.policy), "cases", &record, &mut refused)?;
