@@ -475,6 +475,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    tally_state (id) {
+        id -> Integer,
+        backfilled -> Bool,
+    }
+}
+
+diesel::table! {
     assessment_schemes (id) {
         id -> Text,
         district_id -> Text,
@@ -543,6 +550,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tombstones,
     sync_quarantine,
     case_tallies,
+    tally_state,
     assessment_schemes,
     digest_minutes,
 );

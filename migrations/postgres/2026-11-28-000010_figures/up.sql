@@ -78,5 +78,12 @@ CREATE TABLE digest_minutes (
 );
 CREATE INDEX digest_minutes_scope ON digest_minutes(scope_type, scope_id, month);
 
+-- whether the cases from before the tallies have been counted (once, at the first start after this)
+CREATE TABLE tally_state (
+    id          INTEGER PRIMARY KEY NOT NULL,
+    backfilled  BOOLEAN NOT NULL
+);
+INSERT INTO tally_state (id, backfilled) VALUES (1, false);
+
 -- patrols by cell and time, for patrol coverage
 CREATE INDEX patrols_cell_started ON patrols(cell_id, started_at);

@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::{Case, Status};
 use crate::db::DbConn;
 use crate::error::StoreResult;
-use crate::schema::{case_events, case_tallies, cases};
+use crate::schema::{case_events, case_tallies, cases, tally_state};
 
 /// One row of `case_tallies`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
@@ -323,10 +323,15 @@ fn recomputed(conn: &mut DbConn, ids: &[&str]) -> StoreResult<Vec<Tally>> {
     Ok(cases.iter().flat_map(|c| of_timeline(c, events.get(c.id.as_str()).map_or(&[][..], Vec::as_slice))).collect())
 }
 
-/// Recounts every case that has no rows yet (a database from before the figures); returns how
-/// many. Run at start.
+/// Counts the cases of a database from before the tallies (every case since is counted in the
+/// transaction that writes it), once: a marker says it is done, so later starts read one row.
+/// Returns how many cases it counted.
 pub fn backfill(conn: &mut DbConn) -> StoreResult<usize> {
-    let mut done = 0;
+    let done: bool = tally_state::table.find(1).select(tally_state::backfilled).first(conn)?;
+    if done {
+        return Ok(0);
+    }
+    let mut counted = 0;
     loop {
         let missing: Vec<String> = cases::table
             .left_join(case_tallies::table.on(case_tallies::case_id.eq(cases::id)))
@@ -337,11 +342,12 @@ pub fn backfill(conn: &mut DbConn) -> StoreResult<usize> {
             .limit(1000)
             .load(conn)?;
         if missing.is_empty() {
-            return Ok(done);
+            diesel::update(tally_state::table.find(1)).set(tally_state::backfilled.eq(true)).execute(conn)?;
+            return Ok(counted);
         }
         let ids: Vec<&str> = missing.iter().map(String::as_str).collect();
         crate::db::write(conn, |conn| recount(conn, &ids))?;
-        done += missing.len();
+        counted += missing.len();
     }
 }
 
