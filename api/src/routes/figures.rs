@@ -27,11 +27,6 @@ pub async fn todo(
     Ok(HttpResponse::Ok().json(todo))
 }
 
-/// This month, China Standard Time.
-fn this_month() -> String {
-    gridhub_store::cases::tally::day(gridhub_store::now())[..7].to_owned()
-}
-
 fn unit(value: Option<&str>) -> ApiResult<UnitKind> {
     let text =
         value.ok_or_else(|| ApiError::bad_field("unit", format!("is required: one of {}", UnitKind::names())))?;
@@ -48,7 +43,7 @@ fn ranked(value: Option<&str>) -> ApiResult<UnitKind> {
 }
 
 fn month(value: Option<&str>) -> ApiResult<(String, Period)> {
-    let text = value.map_or_else(this_month, str::to_owned);
+    let text = value.map_or_else(Period::this_month, str::to_owned);
     let period = Period::month(&text).ok_or_else(|| ApiError::bad_field("month", "must be a month, YYYY-MM"))?;
     Ok((text, period))
 }

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
-use chrono::Duration;
 use geo::MultiPolygon;
 use gridhub_geo::Boundary;
 use gridhub_store::access::Place;
@@ -82,9 +81,7 @@ fn figures_of(
         ColourBy::OpenCases => Figures::Counts(gridhub_store::cases::read::open_per_cell(conn, layer, &ids, false)?),
         ColourBy::Overdue => Figures::Counts(gridhub_store::cases::read::open_per_cell(conn, layer, &ids, true)?),
         ColourBy::ClosureRate => {
-            let today = gridhub_store::cases::tally::day(gridhub_store::now());
-            let to = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d").unwrap_or_default();
-            let period = Period { from: to - Duration::days(29), to };
+            let period = Period::last_days(30);
             let ask = Ask { unit: UnitKind::Cell, id: None, within: place.clone(), period, category: None };
             let all = figures::figures(conn, caller, &ask)?;
             Figures::Rates(all.into_iter().map(|f| (f.id, f.rates.get("closure_rate").copied().flatten())).collect())

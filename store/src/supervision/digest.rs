@@ -200,10 +200,6 @@ macro_rules! main_rows_of {
     }};
 }
 
-fn period_text(p: Period) -> (String, String) {
-    (p.from.format("%Y-%m-%d").to_string(), p.to.format("%Y-%m-%d").to_string())
-}
-
 fn category_names(conn: &mut DbConn, codes: Vec<String>) -> StoreResult<HashMap<String, String>> {
     Ok(categories::table
         .filter(categories::code.eq_any(codes))
@@ -216,7 +212,7 @@ fn category_names(conn: &mut DbConn, codes: Vec<String>) -> StoreResult<HashMap<
 /// The ten 小类 reported most in the month (or the month before), each with both counts.
 fn top_categories(conn: &mut DbConn, place: &Place, period: Period) -> StoreResult<Vec<CategoryTrend>> {
     let per_category = |conn: &mut DbConn, p: Period| -> StoreResult<BTreeMap<String, i64>> {
-        let (from, to) = period_text(p);
+        let (from, to) = p.text();
         Ok(main_rows_of!(place, case_tallies::category_code, (case_tallies::category_code, count_star()))
             .filter(case_tallies::day.ge(from))
             .filter(case_tallies::day.le(to))
@@ -250,7 +246,7 @@ fn top_categories(conn: &mut DbConn, place: &Place, period: Period) -> StoreResu
 
 /// Unit grids where one category came up `HOTSPOT` times or more in the month.
 fn hotspots(conn: &mut DbConn, place: &Place, period: Period) -> StoreResult<Vec<Hotspot>> {
-    let (from, to) = period_text(period);
+    let (from, to) = period.text();
     let rows: Vec<(Option<String>, String, i64)> = main_rows_of!(
         place,
         (case_tallies::unit_cell_id, case_tallies::category_code),
@@ -338,7 +334,7 @@ fn long_open(conn: &mut DbConn, place: &Place) -> StoreResult<Vec<LongOpen>> {
 /// Residents whose requests came `REPEAT` times or more in the month (重复反映), most first; a
 /// grid worker reporting often is doing the job.
 fn repeat_reporters(conn: &mut DbConn, place: &Place, period: Period) -> StoreResult<Vec<Reporter>> {
-    let (from, to) = period_text(period);
+    let (from, to) = period.text();
     let rows: Vec<(String, i64)> =
         main_rows_of!(place, case_tallies::reporter_id, (case_tallies::reporter_id, count_star()))
             .filter(case_tallies::day.ge(from))
@@ -366,7 +362,7 @@ fn repeat_reporters(conn: &mut DbConn, place: &Place, period: Period) -> StoreRe
 
 /// Per CST day of the period: cases filed, closed, and become overdue.
 pub fn daily(conn: &mut DbConn, place: &Place, period: Period) -> StoreResult<Vec<(String, i64, i64, i64)>> {
-    let (from, to) = period_text(period);
+    let (from, to) = period.text();
     let by = |conn: &mut DbConn, column: &'static str| -> StoreResult<HashMap<String, i64>> {
         type Day = diesel::sql_types::Nullable<diesel::sql_types::Text>;
         let mut q = main_rows_of!(place, sql::<Day>(column), (sql::<Day>(column), sql::<BigInt>("COUNT(*)")))
@@ -387,7 +383,7 @@ pub fn daily(conn: &mut DbConn, place: &Place, period: Period) -> StoreResult<Ve
     let closed = by(conn, "closed_day")?;
     let overdue = by(conn, "overdue_day")?;
     // the days to come have nothing to show yet
-    let today = crate::cases::tally::day(now());
+    let today = Period::last_days(1).text().1;
     Ok(period
         .days()
         .map(|d| d.format("%Y-%m-%d").to_string())

@@ -98,6 +98,17 @@ impl Period {
         Some(Period { from, to: next.pred_opt()? })
     }
 
+    /// This month, China Standard Time: `YYYY-MM`.
+    pub fn this_month() -> String {
+        crate::cases::tally::day(crate::time::now())[..7].to_owned()
+    }
+
+    /// The last `days` CST days, today included.
+    pub fn last_days(days: i64) -> Period {
+        let to = (crate::time::now() + chrono::Duration::hours(8)).date();
+        Period { from: to - chrono::Duration::days(days - 1), to }
+    }
+
     /// The month before this period's first.
     pub fn previous_month(&self) -> Period {
         let from = self.from.checked_sub_months(chrono::Months::new(1)).unwrap_or(self.from);
@@ -109,7 +120,8 @@ impl Period {
         self.from.iter_days().take_while(move |d| *d <= to)
     }
 
-    fn text(&self) -> (String, String) {
+    /// The first and last day as stored (`YYYY-MM-DD`).
+    pub(crate) fn text(&self) -> (String, String) {
         (self.from.format("%Y-%m-%d").to_string(), self.to.format("%Y-%m-%d").to_string())
     }
 }

@@ -147,7 +147,7 @@ pub struct NewScheme {
 /// Sets a new version of the scheme; kinds of unit it does not weight keep the defaults.
 pub fn set(conn: &mut DbConn, caller: &Caller, district_id: &str, new: NewScheme) -> StoreResult<Scheme> {
     caller.require_region_admin(Some(district_id))?;
-    let this_month = crate::cases::tally::day(now())[..7].to_owned();
+    let this_month = Period::this_month();
     let mut problems = Vec::new();
     let month = new.effective_from.clone().unwrap_or_else(|| this_month.clone());
     if Period::month(&month).is_none() {
