@@ -10,6 +10,7 @@ mod desk;
 mod grids;
 mod hardening;
 mod identity;
+mod offices;
 mod openapi;
 mod persistence;
 mod phones;

@@ -7,13 +7,19 @@ use actix_web::{HttpResponse, ResponseError};
 use gridhub_store::{FieldProblem, StoreError};
 use serde_json::json;
 
+use crate::language::{self, Lang, say};
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     /// The problem type's last segment: `validation`, `not-found`, …
     pub kind: &'static str,
+    /// In English, as the code writes it; answered in the request's language.
     pub detail: String,
     pub errors: Vec<FieldProblem>,
+    /// The detail is the first problems of `errors`, of this many in all: it is written anew in
+    /// the answer's language.
+    joined: Option<u32>,
     pub retry_after: Option<u64>,
     /// Further members of the problem (RFC 9457 extensions), such as `allowed_actions`.
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -29,7 +35,15 @@ const DETAIL_SHOWS: usize = 5;
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, kind, detail: detail.into(), errors: Vec::new(), retry_after: None, extra: Default::default() }
+        Self {
+            status,
+            kind,
+            detail: detail.into(),
+            errors: Vec::new(),
+            joined: None,
+            retry_after: None,
+            extra: Default::default(),
+        }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -41,6 +55,7 @@ impl ApiError {
         let detail = detail.into();
         let mut e = Self::new(StatusCode::BAD_REQUEST, "bad-request", format!("{field}: {detail}"));
         e.errors.push(FieldProblem::new(field, detail));
+        e.joined = Some(1);
         e
     }
 
@@ -54,12 +69,9 @@ impl ApiError {
     /// 422 for the first of `total` problems.
     pub fn validation_of(mut errors: Vec<FieldProblem>, total: usize) -> Self {
         errors.truncate(MAX_ERRORS);
-        // the detail reads as a sentence: the first few problems, then how many more
-        let mut detail = FieldProblem::join(&errors[..errors.len().min(DETAIL_SHOWS)]);
-        if total > DETAIL_SHOWS {
-            detail.push_str(&format!("; and {} more", total - DETAIL_SHOWS));
-        }
-        let mut e = Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail) };
+        let detail = summary(&errors, total, Lang::En);
+        let mut e =
+            Self { errors, joined: Some(u32::try_from(total).unwrap_or(u32::MAX)), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail) };
         if total > MAX_ERRORS {
             e.extra.insert("errors_total".into(), json!(total));
         }
@@ -83,9 +95,48 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred; it has been logged")
     }
 
-    fn title(&self) -> &'static str {
-        self.status.canonical_reason().unwrap_or("Error")
+    fn title(&self, lang: Lang) -> &'static str {
+        let en = self.status.canonical_reason().unwrap_or("Error");
+        let zh = match self.status.as_u16() {
+            400 => "请求有误",
+            401 => "未登录",
+            403 => "无权操作",
+            404 => "未找到",
+            405 => "方法不允许",
+            406 => "无法提供所要的格式",
+            409 => "与当前状态冲突",
+            412 => "版本已变",
+            413 => "内容过大",
+            415 => "不支持的内容类型",
+            422 => "内容有误",
+            429 => "请求过多",
+            500 => "服务内部错误",
+            502 => "上游服务出错",
+            503 => "服务暂不可用",
+            _ => "出错了",
+        };
+        lang.pick(zh, en)
     }
+}
+
+/// The detail of a problem made of field problems: the first few, each named by its field, then
+/// how many more.
+fn summary(errors: &[FieldProblem], total: usize, lang: Lang) -> String {
+    let shown = &errors[..errors.len().min(DETAIL_SHOWS)];
+    let (colon, sep) = match lang {
+        Lang::Zh => ("：", "；"),
+        Lang::En => (": ", "; "),
+    };
+    let mut detail =
+        shown.iter().map(|p| format!("{}{colon}{}", p.field, say(&p.detail, lang))).collect::<Vec<_>>().join(sep);
+    if total > DETAIL_SHOWS {
+        let more = total - DETAIL_SHOWS;
+        detail.push_str(&match lang {
+            Lang::Zh => format!("；另有 {more} 处"),
+            Lang::En => format!("; and {more} more"),
+        });
+    }
+    detail
 }
 
 impl std::fmt::Display for ApiError {
@@ -108,12 +159,21 @@ impl ResponseError for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"gridhub\""));
         }
+        let lang = language::current();
+        res.insert_header((header::CONTENT_LANGUAGE, lang.tag()));
+        res.insert_header((header::VARY, "Accept-Language"));
+        let detail = match self.joined {
+            Some(total) => summary(&self.errors, total as usize, lang),
+            None => say(&self.detail, lang).into_owned(),
+        };
+        let errors: Vec<FieldProblem> =
+            self.errors.iter().map(|p| FieldProblem::new(p.field.clone(), say(&p.detail, lang))).collect();
         let mut body = json!({
             "type": format!("/problems/{}", self.kind),
-            "title": self.title(),
+            "title": self.title(lang),
             "status": self.status.as_u16(),
-            "detail": self.detail,
-            "errors": self.errors,
+            "detail": detail,
+            "errors": errors,
         });
         body.as_object_mut().expect("an object").extend(self.extra.clone());
         res.body(body.to_string())

@@ -116,6 +116,7 @@ impl Application {
                 )
                 .configure(|cfg| routes::configure(cfg, limits))
                 .default_service(web::to(no_route))
+                .wrap(from_fn(crate::language::scope))
                 .wrap(from_fn(telemetry::observe))
         })
         .workers(workers)

@@ -13,7 +13,8 @@ use serde_json::json;
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
-use crate::input::{Id, Json, NoQuery, Query, RawBody, etag, flag, if_match, or_default};
+use crate::exports::{self, Format, FormatQuery, Table};
+use crate::input::{Id, Json, Query, RawBody, etag, flag, if_match, or_default};
 use crate::state::AppState;
 
 fn rules(state: &AppState) -> Rules {
@@ -241,26 +242,65 @@ pub async fn batch(
     Ok(HttpResponse::Ok().json(json!({"assignments": applied.assignments, "cell_versions": applied.versions})))
 }
 
-/// `GET /api/v1/streets/{id}/staffing`
+/// `GET /api/v1/streets/{id}/staffing`, as JSON, CSV or XLSX.
 pub async fn street_staffing(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     id: Id,
-    _: Query<NoQuery>,
+    query: Query<FormatQuery>,
 ) -> ApiResult<HttpResponse> {
+    let format = Format::of(query.format.as_deref(), &req)?;
     let report = state.db(move |conn| assignment::staffing(conn, &caller, Some(&id), None)).await?;
-    Ok(HttpResponse::Ok().json(report))
+    staffing_answer(&report, format)
 }
 
-/// `GET /api/v1/communities/{id}/staffing`
+/// `GET /api/v1/communities/{id}/staffing`, as JSON, CSV or XLSX.
 pub async fn community_staffing(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     id: Id,
-    _: Query<NoQuery>,
+    query: Query<FormatQuery>,
 ) -> ApiResult<HttpResponse> {
+    let format = Format::of(query.format.as_deref(), &req)?;
     let report = state.db(move |conn| assignment::staffing(conn, &caller, None, Some(&id))).await?;
-    Ok(HttpResponse::Ok().json(report))
+    staffing_answer(&report, format)
+}
+
+/// Staffing as JSON, or as a table of one row per grid: who answers for it.
+fn staffing_answer(report: &assignment::Staffing, format: Format) -> ApiResult<HttpResponse> {
+    if !format.is_table() {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    let mut t = Table::new(
+        ("网格力量配备", "staffing"),
+        &[
+            ("网格编码", "cell_code"),
+            ("网格名称", "cell"),
+            ("户数", "households"),
+            ("网格长", "grid_leader"),
+            ("网格员", "workers"),
+            ("网格警长", "police_liaison"),
+            ("楼栋长数", "building_stewards"),
+            ("志愿者数", "volunteers"),
+            ("在职党员数", "party_members"),
+        ],
+    );
+    for c in &report.per_cell {
+        t.push(vec![
+            c.code.as_str().into(),
+            c.name.as_str().into(),
+            c.households.map(i64::from).into(),
+            c.grid_leader.clone().into(),
+            c.workers.join("、").into(),
+            c.police_liaison.clone().into(),
+            (c.building_stewards as i64).into(),
+            (c.volunteers as i64).into(),
+            (c.party_members as i64).into(),
+        ]);
+    }
+    exports::answer(&t, format)
 }
 
 #[derive(Deserialize)]
@@ -269,7 +309,8 @@ pub struct SheetQuery {
     dry_run: Option<String>,
 }
 
-/// `POST /api/v1/streets/{id}/assignments/import[?dry_run=true]` with a CSV sheet: all or nothing.
+/// `POST /api/v1/streets/{id}/assignments/import[?dry_run=true]` with a sheet (XLSX, or CSV in UTF-8
+/// or GBK; Chinese or English headers): all or nothing.
 pub async fn import(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,

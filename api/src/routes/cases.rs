@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use gridhub_geo::Crs;
 use gridhub_store::cases::correct::{self, PatchDraft};
 use gridhub_store::cases::intake::{self, Draft, NewCase};
-use gridhub_store::cases::read::{self, CaseFilter};
+use gridhub_store::cases::read::{self, CaseFilter, Sort};
 use gridhub_store::cases::{self as case, Act, Action, Source, Status};
 use gridhub_store::input::Check;
 use serde::Deserialize;
@@ -15,10 +15,12 @@ use sha2::{Digest, Sha256};
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
+use crate::exports::{self, Format, Table};
 use crate::input::{
     CrsQuery, Id, Json, NoQuery, Query, RawBody, crs, cursor, etag, flag, given, if_match, json_value, nullable,
     or_default, page, query_time, typed,
 };
+use crate::language::{self, Lang};
 use crate::state::AppState;
 use crate::views::case_json;
 
@@ -108,55 +110,170 @@ pub struct ListQuery {
     review_due: Option<String>,
     created_from: Option<String>,
     created_to: Option<String>,
+    q: Option<String>,
+    light: Option<String>,
+    sort: Option<String>,
+    format: Option<String>,
     crs: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
 }
 
-/// `GET /api/v1/cases`: the cases the caller may see, newest first.
+/// The words of a search, split at spaces (a full-width one too): at most 100 characters in
+/// all, and every word must be found.
+fn words(q: Option<&str>) -> ApiResult<Vec<String>> {
+    let Some(q) = q else { return Ok(Vec::new()) };
+    let words: Vec<String> = q.split_whitespace().map(str::to_owned).collect();
+    if words.is_empty() || q.chars().count() > 100 {
+        return Err(ApiError::bad_field("q", "must be 1 to 100 characters, not only spaces"));
+    }
+    Ok(words)
+}
+
+impl ListQuery {
+    fn filter(&self) -> ApiResult<CaseFilter> {
+        let mut statuses = Vec::new();
+        for s in self.status.iter().flat_map(|s| s.split(',')) {
+            statuses.push(Status::parse(s).ok_or_else(|| {
+                ApiError::bad_field("status", format!("{s} is not a status; use {}", Status::names()))
+            })?);
+        }
+        if let Some(c) = &self.category {
+            gridhub_store::category::parse_code(c).map_err(|e| ApiError::bad_field("category", e))?;
+        }
+        let source = self
+            .source
+            .as_deref()
+            .map(|s| {
+                Source::parse(s)
+                    .ok_or_else(|| ApiError::bad_field("source", format!("must be one of {}", Source::names())))
+            })
+            .transpose()?;
+        let light = match self.light.as_deref() {
+            None => None,
+            Some(l) => Some(
+                *case::Case::LIGHTS
+                    .iter()
+                    .find(|x| **x == l)
+                    .ok_or_else(|| ApiError::bad_field("light", "must be green, yellow or red"))?,
+            ),
+        };
+        Ok(CaseFilter {
+            statuses,
+            category: self.category.clone(),
+            source,
+            cell_id: self.cell_id.clone(),
+            unit_cell_id: self.unit_cell_id.clone(),
+            community_id: self.community_id.clone(),
+            street_id: self.street_id.clone(),
+            department_id: self.department_id.clone(),
+            overdue: flag("overdue", self.overdue.as_deref())?,
+            review_due: flag("review_due", self.review_due.as_deref())?,
+            received_from: query_time("created_from", self.created_from.as_deref())?,
+            received_to: query_time("created_to", self.created_to.as_deref())?,
+            words: words(self.q.as_deref())?,
+            light,
+        })
+    }
+
+    fn sort(&self) -> ApiResult<Sort> {
+        self.sort.as_deref().map_or(Ok(Sort::default()), |s| {
+            Sort::parse(s).ok_or_else(|| ApiError::bad_field("sort", format!("must be {}", Sort::NAMES)))
+        })
+    }
+}
+
+/// `GET /api/v1/cases`: the cases the caller may see, newest first (or by `sort`); as a page of
+/// JSON, or the whole selection as CSV or XLSX (`format`, or `Accept`).
 pub async fn list(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let out = crs(q.crs.as_deref())?;
+    let format = Format::of(q.format.as_deref(), &req)?;
     let page = page(q.limit.as_deref(), q.cursor.as_deref())?;
-    let mut statuses = Vec::new();
-    for s in q.status.iter().flat_map(|s| s.split(',')) {
-        statuses.push(
-            Status::parse(s).ok_or_else(|| {
-                ApiError::bad_field("status", format!("{s} is not a status; use {}", Status::names()))
-            })?,
-        );
+    let (filter, sort) = (q.filter()?, q.sort()?);
+    if page.after.as_deref().is_some_and(|c| sort.after(c).is_none()) {
+        return Err(ApiError::bad_field("cursor", "is not a cursor this server gave out"));
     }
-    if let Some(c) = &q.category {
-        gridhub_store::category::parse_code(c).map_err(|e| ApiError::bad_field("category", e))?;
-    }
-    let source = q
-        .source
-        .as_deref()
-        .map(|s| {
-            Source::parse(s).ok_or_else(|| ApiError::bad_field("source", format!("must be one of {}", Source::names())))
-        })
-        .transpose()?;
-    let filter = CaseFilter {
-        statuses,
-        category: q.category,
-        source,
-        cell_id: q.cell_id,
-        unit_cell_id: q.unit_cell_id,
-        community_id: q.community_id,
-        street_id: q.street_id,
-        department_id: q.department_id,
-        overdue: flag("overdue", q.overdue.as_deref())?,
-        review_due: flag("review_due", q.review_due.as_deref())?,
-        received_from: query_time("created_from", q.created_from.as_deref())?,
-        received_to: query_time("created_to", q.created_to.as_deref())?,
-    };
     let policy = state.policy.clone();
-    let rows = state.db(move |conn| read::list(conn, &caller, &filter, &page, &policy)).await?;
+    if format.is_table() {
+        let all = state
+            .db(move |conn| exports::every_page(|page| read::list(conn, &caller, &filter, sort, page, &policy)))
+            .await?;
+        exports::within_limit(all.len())?;
+        return exports::answer(&case_table(&all, out), format);
+    }
+    let rows = state.db(move |conn| read::list(conn, &caller, &filter, sort, &page, &policy)).await?;
     let items: Vec<Value> = rows.items.iter().map(|v| case_json(v, out)).collect();
     Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": cursor(rows.next_after)})))
+}
+
+/// Cases as a table: one row per case, what a district leader reads in Excel.
+fn case_table(cases: &[case::CaseView], out: Crs) -> Table {
+    let lang = language::current();
+    let mut t = Table::new(
+        ("案件列表", "cases"),
+        &[
+            ("案件编号", "id"),
+            ("标题", "title"),
+            ("类别", "category"),
+            ("类别编码", "category_code"),
+            ("状态", "status"),
+            ("红黄绿灯", "light"),
+            ("来源", "source"),
+            ("紧急程度", "priority"),
+            ("地址", "address"),
+            ("网格编码", "cell_code"),
+            ("网格", "cell"),
+            ("处置部门", "department"),
+            ("上报时间", "reported_at"),
+            ("受理时间", "received_at"),
+            ("本环节时限", "deadline_at"),
+            ("结案时间", "closed_at"),
+            ("返工次数", "rework_count"),
+            ("退回次数", "misdispatch_count"),
+            ("经度", "lng"),
+            ("纬度", "lat"),
+            ("描述", "description"),
+        ],
+    );
+    for v in cases {
+        let c = &v.case;
+        let at = case_json(v, out);
+        let light = v.light.map(|l| match (lang, l) {
+            (Lang::Zh, "red") => "红灯",
+            (Lang::Zh, "yellow") => "黄灯",
+            (Lang::Zh, _) => "绿灯",
+            (Lang::En, l) => l,
+        });
+        t.push(vec![
+            c.id.to_string().into(),
+            c.title.as_str().into(),
+            v.category_name.as_str().into(),
+            c.category_code.as_str().into(),
+            lang.pick(c.status.label(), c.status.as_str()).into(),
+            light.into(),
+            lang.pick(c.source.label(), c.source.as_str()).into(),
+            lang.pick(c.priority.label(), c.priority.as_str()).into(),
+            c.address.as_deref().into(),
+            v.cell_code.clone().into(),
+            v.cell_name.clone().into(),
+            v.department_name.clone().into(),
+            c.reported_at.into(),
+            c.received_at.into(),
+            c.deadline_at.into(),
+            c.closed_at.into(),
+            v.rework_count.into(),
+            v.misdispatch_count.into(),
+            at["lng"].as_f64().into(),
+            at["lat"].as_f64().into(),
+            c.description.as_str().into(),
+        ]);
+    }
+    t
 }
 
 /// `GET /api/v1/cases/{id}`: with `allowed_actions` for the caller.

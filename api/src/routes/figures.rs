@@ -4,15 +4,18 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use gridhub_store::access::Place;
+use gridhub_store::cases::category::Step;
+use gridhub_store::cases::tally;
 use gridhub_store::supervision::digest::{self, Level, NewMinutes};
 use gridhub_store::supervision::figures::scheme::{self, NewScheme};
-use gridhub_store::supervision::figures::{self, Ask, Period, UnitKind};
+use gridhub_store::supervision::figures::{self, Ask, Period, UnitKind, rates};
 use gridhub_store::supervision::todo;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
+use crate::exports::{self, Cell, Format, Table};
 use crate::input::{Id, Json, NoQuery, Query};
 use crate::pictures::{charts, digest as page};
 use crate::state::AppState;
@@ -95,15 +98,18 @@ pub struct FiguresQuery {
     to: Option<String>,
     month: Option<String>,
     category: Option<String>,
+    format: Option<String>,
 }
 
-/// `GET /api/v1/figures?unit=&id=&from=&to=&category=`
+/// `GET /api/v1/figures?unit=&id=&from=&to=&category=`, as JSON, CSV or XLSX.
 pub async fn figures(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     query: Query<FiguresQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
+    let format = Format::of(q.format.as_deref(), &req)?;
     let unit = unit(q.unit.as_deref())?;
     unit.require_readable(caller.role)?;
     let period = period(q.from.as_deref(), q.to.as_deref(), q.month.as_deref())?;
@@ -116,6 +122,17 @@ pub async fn figures(
             figures::figures(conn, &caller, &ask)
         })
         .await?;
+    if format.is_table() {
+        let mut t =
+            Table::new(("绩效指标", "figures"), &[("单位", "unit"), ("编码", "code"), ("从", "from"), ("到", "to")]);
+        figure_columns(&mut t);
+        for f in &items {
+            let mut row = vec![f.name.as_str().into(), f.code.clone().into(), from.as_str().into(), to.as_str().into()];
+            row.extend(figure_cells(f));
+            t.push(row);
+        }
+        return exports::answer(&t, format);
+    }
     Ok(HttpResponse::Ok().json(json!({"unit": unit, "from": from, "to": to, "items": items})))
 }
 
@@ -125,6 +142,37 @@ pub struct RankingsQuery {
     unit: Option<String>,
     district_id: Option<String>,
     month: Option<String>,
+    format: Option<String>,
+}
+
+/// The columns of a unit's figures in an export: its counts, its rates in percent (to one
+/// decimal), the mean working minutes of each step — named as `docs/figures.md` names them.
+fn figure_columns(t: &mut Table) {
+    for c in tally::COUNTS.iter().filter(|c| !c.name.ends_with("_minutes")) {
+        t.column(c.label, c.name);
+    }
+    for (name, label, _) in rates::OTHER_COUNTS {
+        t.column(label, name);
+    }
+    for r in rates::RATES {
+        t.column(&format!("{}(%)", r.label), &format!("{} (%)", r.name));
+    }
+    for s in Step::ALL {
+        t.column(&format!("{}平均用时(工作分钟)", s.label()), &format!("{} mean working minutes", s.as_str()));
+    }
+}
+
+fn figure_cells(f: &figures::Figures) -> Vec<Cell> {
+    let mut row: Vec<Cell> = Vec::new();
+    row.extend(tally::COUNTS.iter().filter(|c| !c.name.ends_with("_minutes")).map(|c| f.counts.get(c.name).into()));
+    row.extend(rates::OTHER_COUNTS.iter().map(|(name, _, _)| f.counts.get(name).into()));
+    row.extend(
+        rates::RATES.iter().map(|r| f.rates.get(r.name).copied().flatten().map(|v| (v * 1000.0).round() / 10.0).into()),
+    );
+    row.extend(
+        Step::ALL.iter().map(|s| f.mean_working_minutes.get(s.as_str()).copied().flatten().map(|m| m.round()).into()),
+    );
+    row
 }
 
 /// The district a ranking is of: the one named, else the caller's own.
@@ -134,18 +182,41 @@ fn district_of(caller: &gridhub_store::Caller, named: Option<String>) -> ApiResu
         .ok_or_else(|| ApiError::bad_field("district_id", "is required: the district whose units are ranked"))
 }
 
-/// `GET /api/v1/rankings?unit=department|street|community|worker&district_id=&month=YYYY-MM`
+/// `GET /api/v1/rankings?unit=department|street|community|worker&district_id=&month=YYYY-MM`, as
+/// JSON, CSV or XLSX.
 pub async fn rankings(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     query: Query<RankingsQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
+    let format = Format::of(q.format.as_deref(), &req)?;
     let unit = ranked(q.unit.as_deref())?;
     unit.require_readable(caller.role)?;
     let (month, _) = month(q.month.as_deref())?;
     let district = district_of(&caller, q.district_id)?;
     let ranking = state.db(move |conn| scheme::rankings(conn, &caller, unit, &district, &month)).await?;
+    if format.is_table() {
+        let mut t = Table::new(
+            ("排名", "rankings"),
+            &[("名次", "rank"), ("单位", "unit"), ("编码", "code"), ("得分", "score"), ("月份", "month")],
+        );
+        figure_columns(&mut t);
+        for r in &ranking.items {
+            let f = &r.figures;
+            let mut row = vec![
+                r.rank.map(|n| n as i64).into(),
+                f.name.as_str().into(),
+                f.code.clone().into(),
+                r.score.map(|s| (s * 10.0).round() / 10.0).into(),
+                ranking.month.as_str().into(),
+            ];
+            row.extend(figure_cells(f));
+            t.push(row);
+        }
+        return exports::answer(&t, format);
+    }
     Ok(HttpResponse::Ok().json(ranking))
 }
 

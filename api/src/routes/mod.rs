@@ -9,6 +9,7 @@ mod calendar;
 mod cases;
 mod categories;
 mod cells;
+mod contract;
 mod departments;
 mod figures;
 mod health;
@@ -75,6 +76,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/healthz", health::healthz),
         ep(M::GET, "/readyz", health::readyz),
         ep(M::GET, "/metrics", health::metrics),
+        ep(M::GET, "/openapi.yaml", contract::openapi),
+        ep(M::GET, "/docs", contract::docs),
+        ep(M::GET, contract::REDOC_PATH, contract::redoc),
         ep(M::POST, "/api/v1/auth/login", auth::login),
         ep(M::POST, "/api/v1/auth/wechat", auth::wechat),
         ep(M::POST, "/api/v1/auth/refresh", auth::refresh),

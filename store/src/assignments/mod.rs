@@ -55,6 +55,38 @@ crate::types::text_enum! {
 }
 
 impl Duty {
+    /// What people call the duty (中文), as assignment sheets write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Duty::GridLeader => "网格长",
+            Duty::FullTimeWorker => "专职网格员",
+            Duty::PartTimeWorker => "兼职网格员",
+            Duty::PoliceLiaison => "网格警长",
+            Duty::BuildingSteward => "楼栋长",
+            Duty::Volunteer => "志愿者",
+            Duty::PartyMember => "在职党员",
+        }
+    }
+
+    /// A duty as a sheet may write it: `grid_leader`, 网格长, or another name offices use.
+    pub fn read(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let other = match text {
+            "网格员" | "专职网格管理员" => Some(Duty::FullTimeWorker),
+            "兼职网格管理员" => Some(Duty::PartTimeWorker),
+            "社区民警" | "网格民警" => Some(Duty::PoliceLiaison),
+            "楼长" | "单元长" => Some(Duty::BuildingSteward),
+            "党员" => Some(Duty::PartyMember),
+            _ => None,
+        };
+        Duty::parse(text).or_else(|| Duty::ALL.into_iter().find(|d| d.label() == text)).or(other)
+    }
+
+    /// The duties as a sheet may write them: `网格长 (grid_leader), …`.
+    pub fn written() -> String {
+        Duty::ALL.iter().map(|d| format!("{} ({})", d.label(), d.as_str())).collect::<Vec<_>>().join(", ")
+    }
+
     /// Duties residents may hold (a building steward or volunteer needs no office).
     pub(crate) fn open_to_anyone(self) -> bool {
         matches!(self, Duty::BuildingSteward | Duty::Volunteer | Duty::PartyMember)

@@ -1,5 +1,6 @@
-//! A street office's assignment sheet (`cell_code,user,duty,building,starts_at`), applied whole
-//! or not at all, with a dry run that says exactly what would happen.
+//! A street office's assignment sheet (网格编码, 人员, 职责, 楼栋, 开始日期 — or `cell_code, user,
+//! duty, building, starts_at`), as Excel saves it (XLSX, or CSV in UTF-8 or GBK), applied whole or
+//! not at all, with a dry run that says exactly what would happen.
 
 use std::collections::BTreeMap;
 
@@ -46,32 +47,108 @@ fn sheet_time(value: &str) -> Option<NaiveDateTime> {
     Some(day.and_hms_opt(0, 0, 0)? - chrono::Duration::hours(8))
 }
 
-/// Reads a sheet with the header `cell_code,user,duty,building,starts_at` (any order; building
-/// and starts_at may be left out), naming each problem by line and column.
-pub fn read(body: &[u8]) -> StoreResult<Vec<SheetRow>> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| StoreError::invalid("body", "the sheet must be UTF-8 text (save the CSV as UTF-8)"))?;
-    let text = text.trim_start_matches('\u{feff}'); // the mark spreadsheets put at the start of UTF-8 files
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| StoreError::invalid("header", format!("cannot be read: {e}")))?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(cell_code), Some(user), Some(duty_col)) = (column("cell_code"), column("user"), column("duty")) else {
-        return Err(StoreError::invalid("header", "must name the columns cell_code,user,duty,building,starts_at"));
+/// The columns of a sheet, each with the headers it may go by: English as the API names them,
+/// Chinese as street offices write them.
+const COLUMNS: [(&str, &[&str]); 5] = [
+    ("cell_code", &["cell_code", "网格编码", "网格代码", "网格编号"]),
+    ("user", &["user", "人员", "用户名", "手机号", "人员（用户名或手机号）"]),
+    ("duty", &["duty", "职责", "岗位"]),
+    ("building", &["building", "楼栋"]),
+    ("starts_at", &["starts_at", "开始日期", "开始时间", "任职日期"]),
+];
+
+/// A sheet as rows of text, each with the line (or spreadsheet row) it came from: an Excel
+/// workbook's first sheet (XLSX, or XLS as older Excel saves it), or CSV in UTF-8 (with or
+/// without the byte-order mark) or GBK/GB18030 (what Excel on Chinese Windows saves).
+fn rows_of(body: &[u8]) -> StoreResult<Vec<(usize, Vec<String>)>> {
+    const ZIP: &[u8] = b"PK\x03\x04";
+    const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
+    if body.starts_with(ZIP) || body.starts_with(OLE) {
+        return workbook_rows(body);
+    }
+    let text: std::borrow::Cow<str> = match std::str::from_utf8(body) {
+        Ok(text) => text.trim_start_matches('\u{feff}').into(),
+        Err(_) => encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(body)
+            .ok_or_else(|| StoreError::invalid("body", "the sheet must be CSV (UTF-8 or GBK) or XLSX"))?,
     };
-    let (building, starts_at) = (column("building"), column("starts_at"));
+    let mut reader =
+        csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).has_headers(false).from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut check = Check::default();
     for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
+        match record {
+            Ok(r) => rows.push((r.position().map_or(0, |p| p.line()) as usize, r.iter().map(str::to_owned).collect())),
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 check.push(format!("lines[{line}]"), format!("cannot be read: {e}"));
-                continue;
             }
-        };
-        let line = record.position().map_or(0, |p| p.line()) as usize;
-        let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::to_owned).filter(|v| !v.is_empty());
+        }
+    }
+    check.done()?;
+    Ok(rows)
+}
+
+/// The first sheet of a workbook as text: numbers as written (a 14-digit grid code or a phone
+/// number Excel keeps as a number loses nothing), dates as dates.
+fn workbook_rows(body: &[u8]) -> StoreResult<Vec<(usize, Vec<String>)>> {
+    use calamine::{Data, Reader};
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(body))
+        .map_err(|e| StoreError::invalid("body", format!("the workbook cannot be read: {e}")))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| StoreError::invalid("body", "the workbook has no sheet"))?
+        .map_err(|e| StoreError::invalid("body", format!("the workbook cannot be read: {e}")))?;
+    let first = range.start().map_or(0, |(row, _)| row as usize);
+    let text = |cell: &Data| match cell {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_owned(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => match d.as_datetime() {
+            Some(t) if t.time() == chrono::NaiveTime::MIN => t.format("%Y-%m-%d").to_string(),
+            Some(t) => t.format("%Y-%m-%dT%H:%M:%S+08:00").to_string(),
+            None => d.to_string(),
+        },
+        Data::Error(e) => format!("#{e:?}"),
+    };
+    Ok(range.rows().enumerate().map(|(i, row)| (first + i + 1, row.iter().map(text).collect())).collect())
+}
+
+/// Reads a sheet whose first row names the columns — `cell_code, user, duty, building,
+/// starts_at` or 网格编码, 人员, 职责, 楼栋, 开始日期, in any order; building and starts_at may
+/// be left out — naming each problem by line and column.
+pub fn read(body: &[u8]) -> StoreResult<Vec<SheetRow>> {
+    let mut rows = rows_of(body)?.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
+    let Some((_, headers)) = rows.next() else {
+        return Err(StoreError::invalid("lines", "the sheet has no rows"));
+    };
+    let mut at_column = [None; COLUMNS.len()];
+    for (i, (name, names)) in COLUMNS.iter().enumerate() {
+        let found: Vec<usize> = headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| names.iter().any(|n| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(n)))
+            .map(|(j, _)| j)
+            .collect();
+        if found.len() > 1 {
+            return Err(StoreError::invalid("header", format!("the column {name} appears twice")));
+        }
+        at_column[i] = found.first().copied();
+    }
+    let [Some(cell_code), Some(user), Some(duty_col), building, starts_at] = at_column else {
+        return Err(StoreError::invalid(
+            "header",
+            "must name the columns 网格编码, 人员, 职责 (or cell_code, user, duty); 楼栋 and 开始日期 may follow",
+        ));
+    };
+    let mut out = Vec::new();
+    let mut check = Check::default();
+    for (line, record) in rows {
+        let get =
+            |i: Option<usize>| i.and_then(|i| record.get(i)).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let at = |f: &str| format!("lines[{line}].{f}");
         let (code, who) = (get(Some(cell_code)), get(Some(user)));
         if code.is_none() {
@@ -96,14 +173,14 @@ pub fn read(body: &[u8]) -> StoreResult<Vec<SheetRow>> {
         };
         if let (Some(cell_code), Some(user), Some(duty)) = (code, who, duty) {
             let user = user.trim_start_matches("+86").trim().to_owned();
-            rows.push(SheetRow { line, cell_code, user, duty, building: get(building), starts_at: start });
+            out.push(SheetRow { line, cell_code, user, duty, building: get(building), starts_at: start });
         }
     }
-    if rows.is_empty() && check.0.is_empty() {
+    if out.is_empty() && check.0.is_empty() {
         return Err(StoreError::invalid("lines", "the sheet has no rows"));
     }
     check.done()?;
-    Ok(rows)
+    Ok(out)
 }
 
 /// Applies an assignment sheet (the CSV as sent) to a street's cells, all or nothing, once the
@@ -171,9 +248,12 @@ pub fn import_sheet(
                     None
                 }
             };
-            let duty = Duty::parse(&row.duty);
+            let duty = Duty::read(&row.duty);
             if duty.is_none() {
-                problems.push(FieldProblem::new(at("duty"), format!("must be one of {}", Duty::names())));
+                problems.push(FieldProblem::new(
+                    at("duty"),
+                    format!("{} is not a duty: use {}", row.duty, Duty::written()),
+                ));
             }
             if let (Some(cell_id), Some(user_id), Some(duty)) = (cell_id, user_id, duty) {
                 lines.push(row.line);

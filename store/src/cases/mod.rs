@@ -165,6 +165,9 @@ impl Case {
         self.overdue_at = None;
     }
 
+    /// The lights a running step can show.
+    pub const LIGHTS: [&'static str; 3] = ["green", "yellow", "red"];
+
     /// The traffic light of the running step at `at`: `green` under 80% of its working time
     /// used, `yellow` from 80% to the deadline, `red` past it; none when no step runs (closed,
     /// suspended: a suspended case's clock stands still).
@@ -199,6 +202,18 @@ pub(crate) fn payload(case: &Case) -> serde_json::Value {
         "department_id": case.department_id,
         "deadline_at": case.deadline_at.as_ref().map(crate::time::rfc3339),
     })
+}
+
+impl Source {
+    /// What people call the source (中文).
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::FieldReport => "网格员上报",
+            Source::ResidentRequest => "居民诉求",
+            Source::Patrol => "巡查发现",
+            Source::Hotline => "热线",
+        }
+    }
 }
 
 impl Priority {

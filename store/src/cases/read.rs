@@ -128,20 +128,141 @@ pub struct CaseFilter {
     pub review_due: bool,
     pub received_from: Option<NaiveDateTime>,
     pub received_to: Option<NaiveDateTime>,
+    /// Words each of which the title, the description or the address holds (`井盖 破损`).
+    pub words: Vec<String>,
+    /// The running step's traffic light: `green`, `yellow` or `red`.
+    pub light: Option<&'static str>,
 }
 
-/// The cases the caller may see, newest first.
+/// The order of a list of cases, and where a page of it continues.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest received first (the default).
+    #[default]
+    Received,
+    /// The soonest deadline first; cases with no running deadline last.
+    Deadline,
+    /// Newest reported (on the reporter's clock) first.
+    Reported,
+}
+
+/// Where a sorted list continues: after the case with this id, and its sort value.
+#[derive(Debug, Clone)]
+pub struct After {
+    id: String,
+    at: Option<NaiveDateTime>,
+}
+
+const CURSOR_TIME: &str = "%Y%m%dT%H%M%S%.f";
+
+impl Sort {
+    pub const NAMES: &str = "deadline_at, reported_at or received_at";
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "received_at" => Some(Self::Received),
+            "deadline_at" => Some(Self::Deadline),
+            "reported_at" => Some(Self::Reported),
+            _ => None,
+        }
+    }
+
+    /// The cursor that continues this order after `case`: its id in the default order, the
+    /// sort value and the id in the others (`d:20261127T080000:0190…`, `d:-:…` for none).
+    fn cursor(self, case: &Case) -> String {
+        let time = |t: Option<NaiveDateTime>| t.map_or("-".to_owned(), |t| t.format(CURSOR_TIME).to_string());
+        match self {
+            Self::Received => case.id.to_string(),
+            Self::Deadline => format!("d:{}:{}", time(case.deadline_at), case.id),
+            Self::Reported => format!("r:{}:{}", time(Some(case.reported_at)), case.id),
+        }
+    }
+
+    /// Reads a cursor this order gave out; `None` for any other text.
+    pub fn after(self, cursor: &str) -> Option<After> {
+        let keyed = |tag: &str| -> Option<After> {
+            let mut parts = cursor.splitn(3, ':');
+            (parts.next()? == tag).then_some(())?;
+            let at = match parts.next()? {
+                "-" => None,
+                t => Some(NaiveDateTime::parse_from_str(t, CURSOR_TIME).ok()?),
+            };
+            Some(After { at, id: parts.next()?.to_owned() })
+        };
+        match self {
+            Self::Received => (!cursor.contains(':')).then(|| After { id: cursor.to_owned(), at: None }),
+            Self::Deadline => keyed("d"),
+            Self::Reported => keyed("r").filter(|a| a.at.is_some()),
+        }
+    }
+}
+
+diesel::define_sql_function! {
+    /// Lower case (ASCII on SQLite), so that a search finds `PM2.5` as `pm2.5` on both backends.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// The pattern that finds `word` anywhere in a text, its `%`, `_` and `\` taken as themselves.
+fn containing(word: &str) -> String {
+    let mut p = String::from("%");
+    for c in word.to_ascii_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// The cases the caller may see, in `sort` order (newest first by default).
 pub fn list(
     conn: &mut DbConn,
     caller: &Caller,
     filter: &CaseFilter,
+    sort: Sort,
     page: &Page,
     policy: &Policy,
 ) -> StoreResult<Paged<CaseView>> {
+    let cal = calendar::load(conn, &policy.hours)?;
+    let at = now();
+    let want = page.fetch() as usize;
+    let mut after = page.after.as_deref().and_then(|c| sort.after(c));
+    let mut rows: Vec<Case> = Vec::new();
+    // the light of a step is counted on the working calendar, which SQL does not know: read on
+    // in larger runs and keep the cases whose light it is
+    let run = if filter.light.is_some() { page.fetch().max(200) } else { page.fetch() };
+    loop {
+        let read = run_of(conn, caller, filter, sort, after.as_ref(), run)?;
+        let last_run = (read.len() as i64) < run;
+        if let Some(last) = read.last() {
+            after = sort.after(&sort.cursor(last));
+        }
+        rows.extend(read.into_iter().filter(|c| filter.light.is_none() || c.light(&cal, at) == filter.light));
+        if rows.len() >= want || last_run {
+            break;
+        }
+    }
+    rows.truncate(want);
+    let more = rows.len() as i64 > page.limit;
+    rows.truncate(page.limit as usize);
+    let next_after = if more { rows.last().map(|c| sort.cursor(c)) } else { None };
+    Ok(Paged { items: views(conn, rows, &cal)?, next_after })
+}
+
+/// At most `n` cases of the selection, in `sort` order, after `after`.
+fn run_of(
+    conn: &mut DbConn,
+    caller: &Caller,
+    filter: &CaseFilter,
+    sort: Sort,
+    after: Option<&After>,
+    n: i64,
+) -> StoreResult<Vec<Case>> {
     let mine = case_reporters::table
         .filter(case_reporters::user_id.eq(caller.user_id.clone()))
         .select(case_reporters::case_id);
-    let mut q = cases::table.select(Case::as_select()).order(cases::id.desc()).into_boxed();
+    let mut q = cases::table.select(Case::as_select()).into_boxed();
     q = match (caller.role, caller.reach()) {
         (Role::DeptStaff, _) => {
             q.filter(cases::department_id.eq(caller.scope_id.clone().unwrap_or_default()).or(cases::id.eq_any(mine)))
@@ -184,8 +305,10 @@ pub fn list(
     if let Some(id) = &filter.department_id {
         q = q.filter(cases::department_id.eq(id.clone()));
     }
-    if filter.overdue {
+    if filter.overdue || filter.light == Some("red") {
         q = q.filter(cases::deadline_at.lt(now())).filter(cases::status.eq_any(Status::RUNNING));
+    } else if filter.light.is_some() {
+        q = q.filter(cases::deadline_at.ge(now())).filter(cases::status.eq_any(Status::RUNNING));
     }
     if filter.review_due {
         q = q.filter(cases::status.eq(Status::Shelved)).filter(cases::shelved_review_at.le(now()));
@@ -196,13 +319,48 @@ pub fn list(
     if let Some(t) = filter.received_to {
         q = q.filter(cases::received_at.lt(t));
     }
-    if let Some(after) = &page.after {
-        q = q.filter(cases::id.lt(after.clone()));
+    for word in &filter.words {
+        let p = containing(word);
+        q = q.filter(
+            lower(cases::title)
+                .like(p.clone())
+                .escape('\\')
+                .or(lower(cases::description).like(p.clone()).escape('\\'))
+                .or(lower(cases::address.assume_not_null()).like(p).escape('\\')),
+        );
     }
-    let rows = q.limit(page.fetch()).load(conn)?;
-    let paged = Paged::from_rows(rows, page, |c: &Case| &c.id);
-    let cal = calendar::load(conn, &policy.hours)?;
-    Ok(Paged { items: views(conn, paged.items, &cal)?, next_after: paged.next_after })
+    q = match (sort, after) {
+        (Sort::Received, after) => {
+            if let Some(a) = after {
+                q = q.filter(cases::id.lt(a.id.clone()));
+            }
+            q.order(cases::id.desc())
+        }
+        (Sort::Reported, after) => {
+            if let Some(After { id, at: Some(t) }) = after {
+                q = q.filter(cases::reported_at.lt(*t).or(cases::reported_at.eq(*t).and(cases::id.lt(id.clone()))));
+            }
+            q.order((cases::reported_at.desc(), cases::id.desc()))
+        }
+        (Sort::Deadline, after) => {
+            match after {
+                Some(After { id, at: Some(d) }) => {
+                    q = q.filter(
+                        cases::deadline_at
+                            .gt(*d)
+                            .or(cases::deadline_at.eq(*d).and(cases::id.gt(id.clone())))
+                            .or(cases::deadline_at.is_null()),
+                    )
+                }
+                Some(After { id, at: None }) => {
+                    q = q.filter(cases::deadline_at.is_null().and(cases::id.gt(id.clone())))
+                }
+                None => {}
+            }
+            q.order((cases::deadline_at.is_null(), cases::deadline_at.asc(), cases::id.asc()))
+        }
+    };
+    Ok(q.limit(n).load(conn)?)
 }
 
 /// The timeline of a case the caller may see, oldest first.
