@@ -80,6 +80,14 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     let ratings: Vec<i64> =
         own["items"].as_array().unwrap().iter().filter_map(|c| c["satisfaction"].as_i64()).collect();
     assert!(ratings.contains(&5) && ratings.contains(&2), "the resident's requests, rated well and badly: {ratings:?}");
+    // a consultation answered without dispatch, and a department's reply the resident reads
+    let notes: Vec<String> = json(app.get(Some(&resident), "/api/v1/notifications?limit=100").await).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(notes.contains(&"case.answered".to_owned()) && notes.contains(&"case.replied".to_owned()), "{notes:?}");
     // every figure has something to show: five weeks of history
     let lights: Vec<&str> = cases.iter().filter_map(|c| c["light"].as_str()).collect();
     assert!(lights.contains(&"red") && lights.contains(&"yellow"), "{lights:?}");

@@ -15,4 +15,5 @@ mod openapi;
 mod persistence;
 mod phones;
 mod regions;
+mod residents;
 mod supervision;

@@ -70,8 +70,11 @@ impl ApiError {
     pub fn validation_of(mut errors: Vec<FieldProblem>, total: usize) -> Self {
         errors.truncate(MAX_ERRORS);
         let detail = summary(&errors, total, Lang::En);
-        let mut e =
-            Self { errors, joined: Some(u32::try_from(total).unwrap_or(u32::MAX)), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail) };
+        let mut e = Self {
+            errors,
+            joined: Some(u32::try_from(total).unwrap_or(u32::MAX)),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail)
+        };
         if total > MAX_ERRORS {
             e.extra.insert("errors_total".into(), json!(total));
         }

@@ -32,7 +32,7 @@ async fn every_legal_transition_and_illegal_ones_in_each_state(backend: Backend)
     assert!(c["deadline_at"].is_string());
     refused_now(app, office, id, "dispatch").await;
     let c = step(app, office, id, "file", json!({}), "filed").await;
-    assert_eq!(strings(&c["allowed_actions"]), ["dispatch", "self_handle", "suspend", "void", "merge"]);
+    assert_eq!(strings(&c["allowed_actions"]), ["dispatch", "self_handle", "suspend", "void", "merge", "remark"]);
     refused_now(app, office, id, "verify_pass").await;
     step(app, office, id, "suspend", note("等待产权单位确认"), "suspended").await;
     refused_now(app, office, id, "file").await;
@@ -175,8 +175,11 @@ async fn each_role_is_refused_what_it_may_not_do(backend: Backend) {
     step(app, s.t("office"), id, "dispatch", json!({"department_id": s.depts["chengguan"]}), "dispatched").await;
     // the department now sees it, and may only take its own actions
     let seen = get_case(app, s.t("chengguan"), id).await;
-    assert_eq!(strings(&seen["allowed_actions"]), ["accept", "return", "request_extension"]);
-    assert_eq!(strings(&get_case(app, s.t("office"), id).await["allowed_actions"]), ["suspend", "void", "merge"]);
+    assert_eq!(strings(&seen["allowed_actions"]), ["accept", "return", "request_extension", "remark"]);
+    assert_eq!(
+        strings(&get_case(app, s.t("office"), id).await["allowed_actions"]),
+        ["suspend", "void", "merge", "remark"]
+    );
     assert_eq!(strings(&get_case(app, s.t("volunteer"), id).await["allowed_actions"]), Vec::<String>::new());
     for (who, action) in [
         ("chengguan", "dispatch"),
@@ -263,7 +266,7 @@ async fn shelving_is_the_districts_call_and_comes_back_for_review(backend: Backe
     assert!(
         strings(&c["allowed_actions"])
             .iter()
-            .all(|a| ["review_shelved", "unshelve", "void", "merge"].contains(&a.as_str()))
+            .all(|a| ["review_shelved", "unshelve", "void", "merge", "remark"].contains(&a.as_str()))
     );
     let dept = json(app.get(Some(s.t("chengguan")), "/api/v1/cases").await).await;
     assert!(dept["items"].as_array().unwrap().iter().all(|c| c["id"] != id), "off the department's desk");

@@ -227,7 +227,7 @@ type DemoCase = (&'static str, &'static str, bool, &'static [&'static str]);
 
 /// Cases in 孺子亭社区 at every stage of the closed loop, so that every screen has something to
 /// show: reported, filed, dispatched, accepted, handled, closed (and evaluated), suspended (缓办),
-/// rejected, shelved (挂账).
+/// rejected, shelved (挂账), answered without dispatch, replied to.
 const CASES: &[DemoCase] = &[
     ("SJ0502", "阳明路店外经营占道", false, &[]),
     ("SJ0102", "孺子亭公园东门暴露垃圾", false, &["file"]),
@@ -239,6 +239,10 @@ const CASES: &[DemoCase] = &[
     ("SJ0108", "绿化带焚烧树叶", false, &["file", "suspend"]),
     ("SJ0505", "共享单车堆放", false, &["reject"]),
     ("SJ0101", "老城区院内历史违建，产权不清", false, &["file", "shelve"]),
+    // a resident's consultation the street answers itself (答复办结, 就地解决), and a complaint
+    // with the department's reply to the resident beside the office's own remark
+    ("ZL0502", "咨询社区老年助餐点怎么报名", true, &["answer"]),
+    ("ZL0503", "楼下烧烤店油烟扰民", true, &["file", "remark", "dispatch", "accept", "reply"]),
 ];
 
 /// Files the demo cases at points of 孺子亭社区's unit grids (`units`).
@@ -272,7 +276,7 @@ fn cases(conn: &mut DbConn, people: &CasePeople, units: &[cell::Cell]) -> StoreR
         for name in *actions {
             let action = Action::parse(name).expect("demo actions are in the table");
             let actor = match action {
-                Action::Accept | Action::Handle => &people.chengguan,
+                Action::Accept | Action::Handle | Action::Reply => &people.chengguan,
                 Action::VerifyPass => &people.worker,
                 Action::Evaluate => &people.resident,
                 Action::Shelve => &people.district,
@@ -283,6 +287,9 @@ fn cases(conn: &mut DbConn, people: &CasePeople, units: &[cell::Cell]) -> StoreR
                     Action::Handle => "已到现场处置完毕".into(),
                     Action::Reject => "已由他人上报，重复".into(),
                     Action::Suspend => "需协调产权单位，暂时缓办".into(),
+                    Action::Answer => "社区老年助餐点在社区服务中心一楼，每天11点开餐，带身份证到服务台登记即可".into(),
+                    Action::Remark => "该居民本月第三次反映，回复时注意沟通方式".into(),
+                    Action::Reply => "已联系店主整改，本周内加装油烟净化设备，我们会再去复查".into(),
                     Action::Shelve => {
                         "违建形成于九十年代，产权人已故、继承未定，需结合老旧小区改造统筹解决，列入挂账".into()
                     }

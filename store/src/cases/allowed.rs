@@ -4,7 +4,7 @@
 
 use super::lifecycle::TRANSITIONS;
 use super::{Action, Case, Policy, Source, is_reporter};
-use crate::access::Caller;
+use crate::access::{Caller, Role};
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::time::now;
@@ -17,13 +17,17 @@ pub(super) fn blocked(
     action: Action,
     policy: &Policy,
 ) -> StoreResult<Option<String>> {
-    let dept_action = matches!(action, Action::Accept | Action::Return | Action::Handle | Action::RequestExtension);
+    let dept_action = matches!(action, Action::Accept | Action::Return | Action::Handle | Action::RequestExtension)
+        || (caller.role == Role::DeptStaff && matches!(action, Action::Reply | Action::Remark));
     Ok(match action {
         _ if dept_action && case.department_id != caller.scope_id => {
             Some("the case is dispatched to another department".into())
         }
         Action::Evaluate if case.source != Source::ResidentRequest => {
             Some("only resident requests are evaluated".into())
+        }
+        Action::Reply | Action::Answer if case.source != Source::ResidentRequest => {
+            Some("only resident requests are answered; note what was done with remark".into())
         }
         Action::Evaluate if case.satisfaction.is_some() => Some("the case has been evaluated".into()),
         Action::Evaluate | Action::Reopen if case.merged_into.is_some() => {

@@ -102,6 +102,37 @@ pub enum Action {
     Evaluate,
     Reopen,
     Merge,
+    Reply,
+    Answer,
+    Remark,
+}
+
+/// What a resident who follows the case sees of an event: the event and its note, the event
+/// alone (who acted, named by unit, and when), or nothing (staff only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    Note,
+    Event,
+    Hidden,
+}
+
+impl Face {
+    /// The face of an event by its action: the table's, the report itself, nothing else.
+    pub fn of(action: &str) -> Face {
+        match TRANSITIONS.iter().find(|t| t.name == action) {
+            Some(t) => t.resident,
+            None if action == "report" => Face::Note,
+            None => Face::Hidden,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Face::Note => "event and note",
+            Face::Event => "event",
+            Face::Hidden => "—",
+        }
+    }
 }
 
 /// Where an action leads.
@@ -124,6 +155,8 @@ pub struct Transition {
     pub roles: &'static [Role],
     /// Whether the action needs a note (a reason, what was done).
     pub note: bool,
+    /// What the resident who reported the case sees of it.
+    pub resident: Face,
     /// What else the action needs, for the documentation (the store checks it).
     pub needs: &'static str,
 }
@@ -141,30 +174,40 @@ const DISTRICT: &[Role] = &[SystemAdmin, DistrictAdmin];
 const WORKING: &[Status] = &[Filed, Dispatched, Accepted];
 const WITH_DEPARTMENT: &[Status] = &[Dispatched, Accepted];
 const NOT_FINISHED: &[Status] = &[Reported, Filed, Dispatched, Accepted, Handled, Suspended, Shelved];
+/// Who answers a resident: the offices, the community, the department that has the case.
+const ANSWERS: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin, CommunityAdmin, DeptStaff];
+/// Who settles a resident's request on the spot: the community and the offices above it.
+const LOCAL: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin, CommunityAdmin];
+/// Everyone who works cases (not residents, not volunteers).
+const STAFF: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridWorker, DeptStaff];
+const REPLIED: &[Status] = &[Reported, Filed, Dispatched, Accepted, Handled, Suspended, Shelved, Closed];
 
 #[rustfmt::skip]
 pub const TRANSITIONS: &[Transition] = &[
-    Transition { action: Action::File, name: "file", label: "立案", from: &[Reported], to: Next::To(Filed), roles: OFFICE, note: false, needs: "" },
-    Transition { action: Action::Reject, name: "reject", label: "不予立案", from: &[Reported], to: Next::To(Rejected), roles: OFFICE, note: true, needs: "the reason" },
-    Transition { action: Action::Dispatch, name: "dispatch", label: "派遣", from: &[Filed], to: Next::To(Dispatched), roles: OFFICE, note: false, needs: "department_id, or a routing rule / the category's default department" },
-    Transition { action: Action::SelfHandle, name: "self_handle", label: "自处理", from: &[Filed], to: Next::To(Closed), roles: GRID, note: true, needs: "attachments where photos were taken" },
-    Transition { action: Action::Accept, name: "accept", label: "签收", from: &[Dispatched], to: Next::To(Accepted), roles: DEPARTMENT, note: false, needs: "the case is dispatched to the caller's department" },
-    Transition { action: Action::Return, name: "return", label: "退回", from: &[Dispatched], to: Next::To(Filed), roles: DEPARTMENT, note: true, needs: "counted as a mis-dispatch" },
-    Transition { action: Action::Handle, name: "handle", label: "处置反馈", from: &[Accepted], to: Next::To(Handled), roles: DEPARTMENT, note: true, needs: "attachments where photos were taken" },
-    Transition { action: Action::VerifyPass, name: "verify_pass", label: "核查结案", from: &[Handled], to: Next::To(Closed), roles: GRID, note: false, needs: "" },
-    Transition { action: Action::VerifyFail, name: "verify_fail", label: "返工", from: &[Handled], to: Next::To(Accepted), roles: GRID, note: true, needs: "counted as rework" },
-    Transition { action: Action::Suspend, name: "suspend", label: "缓办", from: WORKING, to: Next::To(Suspended), roles: OFFICE, note: true, needs: "" },
-    Transition { action: Action::Resume, name: "resume", label: "恢复", from: &[Suspended], to: Next::Back, roles: OFFICE, note: false, needs: "the deadline moves on by the time suspended" },
-    Transition { action: Action::Shelve, name: "shelve", label: "挂账", from: &[Filed, Dispatched], to: Next::To(Shelved), roles: DISTRICT, note: true, needs: "the reason (planning, funding, ownership); no deadline, out of the on-time figures; due for review every shelved_review_days" },
-    Transition { action: Action::ReviewShelved, name: "review_shelved", label: "挂账复核", from: &[Shelved], to: Next::Stay, roles: DISTRICT, note: true, needs: "what the review found; the next review moves on" },
-    Transition { action: Action::Unshelve, name: "unshelve", label: "解除挂账", from: &[Shelved], to: Next::To(Filed), roles: DISTRICT, note: true, needs: "back to the street to dispatch, with a fresh deadline" },
-    Transition { action: Action::RequestExtension, name: "request_extension", label: "申请延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: DEPARTMENT, note: false, needs: "extend_by (30m, 4h, 3d); none pending" },
-    Transition { action: Action::GrantExtension, name: "grant_extension", label: "批准延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, note: false, needs: "a pending request; moves the deadline" },
-    Transition { action: Action::DenyExtension, name: "deny_extension", label: "驳回延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, note: false, needs: "a pending request" },
-    Transition { action: Action::Void, name: "void", label: "作废", from: &[Reported, Filed, Rejected, Dispatched, Accepted, Handled, Suspended, Shelved], to: Next::To(Void), roles: OFFICE, note: true, needs: "" },
-    Transition { action: Action::Evaluate, name: "evaluate", label: "评价", from: &[Closed], to: Next::Stay, roles: &[Resident], note: false, needs: "satisfaction 1–5; a resident request, by its reporter, once" },
-    Transition { action: Action::Reopen, name: "reopen", label: "重新立案", from: &[Closed], to: Next::To(Filed), roles: OFFICE, note: true, needs: "within the reopen window after closing" },
-    Transition { action: Action::Merge, name: "merge", label: "合并", from: NOT_FINISHED, to: Next::To(Closed), roles: OFFICE, note: false, needs: "into: the original, open case (POST /cases/{id}/merge)" },
+    Transition { action: Action::File, name: "file", label: "立案", from: &[Reported], to: Next::To(Filed), roles: OFFICE, note: false, resident: Face::Event, needs: "" },
+    Transition { action: Action::Reject, name: "reject", label: "不予立案", from: &[Reported], to: Next::To(Rejected), roles: OFFICE, note: true, resident: Face::Note, needs: "the reason" },
+    Transition { action: Action::Dispatch, name: "dispatch", label: "派遣", from: &[Filed], to: Next::To(Dispatched), roles: OFFICE, note: false, resident: Face::Event, needs: "department_id, or a routing rule / the category's default department" },
+    Transition { action: Action::SelfHandle, name: "self_handle", label: "自处理", from: &[Filed], to: Next::To(Closed), roles: GRID, note: true, resident: Face::Note, needs: "attachments where photos were taken" },
+    Transition { action: Action::Accept, name: "accept", label: "签收", from: &[Dispatched], to: Next::To(Accepted), roles: DEPARTMENT, note: false, resident: Face::Event, needs: "the case is dispatched to the caller's department" },
+    Transition { action: Action::Return, name: "return", label: "退回", from: &[Dispatched], to: Next::To(Filed), roles: DEPARTMENT, note: true, resident: Face::Hidden, needs: "counted as a mis-dispatch" },
+    Transition { action: Action::Handle, name: "handle", label: "处置反馈", from: &[Accepted], to: Next::To(Handled), roles: DEPARTMENT, note: true, resident: Face::Hidden, needs: "attachments where photos were taken" },
+    Transition { action: Action::VerifyPass, name: "verify_pass", label: "核查结案", from: &[Handled], to: Next::To(Closed), roles: GRID, note: false, resident: Face::Note, needs: "" },
+    Transition { action: Action::VerifyFail, name: "verify_fail", label: "返工", from: &[Handled], to: Next::To(Accepted), roles: GRID, note: true, resident: Face::Hidden, needs: "counted as rework" },
+    Transition { action: Action::Suspend, name: "suspend", label: "缓办", from: WORKING, to: Next::To(Suspended), roles: OFFICE, note: true, resident: Face::Event, needs: "" },
+    Transition { action: Action::Resume, name: "resume", label: "恢复", from: &[Suspended], to: Next::Back, roles: OFFICE, note: false, resident: Face::Event, needs: "the deadline moves on by the time suspended" },
+    Transition { action: Action::Shelve, name: "shelve", label: "挂账", from: &[Filed, Dispatched], to: Next::To(Shelved), roles: DISTRICT, note: true, resident: Face::Event, needs: "the reason (planning, funding, ownership); no deadline, out of the on-time figures; due for review every shelved_review_days" },
+    Transition { action: Action::ReviewShelved, name: "review_shelved", label: "挂账复核", from: &[Shelved], to: Next::Stay, roles: DISTRICT, note: true, resident: Face::Hidden, needs: "what the review found; the next review moves on" },
+    Transition { action: Action::Unshelve, name: "unshelve", label: "解除挂账", from: &[Shelved], to: Next::To(Filed), roles: DISTRICT, note: true, resident: Face::Event, needs: "back to the street to dispatch, with a fresh deadline" },
+    Transition { action: Action::RequestExtension, name: "request_extension", label: "申请延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: DEPARTMENT, note: false, resident: Face::Hidden, needs: "extend_by (30m, 4h, 3d); none pending" },
+    Transition { action: Action::GrantExtension, name: "grant_extension", label: "批准延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, note: false, resident: Face::Hidden, needs: "a pending request; moves the deadline" },
+    Transition { action: Action::DenyExtension, name: "deny_extension", label: "驳回延期", from: WITH_DEPARTMENT, to: Next::Stay, roles: OFFICE, note: false, resident: Face::Hidden, needs: "a pending request" },
+    Transition { action: Action::Void, name: "void", label: "作废", from: &[Reported, Filed, Rejected, Dispatched, Accepted, Handled, Suspended, Shelved], to: Next::To(Void), roles: OFFICE, note: true, resident: Face::Event, needs: "" },
+    Transition { action: Action::Evaluate, name: "evaluate", label: "评价", from: &[Closed], to: Next::Stay, roles: &[Resident], note: false, resident: Face::Note, needs: "satisfaction 1–5; a resident request, by its reporter, once" },
+    Transition { action: Action::Reopen, name: "reopen", label: "重新立案", from: &[Closed], to: Next::To(Filed), roles: OFFICE, note: true, resident: Face::Event, needs: "within the reopen window after closing" },
+    Transition { action: Action::Merge, name: "merge", label: "合并", from: NOT_FINISHED, to: Next::To(Closed), roles: OFFICE, note: false, resident: Face::Event, needs: "into: the original, open case (POST /cases/{id}/merge)" },
+    Transition { action: Action::Reply, name: "reply", label: "答复", from: REPLIED, to: Next::Stay, roles: ANSWERS, note: true, resident: Face::Note, needs: "a resident request; the note is the reply its residents read (a department: its own case)" },
+    Transition { action: Action::Answer, name: "answer", label: "答复办结", from: &[Reported, Filed], to: Next::To(Closed), roles: LOCAL, note: true, resident: Face::Note, needs: "a resident request settled without dispatch (a consultation); the note is the reply; counted as 就地解决" },
+    Transition { action: Action::Remark, name: "remark", label: "备注", from: NOT_FINISHED, to: Next::Stay, roles: STAFF, note: true, resident: Face::Hidden, needs: "an internal note, staff only (a department: its own case)" },
 ];
 
 impl Action {
@@ -188,8 +231,9 @@ impl Action {
 
 /// The table as Markdown, for `docs/case-lifecycle.md`.
 pub fn markdown() -> String {
-    let mut out =
-        String::from("| action | 中文 | from | to | roles | note | also needs |\n|---|---|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| action | 中文 | from | to | roles | note | resident sees | also needs |\n|---|---|---|---|---|---|---|---|\n",
+    );
     for t in TRANSITIONS {
         let from: Vec<&str> = t.from.iter().map(|s| s.as_str()).collect();
         let to = match t.to {
@@ -199,13 +243,14 @@ pub fn markdown() -> String {
         };
         let roles: Vec<&str> = t.roles.iter().map(|r| r.as_str()).collect();
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
             t.name,
             t.label,
             from.join(", "),
             to,
             roles.join(", "),
             if t.note { "required" } else { "" },
+            t.resident.describe(),
             t.needs
         ));
     }
@@ -229,7 +274,10 @@ mod tests {
     fn no_way_out_of_void_and_only_reopen_or_evaluate_after_closing() {
         assert!(TRANSITIONS.iter().all(|t| !t.from.contains(&Void)));
         let after_close: Vec<&str> = TRANSITIONS.iter().filter(|t| t.from.contains(&Closed)).map(|t| t.name).collect();
-        assert_eq!(after_close, ["evaluate", "reopen"]);
+        assert_eq!(after_close, ["evaluate", "reopen", "reply"]);
+        let moving: Vec<&str> =
+            TRANSITIONS.iter().filter(|t| t.from.contains(&Closed) && t.to != Next::Stay).map(|t| t.name).collect();
+        assert_eq!(moving, ["reopen"], "a closed case moves only when it is reopened");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod allowed;
 pub mod category;
 pub mod correct;
 pub mod event;
+mod face;
 pub mod intake;
 pub mod lifecycle;
 pub mod overdue;

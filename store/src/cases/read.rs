@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::allowed::allowed;
 use super::category::Step;
-use super::{Case, CaseView, Policy, Source, Status, event, find_case, photo};
+use super::{Case, CaseView, Policy, Source, Status, event, face, find_case, photo};
 use crate::access::{Caller, Role};
 use crate::clocks::{Calendar, calendar};
 use crate::db::DbConn;
@@ -36,7 +36,17 @@ pub(crate) fn detail(
 ) -> StoreResult<CaseView> {
     let mut v = view(conn, case, cal)?;
     v.allowed_actions = Some(allowed(conn, caller, &v.case, policy)?);
-    v.photos = Some(photo::of_case(conn, &v.case.id)?);
+    let photos = photo::of_case(conn, &v.case.id)?;
+    if caller.role == Role::Resident {
+        face::case(&mut v);
+    }
+    v.photos = Some(if caller.role == Role::Resident {
+        let timeline = event::of_case(conn, &v.case.id)?;
+        let shown = face::timeline(conn, timeline)?;
+        face::photos(photos, &shown)
+    } else {
+        photos
+    });
     Ok(v)
 }
 
@@ -247,7 +257,11 @@ pub fn list(
     let more = rows.len() as i64 > page.limit;
     rows.truncate(page.limit as usize);
     let next_after = if more { rows.last().map(|c| sort.cursor(c)) } else { None };
-    Ok(Paged { items: views(conn, rows, &cal)?, next_after })
+    let mut items = views(conn, rows, &cal)?;
+    if caller.role == Role::Resident {
+        items.iter_mut().for_each(face::case);
+    }
+    Ok(Paged { items, next_after })
 }
 
 /// At most `n` cases of the selection, in `sort` order, after `after`.
@@ -363,10 +377,11 @@ fn run_of(
     Ok(q.limit(n).load(conn)?)
 }
 
-/// The timeline of a case the caller may see, oldest first.
+/// The timeline of a case the caller may see, oldest first; a resident's, its public face.
 pub fn events(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Vec<event::EventView>> {
     find_case(conn, caller, id)?;
-    event::of_case(conn, id)
+    let timeline = event::of_case(conn, id)?;
+    if caller.role == Role::Resident { face::timeline(conn, timeline) } else { Ok(timeline) }
 }
 
 /// How many open cases (or, `only_overdue`, cases whose running step is past its deadline) each

@@ -90,11 +90,11 @@ use Owner::{Case as C, Department as D};
 #[rustfmt::skip]
 pub const COUNTS: &[Count] = &[
     Count { name: "reported", label: "上报数", owner: C, counts: "every case (not void, not a merged duplicate)" },
-    Count { name: "filed", label: "立案数", owner: C, counts: "cases filed (立案)" },
+    Count { name: "filed", label: "立案数", owner: C, counts: "cases filed (立案; a resident's request answered without dispatch is filed by the answer)" },
     Count { name: "due_to_close", label: "应结案数", owner: C, counts: "cases filed and not shelved (挂账) now" },
     Count { name: "closed", label: "结案数", owner: C, counts: "cases closed now (a reopened case counts again when it closes again)" },
     Count { name: "closed_on_time", label: "按期结案数", owner: C, counts: "closed cases none of whose steps ran past its deadline, and never marked overdue" },
-    Count { name: "self_handled", label: "就地解决数", owner: C, counts: "closed cases closed by `self_handle` in the grid (自处理)" },
+    Count { name: "self_handled", label: "就地解决数", owner: C, counts: "closed cases closed by `self_handle` in the grid (自处理), or by `answer` (a resident's request answered without dispatch)" },
     Count { name: "evaluated", label: "评价数", owner: C, counts: "closed cases their reporter rated (1–5)" },
     Count { name: "satisfied", label: "满意数", owner: C, counts: "evaluated cases rated 4 or 5" },
     Count { name: "overdue", label: "超时案件数", owner: C, counts: "cases a step of which ran past its deadline" },
@@ -172,11 +172,11 @@ pub fn of_timeline(case: &Case, events: &[Moment]) -> Vec<Tally> {
             late |= !on_time;
             let d = held(&mut departments, &current);
             match (name, e.action.as_str()) {
-                ("file", "file" | "reject") => {
+                ("file", "file" | "reject" | "answer") => {
                     main.file_steps += 1;
                     main.file_minutes += minutes;
                 }
-                ("dispatch", "dispatch" | "self_handle") => {
+                ("dispatch", "dispatch" | "self_handle" | "answer") => {
                     main.dispatch_steps += 1;
                     main.dispatch_minutes += minutes;
                 }
@@ -217,6 +217,11 @@ pub fn of_timeline(case: &Case, events: &[Moment]) -> Vec<Tally> {
             }
             "shelve" | "reopen" => current = None,
             "self_handle" => self_handled = true,
+            // a consultation answered on the spot is accepted (受理) and settled in one step
+            "answer" => {
+                filed_at.get_or_insert(e.occurred_at);
+                self_handled = true;
+            }
             "overdue" => {
                 late = true;
                 step_overdue = true;

@@ -202,6 +202,8 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.start_step(to, &category, at, &cal);
                 data = json!({"rework": true});
             }
+            // a reply or a remark changes nothing but the timeline: the step and its clock go on
+            Action::Reply | Action::Remark => {}
             _ => {
                 new.suspended_from = None;
                 new.shelved_review_at = None;
@@ -224,6 +226,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
         save(conn, case.version, &new)?;
         tell_department(conn, action, to, &case, &new)?;
         tell_who_acts_next(conn, &act, &case, &new)?;
+        tell_reporters(conn, &act, &new)?;
         let mut e = NewEvent::new(id, t.name, Some(state), to).note(act.note.as_deref()).data(data.clone());
         e.attachments = &act.attachments;
         e.at_point = act.at_point;
@@ -314,6 +317,33 @@ fn tell_who_acts_next(conn: &mut DbConn, act: &Act, was: &Case, case: &Case) -> 
                 notify::notify(conn, Recipient::User(&user), kind, about, message.clone())?;
             }
         }
+    }
+    Ok(())
+}
+
+/// A resident request's residents hear what they should: that it was accepted (受理) or not, each
+/// reply, and its closing — in the app's notifications, in the words of the public timeline.
+fn tell_reporters(conn: &mut DbConn, act: &Act, case: &Case) -> StoreResult<()> {
+    if case.source != super::Source::ResidentRequest {
+        return Ok(());
+    }
+    let title = &case.title;
+    let note = act.note.as_deref().unwrap_or("").trim();
+    let (kind, message) = match act.action {
+        Action::File => ("case.received", format!("您反映的「{title}」已受理，正在办理")),
+        Action::Reject => ("case.rejected", format!("您反映的「{title}」不予受理：{note}")),
+        Action::Reply => ("case.replied", format!("您反映的「{title}」有新答复：{note}")),
+        Action::Answer => ("case.answered", format!("您反映的「{title}」已答复办结：{note}。欢迎评价")),
+        Action::VerifyPass | Action::SelfHandle => ("case.closed", format!("您反映的「{title}」已办结，欢迎评价")),
+        _ => return Ok(()),
+    };
+    let about = About { case_id: Some(&case.id), whistle_id: None };
+    let reporters: Vec<String> = crate::schema::case_reporters::table
+        .filter(crate::schema::case_reporters::case_id.eq(case.id.as_str()))
+        .select(crate::schema::case_reporters::user_id)
+        .load(conn)?;
+    for user in &reporters {
+        notify::notify(conn, Recipient::User(user), kind, about, message.clone())?;
     }
     Ok(())
 }
