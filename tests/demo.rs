@@ -88,6 +88,12 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
         .map(|n| n["kind"].as_str().unwrap().to_owned())
         .collect();
     assert!(notes.contains(&"case.answered".to_owned()) && notes.contains(&"case.replied".to_owned()), "{notes:?}");
+    // a verified resident hears the community: a notice, an open consultation; the other waits
+    assert_eq!(json(app.get(Some(&resident), "/api/v1/notices").await).await["items"][0]["title"], "停水通知");
+    assert_eq!(json(app.get(Some(&resident), "/api/v1/polls").await).await["items"][0]["state"], "open");
+    let newcomer = app.login("resident.zhao", gridhub::demo::PASSWORD).await;
+    let waiting = json(app.get(Some(&newcomer), "/api/v1/me/residence").await).await;
+    assert_eq!(waiting["residence"]["status"], "pending");
     // every figure has something to show: five weeks of history
     let lights: Vec<&str> = cases.iter().filter_map(|c| c["light"].as_str()).collect();
     assert!(lights.contains(&"red") && lights.contains(&"yellow"), "{lights:?}");
@@ -97,7 +103,7 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     let streets =
         json(app.get(Some(&district), &format!("/api/v1/figures?unit=street&from={from}&to={to}")).await).await;
     let (gongyuan, baihuazhou) = (&streets["items"][0]["counts"], &streets["items"][1]["counts"]);
-    for count in ["returned", "reworked", "evaluated", "self_handled", "overdue", "whistle_summoned"] {
+    for count in ["returned", "reworked", "evaluated", "self_handled", "overdue", "whistle_summoned", "redone"] {
         assert!(gongyuan[count].as_i64().unwrap() > 0, "{count}: {gongyuan}");
     }
     assert!(gongyuan["satisfied"].as_i64() < gongyuan["evaluated"].as_i64(), "not every rating is good");

@@ -23,6 +23,7 @@ pub mod page;
 pub mod people;
 pub mod phones;
 pub mod regions;
+pub mod residents;
 pub mod schema;
 pub mod supervision;
 pub mod time;

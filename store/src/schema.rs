@@ -471,6 +471,7 @@ diesel::table! {
         handle_minutes -> BigInt,
         verify_steps -> BigInt,
         verify_minutes -> BigInt,
+        redone -> BigInt,
     }
 }
 
@@ -520,6 +521,65 @@ diesel::joinable!(communities -> streets (street_id));
 diesel::joinable!(departments -> districts (district_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
+diesel::table! {
+    residences (id) {
+        id -> Text,
+        user_id -> Text,
+        community_id -> Text,
+        building -> Nullable<Text>,
+        room -> Nullable<Text>,
+        status -> Text,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> Text,
+        community_id -> Text,
+        building -> Nullable<Text>,
+        title -> Text,
+        body -> Text,
+        attachments -> Text,
+        author_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notice_reads (notice_id, user_id) {
+        notice_id -> Text,
+        user_id -> Text,
+        read_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    polls (id) {
+        id -> Text,
+        community_id -> Text,
+        question -> Text,
+        options -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        author_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    poll_votes (poll_id, user_id) {
+        poll_id -> Text,
+        user_id -> Text,
+        choice -> Integer,
+        voted_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     streets,
@@ -553,4 +613,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     tally_state,
     assessment_schemes,
     digest_minutes,
+    residences,
+    notices,
+    notice_reads,
+    polls,
+    poll_votes,
 );

@@ -180,7 +180,7 @@ async fn a_scripted_month_counts_as_counted_by_hand(backend: Backend) {
         &[
             ("office", "file", json!({}), "filed"),
             ("office", "self_handle", note("已协调摊主"), "closed"),
-            ("resident2", "evaluate", json!({"satisfaction": 2}), "closed"),
+            ("resident2", "evaluate", json!({"satisfaction": 3}), "closed"),
         ],
     )
     .await;

@@ -3,4 +3,6 @@
 //! replies and answers that reach them, and a consultation answered without dispatch counted as
 //! settled on the spot.
 
+mod community;
+mod evaluation;
 mod face;

@@ -158,6 +158,8 @@ settings! {
     cases: Cases {
         /// How many days after closing a case may be reopened
         case_reopen_days: u32 = "7" => "GRIDHUB_CASE_REOPEN_DAYS";
+        /// How many days after closing a resident may rate their request (unrated, it counts as not evaluated)
+        case_evaluation_days: u32 = "7" => "GRIDHUB_CASE_EVALUATION_DAYS";
         /// How often a shelved case (挂账) comes up for the district's review, days
         shelved_review_days: u32 = "90" => "GRIDHUB_SHELVED_REVIEW_DAYS";
         /// The working periods of a day, China Standard Time, that time limits count
@@ -230,6 +232,7 @@ impl Settings {
     pub fn case_policy(&self) -> Result<gridhub_store::cases::Policy, String> {
         Ok(gridhub_store::cases::Policy {
             reopen_window: chrono::Duration::days(i64::from(self.cases.case_reopen_days)),
+            evaluation_window: chrono::Duration::days(i64::from(self.cases.case_evaluation_days)),
             shelved_review: chrono::Duration::days(i64::from(self.cases.shelved_review_days)),
             hours: WorkingHours::parse(&self.cases.working_hours).map_err(|e| format!("working_hours: {e}"))?,
         })

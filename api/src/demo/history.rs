@@ -41,7 +41,20 @@ const STORIES: &[&[&str]] = &[
     &["file", "dispatch", "accept", "handle", "verify_fail", "handle", "verify_pass"],
     &["file", "dispatch", "accept", "handle", "verify_pass"],
     &["file", "dispatch", "accept", "+4d", "handle", "verify_pass"],
-    &["file", "dispatch", "accept", "handle", "verify_pass", "evaluate=2"],
+    // not satisfied: sent back for a second handling (重办), and still rated poorly after it
+    &[
+        "file",
+        "dispatch",
+        "accept",
+        "handle",
+        "verify_pass",
+        "evaluate=2",
+        "dispatch",
+        "accept",
+        "handle",
+        "verify_pass",
+        "evaluate=2",
+    ],
     &["reject"],
     &["file", "dispatch", "accept", "handle", "verify_pass", "evaluate=4"],
 ];

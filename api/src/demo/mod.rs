@@ -316,6 +316,47 @@ fn cases(conn: &mut DbConn, people: &CasePeople, units: &[cell::Cell]) -> StoreR
     Ok(())
 }
 
+/// 孺子亭社区 and its residents: 陈静 verified (3栋), 赵磊 waiting for the community to verify
+/// him; a notice of a water cut (read by 陈静) and an open consultation on the east gate's hours.
+fn community_life(conn: &mut DbConn, cadre: &Caller, chen: &Caller, zhao: &Caller, community: &str) -> StoreResult<()> {
+    use gridhub_store::residents::notices::{self, NewNotice};
+    use gridhub_store::residents::polls::{self, NewPoll};
+    use gridhub_store::residents::residence::{self, NewResidence};
+    let home = |building: &str, room: &str| NewResidence {
+        community_id: community.to_owned(),
+        building: Some(building.into()),
+        room: Some(room.into()),
+    };
+    let chen_home = residence::declare(conn, chen, home("3栋", "502"))?;
+    residence::decide(conn, cadre, &chen_home.id, true, None)?;
+    residence::declare(conn, zhao, home("5栋", "1201"))?;
+    let notice = notices::publish(
+        conn,
+        cadre,
+        NewNotice {
+            community_id: community.to_owned(),
+            building: None,
+            title: "停水通知".into(),
+            body: "因市政管网检修，本周六 9:00-17:00 小区停水，请各位居民提前储水。给您带来不便，敬请谅解。".into(),
+            attachments: Vec::new(),
+        },
+    )?;
+    notices::mark_read(conn, chen, &notice.notice.id)?;
+    let poll = polls::open(
+        conn,
+        cadre,
+        NewPoll {
+            community_id: community.to_owned(),
+            question: "小区东门夜间关闭时间是否由22:00调整为23:00？".into(),
+            options: vec!["同意调整".into(), "维持22:00".into(), "无所谓".into()],
+            opens_at: None,
+            closes_at: Some(gridhub_store::time::now() + chrono::Duration::days(7)),
+        },
+    )?;
+    polls::vote(conn, chen, &poll.poll.id, 0)?;
+    Ok(())
+}
+
 /// What the demo data set holds, to tell the person who loaded it.
 pub struct Demo {
     /// (username, role) of every demo account.
@@ -384,7 +425,7 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             departments.push(department::create(conn, &system, new)?);
         }
         let hash = hash_password(PASSWORD);
-        let accounts: [Account; 9] = [
+        let accounts: [Account; 10] = [
             ("admin", "系统管理员", Role::SystemAdmin, None, None),
             ("donghu.admin", "东湖区网格中心 刘洋", Role::DistrictAdmin, Some(&d.id), Some("13907910001")),
             ("gongyuan.office", "公园街道办 王芳", Role::StreetAdmin, Some(&streets[0].id), Some("13907910002")),
@@ -394,6 +435,7 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             ("chengguan.zhang", "城管局 张伟", Role::DeptStaff, Some(&departments[0].id), Some("13907910006")),
             ("resident.chen", "陈静", Role::Resident, None, Some("13607910007")),
             ("baihuazhou.office", "百花洲街道办 周涛", Role::StreetAdmin, Some(&streets[1].id), Some("13907910008")),
+            ("resident.zhao", "赵磊", Role::Resident, None, Some("13607910009")),
         ];
         let mut made = Vec::new();
         let mut ids = Vec::new();
@@ -459,6 +501,9 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
         let walked: Vec<&str> = communities[..3].iter().map(|c| c.id.as_str()).collect();
         let past_cases = history::write(conn, &past, &ruziting, &baihuazhou, &communities[0].id, &walked)?;
         cases(conn, &people, &ruziting)?;
+        let cadre = Caller::resolve(conn, &ids[3], Role::CommunityAdmin, Some(&communities[0].id))?;
+        let newcomer = Caller::resolve(conn, &ids[9], Role::Resident, None)?;
+        community_life(conn, &cadre, &people.resident, &newcomer, &communities[0].id)?;
         Ok(Some(Demo {
             accounts: made,
             communities: communities.len(),

@@ -16,6 +16,7 @@ mod health;
 mod maps;
 mod notifications;
 mod regions;
+mod residents;
 mod sync;
 pub mod users;
 mod whistles;
@@ -108,6 +109,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/communities/{id}/digest", figures::community_digest),
         ep(M::POST, "/api/v1/communities/{id}/digest/{month}/minutes", figures::community_minutes),
         ep(M::GET, "/api/v1/communities/{id}/staffing", assignments::community_staffing),
+        ep(M::GET, "/api/v1/communities/{id}/residences", residents::of_community),
         ep(M::POST, "/api/v1/communities", regions::create_community),
         ep(M::GET, "/api/v1/communities", regions::list_communities),
         ep(M::GET, "/api/v1/communities/{id}", regions::get_community),
@@ -126,6 +128,17 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::PATCH, "/api/v1/users/{id}", users::update),
         ep(M::POST, "/api/v1/users/{id}/password", users::set_password),
         ep(M::GET, "/api/v1/users/{id}/assignments", assignments::of_user),
+        ep(M::GET, "/api/v1/me/residence", residents::get_mine),
+        ep(M::PUT, "/api/v1/me/residence", residents::put_mine),
+        ep(M::POST, "/api/v1/residences/{id}/verify", residents::verify),
+        ep(M::POST, "/api/v1/residences/{id}/reject", residents::reject),
+        ep(M::POST, "/api/v1/notices", residents::publish),
+        ep(M::GET, "/api/v1/notices", residents::notices),
+        ep(M::POST, "/api/v1/notices/{id}/read", residents::read),
+        ep(M::POST, "/api/v1/polls", residents::open),
+        ep(M::GET, "/api/v1/polls", residents::polls),
+        ep(M::GET, "/api/v1/polls/{id}", residents::poll),
+        ep(M::POST, "/api/v1/polls/{id}/votes", residents::vote),
         ep(M::GET, "/api/v1/audit", audit::list),
         ep(M::GET, "/api/v1/categories", categories::list),
         ep(M::POST, "/api/v1/categories", categories::create),

@@ -30,6 +30,10 @@ pub(super) fn blocked(
             Some("only resident requests are answered; note what was done with remark".into())
         }
         Action::Evaluate if case.satisfaction.is_some() => Some("the case has been evaluated".into()),
+        Action::Evaluate if case.closed_at.is_some_and(|t| t + policy.evaluation_window < now()) => Some(format!(
+            "it was closed more than {} days ago; it counts as not evaluated",
+            policy.evaluation_window.num_days()
+        )),
         Action::Evaluate | Action::Reopen if case.merged_into.is_some() => {
             Some("this duplicate was merged; act on the original".into())
         }

@@ -105,6 +105,7 @@ pub enum Action {
     Reply,
     Answer,
     Remark,
+    Redo,
 }
 
 /// What a resident who follows the case sees of an event: the event and its note, the event
@@ -208,6 +209,7 @@ pub const TRANSITIONS: &[Transition] = &[
     Transition { action: Action::Reply, name: "reply", label: "答复", from: REPLIED, to: Next::Stay, roles: ANSWERS, note: true, resident: Face::Note, needs: "a resident request; the note is the reply its residents read (a department: its own case)" },
     Transition { action: Action::Answer, name: "answer", label: "答复办结", from: &[Reported, Filed], to: Next::To(Closed), roles: LOCAL, note: true, resident: Face::Note, needs: "a resident request settled without dispatch (a consultation); the note is the reply; counted as 就地解决" },
     Transition { action: Action::Remark, name: "remark", label: "备注", from: NOT_FINISHED, to: Next::Stay, roles: STAFF, note: true, resident: Face::Hidden, needs: "an internal note, staff only (a department: its own case)" },
+    Transition { action: Action::Redo, name: "redo", label: "重办", from: &[Closed], to: Next::To(Filed), roles: &[], note: false, resident: Face::Event, needs: "taken by no one: a resident's rating of 1–2 (不满意) reopens their request for a second handling, once" },
 ];
 
 impl Action {
@@ -274,10 +276,10 @@ mod tests {
     fn no_way_out_of_void_and_only_reopen_or_evaluate_after_closing() {
         assert!(TRANSITIONS.iter().all(|t| !t.from.contains(&Void)));
         let after_close: Vec<&str> = TRANSITIONS.iter().filter(|t| t.from.contains(&Closed)).map(|t| t.name).collect();
-        assert_eq!(after_close, ["evaluate", "reopen", "reply"]);
+        assert_eq!(after_close, ["evaluate", "reopen", "reply", "redo"]);
         let moving: Vec<&str> =
             TRANSITIONS.iter().filter(|t| t.from.contains(&Closed) && t.to != Next::Stay).map(|t| t.name).collect();
-        assert_eq!(moving, ["reopen"], "a closed case moves only when it is reopened");
+        assert_eq!(moving, ["reopen", "redo"], "a closed case moves only when it is reopened or redone");
     }
 
     #[test]

@@ -44,6 +44,8 @@ use category::Category;
 pub struct Policy {
     /// How long after closing a case may be reopened.
     pub reopen_window: Duration,
+    /// How long after closing a resident may rate their request.
+    pub evaluation_window: Duration,
     /// How often a shelved case (挂账) comes up for review.
     pub shelved_review: Duration,
     /// The working hours time limits are counted in.
@@ -52,7 +54,12 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { reopen_window: Duration::days(7), shelved_review: Duration::days(90), hours: WorkingHours::default() }
+        Self {
+            reopen_window: Duration::days(7),
+            evaluation_window: Duration::days(7),
+            shelved_review: Duration::days(90),
+            hours: WorkingHours::default(),
+        }
     }
 }
 

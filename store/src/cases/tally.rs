@@ -58,6 +58,7 @@ pub struct Tally {
     pub handled_on_time: i64,
     pub returned: i64,
     pub reworked: i64,
+    pub redone: i64,
     pub file_steps: i64,
     pub file_minutes: i64,
     pub dispatch_steps: i64,
@@ -107,6 +108,7 @@ pub const COUNTS: &[Count] = &[
     Count { name: "handled_on_time", label: "按期处置数", owner: D, counts: "`handle`s by the handle step's deadline (extensions granted count)" },
     Count { name: "returned", label: "退回数", owner: D, counts: "`return`s by the department (误派)" },
     Count { name: "reworked", label: "返工数", owner: D, counts: "`verify_fail`s of the department's handling (返工)" },
+    Count { name: "redone", label: "重办数", owner: C, counts: "resident requests sent back for a second handling by their reporter's rating of 1–2 (重办)" },
     Count { name: "file_steps", label: "立案环节数", owner: C, counts: "reports filed or rejected (their minutes: `file_minutes`)" },
     Count { name: "dispatch_steps", label: "派遣环节数", owner: C, counts: "filed cases dispatched or self-handled (their minutes: `dispatch_minutes`)" },
     Count { name: "verify_steps", label: "核查环节数", owner: C, counts: "handlings verified, passed or failed (their minutes: `verify_minutes`)" },
@@ -216,6 +218,10 @@ pub fn of_timeline(case: &Case, events: &[Moment]) -> Vec<Tally> {
                 }
             }
             "shelve" | "reopen" => current = None,
+            "redo" => {
+                current = None;
+                main.redone = 1;
+            }
             "self_handle" => self_handled = true,
             // a consultation answered on the spot is accepted (受理) and settled in one step
             "answer" => {

@@ -244,6 +244,13 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             &case.place(),
             json!({"from": state.as_str(), "to": to.as_str(), "data": data}),
         )?;
+        // a resident not satisfied (1–2) sends their request back for a second handling, once
+        let new = match act.satisfaction {
+            Some(s) if action == Action::Evaluate && s <= 2 && !redone(conn, id)? => {
+                redo(conn, caller, new, s, &category, &cal)?
+            }
+            _ => new,
+        };
         detail(conn, caller, new, &cal, policy)
     })
 }
@@ -319,6 +326,53 @@ fn tell_who_acts_next(conn: &mut DbConn, act: &Act, was: &Case, case: &Case) -> 
         }
     }
     Ok(())
+}
+
+/// Whether the case was sent back for a second handling (重办) already.
+fn redone(conn: &mut DbConn, id: &str) -> StoreResult<bool> {
+    use crate::schema::case_events;
+    let n: i64 = case_events::table
+        .filter(case_events::case_id.eq(id))
+        .filter(case_events::action.eq("redo"))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// A resident's rating of 1–2 (不满意) reopens their request for a second handling (重办): filed
+/// again with a fresh deadline, off the department's desk, to be rated again when it closes
+/// again. The street office is told to dispatch it anew.
+fn redo(
+    conn: &mut DbConn,
+    caller: &Caller,
+    case: Case,
+    satisfaction: i32,
+    category: &category::Category,
+    cal: &crate::clocks::Calendar,
+) -> StoreResult<Case> {
+    let at = now();
+    let mut new = Case { version: case.version + 1, updated_at: at, ..case.clone() };
+    new.department_id = None;
+    new.routing_rule_id = None;
+    new.assignee_id = None;
+    new.pending_extension = None;
+    new.closed_at = None;
+    new.satisfaction = None;
+    new.start_step(Status::Filed, category, at, cal);
+    save(conn, case.version, &new)?;
+    let data = json!({"satisfaction": satisfaction, "department_id": case.department_id});
+    event::record(
+        conn,
+        caller,
+        NewEvent::new(&case.id, "redo", Some(Status::Closed), Status::Filed).data(data.clone()),
+    )?;
+    audit::record(conn, caller, "case.redo", ("case", &case.id), &case.place(), data)?;
+    if let Some(street) = &case.street_id {
+        let message = format!("居民对「{}」不满意（{satisfaction} 分），已重新立案，请重新派遣办理", case.title);
+        let about = About { case_id: Some(&case.id), whistle_id: None };
+        notify::notify(conn, Recipient::Street(street), "case.redo", about, message)?;
+    }
+    Ok(new)
 }
 
 /// A resident request's residents hear what they should: that it was accepted (受理) or not, each
