@@ -21,6 +21,7 @@ pub mod pictures;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod subscribe;
 pub mod telemetry;
 pub mod tls;
 pub mod views;

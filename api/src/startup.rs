@@ -85,6 +85,7 @@ impl Application {
         let login_limits =
             LoginLimits::new(settings.auth.login_per_minute_per_address, settings.auth.login_per_minute_per_username);
         let webhooks = workers::WebhookSender::from_settings(&settings)?;
+        let messages = crate::subscribe::WechatSender::from_settings(&settings)?;
         let photo_dir = settings.server.data_dir.join("photos");
         std::fs::create_dir_all(&photo_dir).map_err(|e| format!("cannot make {}: {e}", photo_dir.display()))?;
         let photos = object_store::local::LocalFileSystem::new_with_prefix(&photo_dir)
@@ -102,7 +103,7 @@ impl Application {
             photos: Arc::new(photos),
             clock: clock.clone(),
         });
-        workers::start(state.clone().into_inner(), webhooks);
+        workers::start(state.clone().into_inner(), webhooks, messages);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

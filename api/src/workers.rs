@@ -11,6 +11,7 @@ use chrono::NaiveDateTime;
 use gridhub_store::cases::{overdue, photo};
 use gridhub_store::db;
 use gridhub_store::notify::webhook::{self as outbox, Due};
+use gridhub_store::notify::wechat::{self, Sent};
 use gridhub_store::now;
 use gridhub_store::supervision::whistle;
 use hmac::{Hmac, Mac};
@@ -20,6 +21,7 @@ use sha2::Sha256;
 use crate::config::Settings;
 use crate::outbound;
 use crate::state::AppState;
+use crate::subscribe::WechatSender;
 
 /// Deliveries one round sends at most (concurrently).
 const BATCH: i64 = 32;
@@ -108,7 +110,7 @@ pub fn sign(secret: &str, t: i64, body: &str) -> String {
 }
 
 /// Starts the workers of this server.
-pub fn start(state: Arc<AppState>, sender: WebhookSender) {
+pub fn start(state: Arc<AppState>, sender: WebhookSender, wechat: WechatSender) {
     let every = Duration::from_millis(state.settings.cases.worker_interval_ms);
     let sender = Arc::new(sender);
     let statistics = state.clone();
@@ -122,6 +124,9 @@ pub fn start(state: Arc<AppState>, sender: WebhookSender) {
             }
             if let Err(e) = deliver(&state, &sender).await {
                 tracing::warn!(error = %e, "webhook delivery failed; it runs again next tick");
+            }
+            if let Err(e) = deliver_wechat(&state, &wechat, &sender.backoff).await {
+                tracing::warn!(error = %e, "sending WeChat messages failed; it runs again next tick");
             }
             if let Err(e) = forget_orphan_photos(&state).await {
                 tracing::warn!(error = %e, "removing orphan photos failed; it runs again next tick");
@@ -185,6 +190,31 @@ async fn deliver(state: &AppState, sender: &WebhookSender) -> Result<(), crate::
         }
         let retry_at = sender.backoff.retry_at(attempt, at);
         state.db(move |conn| outbox::record_attempt(conn, &id, outcome, at, retry_at)).await?;
+    }
+    Ok(())
+}
+
+/// Sends the residents' WeChat messages that are due, retried as webhooks are.
+async fn deliver_wechat(
+    state: &AppState,
+    sender: &WechatSender,
+    backoff: &Backoff,
+) -> Result<(), crate::error::ApiError> {
+    let lease = chrono::Duration::seconds(120);
+    let at = state.clock.now();
+    let due = state.db(move |conn| wechat::claim_due(conn, at, BATCH, lease)).await?;
+    let sends = due.iter().map(|d| async move { (d, sender.send(d).await) });
+    for (d, outcome) in futures_util::future::join_all(sends).await {
+        let id = d.message.id.clone();
+        let at = state.clock.now();
+        let sent = match outcome {
+            Ok(sent) => sent,
+            Err(why) => {
+                tracing::warn!(message = %id, error = %why, "WeChat message not sent");
+                Sent::Failed(why, backoff.retry_at(d.message.attempts as u32 + 1, at))
+            }
+        };
+        state.db(move |conn| wechat::record(conn, &id, sent, at)).await?;
     }
     Ok(())
 }

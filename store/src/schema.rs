@@ -580,6 +580,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    wechat_messages (id) {
+        id -> Text,
+        user_id -> Text,
+        template -> Text,
+        page -> Text,
+        data -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     streets,
@@ -618,4 +634,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     notice_reads,
     polls,
     poll_votes,
+    wechat_messages,
 );

@@ -6,3 +6,4 @@
 mod community;
 mod evaluation;
 mod face;
+mod wechat;

@@ -138,6 +138,10 @@ settings! {
         wechat_app_secret: Secret => "GRIDHUB_WECHAT_APP_SECRET";
         /// Time limit for a call to WeChat, milliseconds
         wechat_timeout_ms: u64 = "5000" => "GRIDHUB_WECHAT_TIMEOUT_MS";
+        /// The subscribe-message template for a resident's request moving on (fields thing1 诉求事项, phrase2 办理状态, thing3 说明, time4 时间); unset: not sent
+        wechat_template_case_update: String => "GRIDHUB_WECHAT_TEMPLATE_CASE_UPDATE";
+        /// The subscribe-message template for a community notice (fields thing1 通知标题, thing2 内容, time3 发布时间); unset: not sent
+        wechat_template_notice: String => "GRIDHUB_WECHAT_TEMPLATE_NOTICE";
     }
     /// The grid and who answers for it.
     grid: Grid {

@@ -1,6 +1,6 @@
 -- Residents (民情民意): where a resident lives, verified by their community; the community's
 -- notices (通知公告) with read receipts; its consultations (居民议事) with one vote per resident,
--- held by the database; and the figures' count of requests redone after a poor rating (重办).
+-- held by the database; WeChat subscribe messages to residents; and the figures' count of requests redone after a poor rating (重办).
 -- Keep in step with migrations/sqlite.
 
 -- one residence per resident: they say where they live, the community verifies or rejects it
@@ -58,5 +58,23 @@ CREATE TABLE poll_votes (
     voted_at TIMESTAMP NOT NULL,
     PRIMARY KEY (poll_id, user_id)
 );
+
+-- WeChat subscribe messages (订阅消息) to residents, through an outbox like the webhooks': written
+-- in the transaction of what they tell, sent by a worker, retried, dead-lettered; a resident who
+-- has not subscribed is not retried
+CREATE TABLE wechat_messages (
+    id              TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL REFERENCES users(id),
+    template        TEXT NOT NULL,
+    page            TEXT NOT NULL,
+    data            TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    attempts        INTEGER NOT NULL,
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error      TEXT,
+    created_at      TIMESTAMP NOT NULL,
+    delivered_at    TIMESTAMP
+);
+CREATE INDEX wechat_messages_due ON wechat_messages (status, next_attempt_at);
 
 ALTER TABLE case_tallies ADD COLUMN redone BIGINT NOT NULL DEFAULT 0;

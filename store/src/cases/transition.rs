@@ -383,12 +383,14 @@ fn tell_reporters(conn: &mut DbConn, act: &Act, case: &Case) -> StoreResult<()> 
     }
     let title = &case.title;
     let note = act.note.as_deref().unwrap_or("").trim();
-    let (kind, message) = match act.action {
-        Action::File => ("case.received", format!("您反映的「{title}」已受理，正在办理")),
-        Action::Reject => ("case.rejected", format!("您反映的「{title}」不予受理：{note}")),
-        Action::Reply => ("case.replied", format!("您反映的「{title}」有新答复：{note}")),
-        Action::Answer => ("case.answered", format!("您反映的「{title}」已答复办结：{note}。欢迎评价")),
-        Action::VerifyPass | Action::SelfHandle => ("case.closed", format!("您反映的「{title}」已办结，欢迎评价")),
+    let (kind, message, phrase) = match act.action {
+        Action::File => ("case.received", format!("您反映的「{title}」已受理，正在办理"), "已受理"),
+        Action::Reject => ("case.rejected", format!("您反映的「{title}」不予受理：{note}"), "不予受理"),
+        Action::Reply => ("case.replied", format!("您反映的「{title}」有新答复：{note}"), "已答复"),
+        Action::Answer => ("case.answered", format!("您反映的「{title}」已答复办结：{note}。欢迎评价"), "已办结"),
+        Action::VerifyPass | Action::SelfHandle => {
+            ("case.closed", format!("您反映的「{title}」已办结，欢迎评价"), "已办结")
+        }
         _ => return Ok(()),
     };
     let about = About { case_id: Some(&case.id), whistle_id: None };
@@ -396,8 +398,15 @@ fn tell_reporters(conn: &mut DbConn, act: &Act, case: &Case) -> StoreResult<()> 
         .filter(crate::schema::case_reporters::case_id.eq(case.id.as_str()))
         .select(crate::schema::case_reporters::user_id)
         .load(conn)?;
+    let page = format!("pages/case/detail?id={}", case.id);
+    // the note only where the resident is meant to read it (the lifecycle's public face)
+    let public = act.action.transition().resident == super::lifecycle::Face::Note;
+    let said = if note.is_empty() || !public { "请在小程序中查看详情" } else { note };
+    let time = notify::wechat::time_field(now());
     for user in &reporters {
         notify::notify(conn, Recipient::User(user), kind, about, message.clone())?;
+        let fields = [("thing1", title.as_str()), ("phrase2", phrase), ("thing3", said), ("time4", time.as_str())];
+        notify::wechat::enqueue(conn, user, notify::wechat::Template::CaseUpdate, &page, &fields)?;
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::access::{Caller, Role};
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::input::Check;
-use crate::notify::{About, Recipient, notify};
+use crate::notify::{About, Recipient, notify, wechat};
 use crate::schema::{notice_reads, notices};
 use crate::time::now;
 
@@ -77,8 +77,12 @@ pub fn publish(conn: &mut DbConn, caller: &Caller, new: NewNotice) -> StoreResul
         diesel::insert_into(notices::table).values(&n).execute(conn)?;
         let residents = residence::residents_of(conn, &n.community_id, n.building.as_deref())?;
         let about = About { case_id: None, whistle_id: None };
+        let page = format!("pages/notice/detail?id={}", n.id);
+        let time = wechat::time_field(n.created_at);
+        let fields = [("thing1", n.title.as_str()), ("thing2", n.body.as_str()), ("time3", time.as_str())];
         for user in &residents {
             notify(conn, Recipient::User(user), "notice.published", about, format!("社区通知：{}", n.title))?;
+            wechat::enqueue(conn, user, wechat::Template::Notice, &page, &fields)?;
         }
         Ok(NoticeView { notice: n, read: None, readers: Some(0), residents: Some(residents.len() as i64) })
     })
