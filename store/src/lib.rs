@@ -19,6 +19,7 @@ mod error;
 pub mod grid;
 pub mod input;
 pub mod notify;
+pub mod open311;
 pub mod page;
 pub mod people;
 pub mod phones;

@@ -596,6 +596,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    open311_keys (id) {
+        id -> Text,
+        name -> Text,
+        district_id -> Text,
+        user_id -> Text,
+        key_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     streets,
@@ -635,4 +648,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     polls,
     poll_votes,
     wechat_messages,
+    open311_keys,
 );

@@ -6,4 +6,5 @@
 mod community;
 mod evaluation;
 mod face;
+mod open311;
 mod wechat;

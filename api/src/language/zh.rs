@@ -544,6 +544,23 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("the consultation is upcoming; votes are taken while it is open", "议事尚未开始，开始后才能投票"),
     ("must be pending, verified or rejected", "须为 pending、verified 或 rejected"),
     ("it was closed more than {} days ago; it counts as not evaluated", "已结案超过 {} 天，按未评价计"),
+    // ── Open311 ──
+    ("only system admins issue and revoke Open311 keys", "只有系统管理员可以签发和吊销 Open311 密钥"),
+    ("the format is json or xml", "格式须为 json 或 xml"),
+    ("api_key is required", "api_key 必填"),
+    ("api_key is not a key in force", "api_key 不是有效的密钥"),
+    ("no service has the code {}", "没有编码为 {} 的服务"),
+    ("the body must be application/x-www-form-urlencoded", "请求体须为 application/x-www-form-urlencoded"),
+    ("{} is not a field of a request", "{} 不是请求的字段"),
+    ("service_code is required", "service_code 必填"),
+    (
+        "lat and long are required, in WGS-84: gridhub places a request on its grid",
+        "lat 和 long 必填（WGS-84）：gridhub 按网格定位诉求",
+    ),
+    ("the point lies outside the district this key serves", "该点不在此密钥服务的区内"),
+    ("{} must be a W3C datetime like 2026-11-28T08:00:00+08:00", "{} 须为 W3C 时间，如 2026-11-28T08:00:00+08:00"),
+    ("the query string cannot be read", "无法读取查询参数"),
+    ("status must be open or closed", "status 须为 open 或 closed"),
     // ── imports and exports ──
     ("must be csv, xlsx or json", "须为 csv、xlsx 或 json"),
     (
@@ -583,6 +600,7 @@ pub fn words() -> Vec<(&'static str, &'static str)> {
         ("residence", "居住登记"),
         ("notice", "通知"),
         ("poll", "议事"),
+        ("Open311 key", "Open311 密钥"),
         ("a string", "字符串"),
         ("a boolean", "布尔值"),
         ("a sequence", "数组"),

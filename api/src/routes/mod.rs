@@ -15,6 +15,7 @@ mod figures;
 mod health;
 mod maps;
 mod notifications;
+mod open311;
 mod regions;
 mod residents;
 mod sync;
@@ -177,6 +178,15 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/rankings", figures::rankings),
         ep(M::GET, "/api/v1/webhook-deliveries", notifications::deliveries),
         ep(M::POST, "/api/v1/webhook-deliveries/{id}/retry", notifications::retry),
+        ep(M::POST, "/api/v1/open311/keys", open311::issue_key),
+        ep(M::GET, "/api/v1/open311/keys", open311::keys),
+        ep(M::DELETE, "/api/v1/open311/keys/{id}", open311::revoke_key),
+        ep(M::GET, "/open311/v2/discovery.{format}", open311::discovery),
+        ep(M::GET, "/open311/v2/services.{format}", open311::services),
+        ep(M::GET, "/open311/v2/services/{code}.{format}", open311::service),
+        ep(M::POST, "/open311/v2/requests.{format}", open311::create),
+        ep(M::GET, "/open311/v2/requests.{format}", open311::list),
+        ep(M::GET, "/open311/v2/requests/{id}.{format}", open311::get),
     ]
 }
 

@@ -1,4 +1,5 @@
 ALTER TABLE case_tallies DROP COLUMN redone;
+DROP TABLE open311_keys;
 DROP INDEX wechat_messages_due;
 DROP TABLE wechat_messages;
 DROP TABLE poll_votes;

@@ -1,6 +1,6 @@
 -- Residents (民情民意): where a resident lives, verified by their community; the community's
 -- notices (通知公告) with read receipts; its consultations (居民议事) with one vote per resident,
--- held by the database; WeChat subscribe messages to residents; and the figures' count of requests redone after a poor rating (重办).
+-- held by the database; WeChat subscribe messages to residents; Open311 API keys; and the figures' count of requests redone after a poor rating (重办).
 -- Keep in step with migrations/postgres.
 
 -- one residence per resident: they say where they live, the community verifies or rejects it
@@ -76,5 +76,18 @@ CREATE TABLE wechat_messages (
     delivered_at    TIMESTAMP
 );
 CREATE INDEX wechat_messages_due ON wechat_messages (status, next_attempt_at);
+
+-- Open311 GeoReport v2 API keys: issued by system admins, each of one district, each filing its
+-- requests as its own resident account; only a hash of the key is kept
+CREATE TABLE open311_keys (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    district_id TEXT NOT NULL REFERENCES districts(id),
+    user_id    TEXT NOT NULL REFERENCES users(id),
+    key_hash   TEXT NOT NULL UNIQUE,
+    created_by TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    revoked_at TIMESTAMP
+);
 
 ALTER TABLE case_tallies ADD COLUMN redone BIGINT NOT NULL DEFAULT 0;
