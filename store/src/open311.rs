@@ -1,8 +1,8 @@
 //! Open311 GeoReport v2's side of the store: API keys — issued and revoked by system admins, each
 //! of one district, each filing its requests as a resident account of its own, only a hash of the
-//! key kept — and the requests a key reads back: those filed through it, by their public face
-//! only (status, the notes residents may read, the unit responsible; never staff or internal
-//! notes).
+//! key kept — and the requests Open311 reads back: those filed through it, by their public face
+//! only (status, the notes residents may read, the unit responsible; never staff, contacts or
+//! internal notes).
 
 use std::collections::HashMap;
 
@@ -119,6 +119,38 @@ pub fn authenticate(conn: &mut DbConn, key_hash: &str) -> StoreResult<Option<(Ap
     }
 }
 
+/// Files a request through a key: the same intake as the API, as the key's resident account;
+/// who to call back (the contact fields an app sent) is kept on the timeline for staff only
+/// (`contact`, which residents and Open311 readers do not see).
+pub fn file(
+    conn: &mut DbConn,
+    caller: &Caller,
+    new: &crate::cases::intake::NewCase,
+    contact: Option<String>,
+    policy: &crate::cases::Policy,
+) -> StoreResult<crate::cases::intake::Created> {
+    crate::db::write(conn, |conn| {
+        let made = crate::cases::intake::create(conn, caller, new, policy)?;
+        if let Some(contact) = contact {
+            let id = made.case.case.id.to_string();
+            let e = crate::cases::event::NewEvent::new(&id, "contact", Some(Status::Reported), Status::Reported)
+                .note(Some(contact.as_str()));
+            crate::cases::event::record(conn, caller, e)?;
+        }
+        Ok(made)
+    })
+}
+
+/// The district a GeoReport `jurisdiction_id` names: its code (360102) or its id.
+pub fn district_named(conn: &mut DbConn, named: &str) -> StoreResult<Option<String>> {
+    use crate::schema::districts;
+    Ok(districts::table
+        .filter(districts::code.eq(named).or(districts::id.eq(named)))
+        .select(districts::id)
+        .first(conn)
+        .optional()?)
+}
+
 /// What GeoReport v2's `GET requests` asks for.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -144,10 +176,25 @@ pub struct Request {
 /// The most requests one answer lists.
 pub const MAX_REQUESTS: i64 = 1000;
 
-/// The requests filed through the key, newest first: by default of the last 90 days.
-pub fn requests(conn: &mut DbConn, key: &ApiKey, f: &Filter) -> StoreResult<Vec<Request>> {
+/// Requests filed through Open311 — through `key` if given (else through any key, of the
+/// district `jurisdiction` if given) — newest first, by default of the last 90 days. Requests
+/// residents filed in the mini-program are theirs alone, and never listed here.
+pub fn requests(
+    conn: &mut DbConn,
+    key: Option<&ApiKey>,
+    jurisdiction: Option<&str>,
+    f: &Filter,
+) -> StoreResult<Vec<Request>> {
+    let mut accounts = open311_keys::table.select(open311_keys::user_id).into_boxed();
+    if let Some(k) = key {
+        accounts = accounts.filter(open311_keys::id.eq(k.id.clone()));
+    }
+    if let Some(d) = jurisdiction {
+        accounts = accounts.filter(open311_keys::district_id.eq(d.to_owned()));
+    }
+    let accounts: Vec<String> = accounts.load(conn)?;
     let mut q = cases::table
-        .filter(cases::reporter_id.eq(&key.user_id))
+        .filter(cases::reporter_id.eq_any(accounts))
         .filter(cases::merged_into.is_null())
         .select(Case::as_select())
         .order(cases::received_at.desc())

@@ -561,6 +561,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("{} must be a W3C datetime like 2026-11-28T08:00:00+08:00", "{} 须为 W3C 时间，如 2026-11-28T08:00:00+08:00"),
     ("the query string cannot be read", "无法读取查询参数"),
     ("status must be open or closed", "status 须为 open 或 closed"),
+    ("jurisdiction_id names no district", "jurisdiction_id 不是任何区的代码"),
     // ── imports and exports ──
     ("must be csv, xlsx or json", "须为 csv、xlsx 或 json"),
     (

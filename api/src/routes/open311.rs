@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 use gridhub_store::cases::category::{self, CategoryFilter};
-use gridhub_store::cases::intake::{self, Draft, NewCase};
+use gridhub_store::cases::intake::{Draft, NewCase};
 use gridhub_store::input::Check;
 use gridhub_store::open311::{self, ApiKey, Filter, Request};
 use gridhub_store::{Caller, StoreError};
@@ -308,25 +308,22 @@ pub async fn create(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
                 say("lat and long are required, in WGS-84: gridhub places a request on its grid", language::current()),
             ));
         };
-        let mut text = r.description.clone().unwrap_or_default();
-        let who: Vec<String> = [
-            r.last_name.clone().unwrap_or_default() + &r.first_name.clone().unwrap_or_default(),
-            r.phone.clone().unwrap_or_default(),
-            r.email.clone().unwrap_or_default(),
+        let text = r.description.clone().unwrap_or_default();
+        // who to call back, and the rest an app sent, for staff only (not on the public face)
+        let name = r.last_name.clone().unwrap_or_default() + &r.first_name.clone().unwrap_or_default();
+        let contact: Vec<String> = [
+            ("联系人", Some(name)),
+            ("电话", r.phone.clone()),
+            ("邮箱", r.email.clone()),
+            ("照片", r.media_url.clone()),
+            ("地址编号", r.address_id.clone()),
+            ("设备", r.device_id.clone()),
+            ("账号", r.account_id.clone()),
         ]
         .into_iter()
-        .filter(|s| !s.trim().is_empty())
+        .filter_map(|(label, v)| v.filter(|v| !v.trim().is_empty()).map(|v| format!("{label}：{v}")))
         .collect();
-        if !who.is_empty() {
-            text.push_str(&format!("\n联系人：{}", who.join("，")));
-        }
-        for (label, v) in
-            [("照片", &r.media_url), ("地址编号", &r.address_id), ("设备", &r.device_id), ("账号", &r.account_id)]
-        {
-            if let Some(v) = v.as_ref().filter(|v| !v.trim().is_empty()) {
-                text.push_str(&format!("\n{label}：{v}"));
-            }
-        }
+        let contact = (!contact.is_empty()).then(|| contact.join("\n"));
         let first: String = r.description.clone().unwrap_or_default().chars().take(30).collect();
         let draft = Draft {
             source: Some("resident_request".into()),
@@ -345,7 +342,7 @@ pub async fn create(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
         }
         let policy = state.policy.clone();
         let new = NewCase { report, placement, idempotency: None };
-        let made = state.db(move |conn| intake::create(conn, &caller, &new, &policy)).await?;
+        let made = state.db(move |conn| open311::file(conn, &caller, &new, contact, &policy)).await?;
         Ok(json!([{
             "service_request_id": made.case.case.id.to_string(),
             "service_notice": "已收到，将由所在街道受理",
@@ -389,9 +386,32 @@ fn request_json(r: &Request) -> Value {
     })
 }
 
-async fn listed(state: &AppState, key: ApiKey, filter: Filter) -> Result<Value, Open311Error> {
+/// The key named, if any: a request may be read without one; a key named must be in force.
+async fn maybe_key(state: &AppState, key: Option<&str>) -> Result<Option<ApiKey>, Open311Error> {
+    match key.filter(|k| !k.is_empty()) {
+        None => Ok(None),
+        Some(k) => Ok(Some(key_of(state, Some(k)).await?.0)),
+    }
+}
+
+/// The district a `jurisdiction_id` names, by its code (or its id).
+async fn jurisdiction(state: &AppState, named: Option<String>) -> Result<Option<String>, Open311Error> {
+    let Some(named) = named.filter(|j| !j.is_empty()) else { return Ok(None) };
+    let found = state
+        .db(move |conn| open311::district_named(conn, &named))
+        .await?
+        .ok_or_else(|| refuse(404, say("jurisdiction_id names no district", language::current())))?;
+    Ok(Some(found))
+}
+
+async fn listed(
+    state: &AppState,
+    key: Option<ApiKey>,
+    district: Option<String>,
+    filter: Filter,
+) -> Result<Value, Open311Error> {
     let names = state.db(|conn| category::list(conn, &CategoryFilter::default())).await?;
-    let rows = state.db(move |conn| open311::requests(conn, &key, &filter)).await?;
+    let rows = state.db(move |conn| open311::requests(conn, key.as_ref(), district.as_deref(), &filter)).await?;
     let items: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -415,14 +435,15 @@ fn w3c_param(name: &str, v: Option<&str>) -> Result<Option<NaiveDateTime>, Open3
     .transpose()
 }
 
-/// `GET /open311/v2/requests.{format}`: the requests filed through the key (by default those of
-/// the last 90 days; at most 1,000).
+/// `GET /open311/v2/requests.{format}`: requests filed through Open311 — through the key if one
+/// is given, of the district `jurisdiction_id` names if given — by default those of the last 90
+/// days, at most 1,000.
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     respond(&req, "service_requests", StatusCode::OK, async {
         let q: ListQuery = serde_urlencoded::from_str(req.query_string())
             .map_err(|_| refuse(400, say("the query string cannot be read", language::current())))?;
-        let _ = &q.jurisdiction_id;
-        let (key, _) = key_of(&state, q.api_key.as_deref()).await?;
+        let key = maybe_key(&state, q.api_key.as_deref()).await?;
+        let district = jurisdiction(&state, q.jurisdiction_id.clone()).await?;
         let open = match q.status.as_deref() {
             None | Some("") | Some("open,closed") | Some("closed,open") => None,
             Some("open") => Some(true),
@@ -442,7 +463,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             end: w3c_param("end_date", q.end_date.as_deref())?,
             open,
         };
-        listed(&state, key, filter).await
+        listed(&state, key, district, filter).await
     })
     .await
 }
@@ -453,8 +474,9 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     respond(&req, "service_requests", StatusCode::OK, async {
         let q: ListQuery = serde_urlencoded::from_str(req.query_string())
             .map_err(|_| refuse(400, say("the query string cannot be read", language::current())))?;
-        let (key, _) = key_of(&state, q.api_key.as_deref()).await?;
-        let found = listed(&state, key, Filter { ids: vec![id.clone()], ..Filter::default() }).await?;
+        let key = maybe_key(&state, q.api_key.as_deref()).await?;
+        let district = jurisdiction(&state, q.jurisdiction_id.clone()).await?;
+        let found = listed(&state, key, district, Filter { ids: vec![id.clone()], ..Filter::default() }).await?;
         if found.as_array().is_none_or(|a| a.is_empty()) {
             return Err(refuse(404, say(&format!("no service has the code {id}"), language::current())));
         }
