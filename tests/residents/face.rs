@@ -17,6 +17,9 @@ async fn everything(app: &TestApp, token: &str, id: &str) -> String {
         "/api/v1/cases?q=%E6%A5%BC%E9%81%93".to_owned(),
         "/api/v1/notifications?limit=100".to_owned(),
         "/api/v1/todo".to_owned(),
+        "/api/v1/me/residence".to_owned(),
+        "/api/v1/notices".to_owned(),
+        "/api/v1/polls".to_owned(),
     ] {
         let res = app.get(Some(token), &path).await;
         assert_eq!(res.status(), 200, "{path}");
@@ -39,6 +42,16 @@ async fn a_resident_sees_the_public_face_only(backend: Backend) {
     for (who, name) in [("office", "王芳"), ("chengguan", "张三"), ("cadre", "刘敏")] {
         rename(app, &w.admin, s.id(who), name).await;
     }
+    // the resident lives in the community, verified by 刘敏, who posts a notice and a consultation
+    let home = json!({"community_id": s.r.community, "building": "3栋", "room": "502"});
+    let r = json(app.put(Some(s.t("resident")), "/api/v1/me/residence", &home).await).await;
+    let verify = format!("/api/v1/residences/{}/verify", r["id"].as_str().unwrap());
+    assert_eq!(app.post(Some(s.t("cadre")), &verify, &json!({})).await.status(), 200);
+    let notice = json!({"community_id": s.r.community, "title": "停水通知", "body": "周六停水"});
+    app.create(s.t("cadre"), "/api/v1/notices", &notice).await;
+    let closes = (app.now() + chrono::Duration::days(3)).and_utc().to_rfc3339();
+    let poll = json!({"community_id": s.r.community, "question": "东门几点关？", "options": ["22点", "23点"], "closes_at": closes});
+    app.create(s.t("cadre"), "/api/v1/polls", &poll).await;
     let (lng, lat) = s.inside(0);
     let body = json!({"source": "resident_request", "category_code": "SJ0502", "title": "楼道堆放杂物",
         "description": "3栋楼道堆满纸箱，影响通行", "lng": lng, "lat": lat});

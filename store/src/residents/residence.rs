@@ -38,6 +38,8 @@ pub struct Residence {
     pub room: Option<String>,
     pub status: Standing,
     pub reason: Option<String>,
+    /// Who in the community decided: kept, not shown (a resident reads units, never staff).
+    #[serde(skip)]
     pub decided_by: Option<String>,
     #[serde(serialize_with = "crate::time::serialize_opt")]
     pub decided_at: Option<NaiveDateTime>,
