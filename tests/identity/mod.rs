@@ -68,7 +68,7 @@ async fn made(res: Response) -> String {
 
 /// A fake WeChat API on 127.0.0.1: the code chooses the answer.
 mod fake_wechat {
-    use actix_web::{App, HttpResponse, HttpServer, web};
+    use actix_web::{HttpResponse, web};
     use serde::Deserialize;
 
     #[derive(Deserialize)]
@@ -103,18 +103,8 @@ mod fake_wechat {
 
     /// Starts the fake; returns its base URL. It lives as long as the test process.
     pub fn start() -> String {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(|| App::new().route("/sns/jscode2session", web::get().to(jscode2session)))
-                    .workers(1)
-                    .disable_signals()
-                    .bind("127.0.0.1:0")
-                    .unwrap();
-                tx.send(server.addrs()[0].port()).unwrap();
-                server.run().await.unwrap();
-            })
-        });
-        format!("http://127.0.0.1:{}", rx.recv().unwrap())
+        gridhub_e2e::fake_service(|cfg| {
+            cfg.route("/sns/jscode2session", web::get().to(jscode2session));
+        })
     }
 }

@@ -17,7 +17,7 @@ on_both_backends!(residents_hear_back_on_wechat);
 static SEEN: Mutex<(u32, Vec<(String, Value)>)> = Mutex::new((0, Vec::new()));
 
 mod fake {
-    use actix_web::{App, HttpResponse, HttpServer, web};
+    use actix_web::{HttpResponse, web};
     use serde::Deserialize;
     use serde_json::{Value, json};
 
@@ -67,24 +67,11 @@ mod fake {
     }
 
     pub fn start() -> String {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(|| {
-                    App::new()
-                        .route("/cgi-bin/token", web::get().to(token))
-                        .route("/sns/jscode2session", web::get().to(session))
-                        .route("/cgi-bin/message/subscribe/send", web::post().to(send))
-                })
-                .workers(1)
-                .disable_signals()
-                .bind("127.0.0.1:0")
-                .unwrap();
-                tx.send(server.addrs()[0].port()).unwrap();
-                server.run().await.unwrap();
-            })
-        });
-        format!("http://127.0.0.1:{}", rx.recv().unwrap())
+        gridhub_e2e::fake_service(|cfg| {
+            cfg.route("/cgi-bin/token", web::get().to(token))
+                .route("/sns/jscode2session", web::get().to(session))
+                .route("/cgi-bin/message/subscribe/send", web::post().to(send));
+        })
     }
 }
 

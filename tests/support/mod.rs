@@ -321,3 +321,21 @@ pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 pub fn utc(text: &str) -> chrono::NaiveDateTime {
     chrono::DateTime::parse_from_rfc3339(text).expect("an RFC 3339 time").naive_utc()
 }
+
+/// Starts a fake of a service that is not ours (WeChat) as a real HTTP server on 127.0.0.1, with
+/// the routes `configure` adds; its base URL. It lives as long as the test process.
+pub fn fake_service(configure: fn(&mut actix_web::web::ServiceConfig)) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = actix_web::HttpServer::new(move || actix_web::App::new().configure(configure))
+                .workers(1)
+                .disable_signals()
+                .bind("127.0.0.1:0")
+                .unwrap();
+            tx.send(server.addrs()[0].port()).unwrap();
+            server.run().await.unwrap();
+        })
+    });
+    format!("http://127.0.0.1:{}", rx.recv().unwrap())
+}
