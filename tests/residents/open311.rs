@@ -131,6 +131,17 @@ async fn a_civic_app_files_and_follows_requests_over_open311(backend: Backend) {
         ("long", "116.4".into()),
     ];
     assert_eq!(form(app, "/open311/v2/requests.json", &far).await.status(), 400, "outside the key's district");
+    let (lng, lat) = s.inside(2);
+    let unknown = vec![
+        ("api_key", key.clone()),
+        ("service_code", "SJ9999".to_owned()),
+        ("lat", lat.to_string()),
+        ("long", lng.to_string()),
+    ];
+    let res = form(app, "/open311/v2/requests.json", &unknown).await;
+    assert_eq!(res.status(), 400, "a request it cannot take is 400, as GeoReport answers");
+    assert_eq!(json(res).await[0]["code"], 400);
+    assert_eq!(app.get(None, "/open311/v2/requests/nothing.json").await.status(), 404);
     let revoke = app
         .client
         .delete(app.url(&format!("/api/v1/open311/keys/{}", issued["id"].as_str().unwrap())))

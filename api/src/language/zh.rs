@@ -602,6 +602,7 @@ pub fn words() -> Vec<(&'static str, &'static str)> {
         ("notice", "通知"),
         ("poll", "议事"),
         ("Open311 key", "Open311 密钥"),
+        ("request", "诉求"),
         ("a string", "字符串"),
         ("a boolean", "布尔值"),
         ("a sequence", "数组"),

@@ -54,7 +54,9 @@ impl From<ApiError> for Open311Error {
             Some(p) => format!("{}: {}", p.field, say(&p.detail, language::current())),
             None => say(&e.detail, language::current()).into_owned(),
         };
-        Open311Error(e.status, detail)
+        // GeoReport answers a request it cannot take 400, whatever made it so
+        let status = if e.status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { e.status };
+        Open311Error(status, detail)
     }
 }
 
@@ -478,7 +480,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         let district = jurisdiction(&state, q.jurisdiction_id.clone()).await?;
         let found = listed(&state, key, district, Filter { ids: vec![id.clone()], ..Filter::default() }).await?;
         if found.as_array().is_none_or(|a| a.is_empty()) {
-            return Err(refuse(404, say(&format!("no service has the code {id}"), language::current())));
+            return Err(refuse(404, say(&format!("no request has the id {id}"), language::current())));
         }
         Ok(found)
     })
