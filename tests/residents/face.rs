@@ -30,6 +30,24 @@ async fn everything(app: &TestApp, token: &str, id: &str) -> String {
     all
 }
 
+/// Uploads a photo (a PNG with `tag` after it) as `token`; its SHA-256.
+async fn photo(app: &TestApp, token: &str, tag: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes: Vec<u8> = [crate::phones::PNG, tag].concat();
+    let sha = format!("{:x}", Sha256::digest(&bytes));
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/attachments/{sha}")))
+        .bearer_auth(token)
+        .header("content-type", "image/png")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    sha
+}
+
 async fn rename(app: &TestApp, admin: &str, id: &str, name: &str) {
     let res = app.patch(Some(admin), &format!("/api/v1/users/{id}"), None, &json!({"display_name": name})).await;
     assert_eq!(res.status(), 200, "renaming {id}");
@@ -69,10 +87,18 @@ async fn a_resident_sees_the_public_face_only(backend: Backend) {
     step(app, office, &id, "deny_extension", json!({}), "accepted").await;
     step(app, dept, &id, "reply", json!({"note": "已安排人员明天上午清理"}), "accepted").await;
     step(app, dept, &id, "remark", json!({"note": internal[2]}), "accepted").await;
-    step(app, dept, &id, "handle", json!({"note": internal[3]}), "handled").await;
+    // photos: the department's of its handling are staff's; the office's of the closing are public
+    let (inside, closing) = (photo(app, dept, b"inside").await, photo(app, office, b"closing").await);
+    step(app, dept, &id, "handle", json!({"note": internal[3], "attachments": [inside]}), "handled").await;
     step(app, office, &id, "verify_fail", json!({"note": internal[4]}), "accepted").await;
     step(app, dept, &id, "handle", json!({"note": internal[3]}), "handled").await;
-    step(app, office, &id, "verify_pass", json!({"note": "楼道杂物已全部清理"}), "closed").await;
+    let done = json!({"note": "楼道杂物已全部清理", "attachments": [closing]});
+    step(app, office, &id, "verify_pass", done, "closed").await;
+    let theirs = get_ok(app, s.t("resident"), &format!("/api/v1/cases/{id}")).await;
+    let shas: Vec<&str> = theirs["photos"].as_array().unwrap().iter().map(|p| p["sha256"].as_str().unwrap()).collect();
+    assert_eq!(shas, [closing.as_str()], "the closing's photo, not the handling's");
+    let staff = get_ok(app, office, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(staff["photos"].as_array().unwrap().len(), 2);
 
     let seen = everything(app, s.t("resident"), &id).await;
     for word in internal.iter().chain(&["王芳", "张三", "刘敏"]) {
