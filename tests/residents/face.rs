@@ -177,4 +177,12 @@ async fn a_consultation_is_answered_without_dispatch(backend: Backend) {
     // a grid worker does not settle a resident's request
     let again = app.create(s.t("resident"), "/api/v1/cases", &body).await["id"].as_str().unwrap().to_owned();
     problem(act(app, s.t("worker"), &again, "answer", json!({"note": "好的"})).await, 403).await;
+    // 首问负责: the street office took it up; the community does not answer over it, the district may
+    step(app, s.t("office"), &again, "file", json!({}), "filed").await;
+    let p = problem(act(app, cadre, &again, "answer", json!({"note": "好的"})).await, 409).await;
+    assert!(p["detail"].as_str().unwrap().starts_with("the street_admin that took it up first"), "{p}");
+    let seen = get_ok(app, cadre, &format!("/api/v1/cases/{again}")).await;
+    assert!(!seen["allowed_actions"].as_array().unwrap().contains(&json!("answer")), "{seen}");
+    step(app, s.t("office"), &again, "reply", json!({"note": "正在了解，明天答复您"}), "filed").await;
+    step(app, s.t("donghu"), &again, "answer", json!({"note": "助餐点在社区服务中心一楼"}), "closed").await;
 }

@@ -396,6 +396,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("is required: the id of the original case", "必填：原案件的 id"),
     ("a {} may not {} a case", "{0}不能{1}案件"),
     ("only resident requests are answered; note what was done with remark", "只有居民诉求可以答复；工作记录请用备注"),
+    ("the {} that took it up first answers it or dispatches it (首问负责)", "首问负责：由最先受理的{}答复或派遣"),
     ("{} is not a status; use {}", "{0=} 不是状态；可用：{1=}"),
     (
         "{} is not a time limit: a whole number then m, h or d (30m, 4h, 3d)",

@@ -3,7 +3,7 @@
 //! window, a pending extension. `transition` refuses by it; `read` answers `allowed_actions`.
 
 use super::lifecycle::TRANSITIONS;
-use super::{Action, Case, Policy, Source, is_reporter};
+use super::{Action, Case, Policy, Source, Status, is_reporter};
 use crate::access::{Caller, Role};
 use crate::db::DbConn;
 use crate::error::StoreResult;
@@ -29,6 +29,11 @@ pub(super) fn blocked(
         Action::Reply | Action::Answer if case.source != Source::ResidentRequest => {
             Some("only resident requests are answered; note what was done with remark".into())
         }
+        Action::Reply | Action::Answer | Action::Reject
+            if case.source == Source::ResidentRequest && matches!(case.status, Status::Reported | Status::Filed) =>
+        {
+            first_responder(conn, caller, case)?
+        }
         Action::Evaluate if case.satisfaction.is_some() => Some("the case has been evaluated".into()),
         Action::Evaluate if case.closed_at.is_some_and(|t| t + policy.evaluation_window < now()) => Some(format!(
             "it was closed more than {} days ago; it counts as not evaluated",
@@ -49,6 +54,31 @@ pub(super) fn blocked(
         Action::RequestExtension if case.pending_extension.is_some() => Some("an extension is pending already".into()),
         _ => None,
     })
+}
+
+/// 首问负责: whoever first takes up a resident request — accepts it (`file`) or answers it
+/// (`reply`) — owns it until it is answered or dispatched; another unit at their level or below may
+/// not answer, reply to or reject it meanwhile (the offices above may, supervising). Why not, if
+/// the caller is such a unit.
+fn first_responder(conn: &mut DbConn, caller: &Caller, case: &Case) -> StoreResult<Option<String>> {
+    use diesel::prelude::*;
+
+    use crate::schema::{case_events, users};
+    let first: Option<(String, Option<String>)> = case_events::table
+        .inner_join(users::table.on(users::id.nullable().eq(case_events::actor_id)))
+        .filter(case_events::case_id.eq(case.id.as_str()))
+        .filter(case_events::action.eq_any(["file", "reply"]))
+        .order((case_events::occurred_at.asc(), case_events::id.asc()))
+        .select((users::role, users::scope_id))
+        .first(conn)
+        .optional()?;
+    let Some((role, scope)) = first else { return Ok(None) };
+    let Some(owner) = Role::parse(&role) else { return Ok(None) };
+    let same_unit = caller.role == owner && caller.scope_id == scope;
+    if same_unit || caller.role.rank() < owner.rank() {
+        return Ok(None);
+    }
+    Ok(Some(format!("the {} that took it up first answers it or dispatches it (首问负责)", owner.as_str())))
 }
 
 /// The actions the caller may take on the case now.
