@@ -199,7 +199,10 @@ pub async fn discovery(req: HttpRequest) -> HttpResponse {
     let v = json!({
         "changeset": CHANGESET,
         "contact": "区网格化管理中心（gridhub）",
-        "key_service": "API keys are issued by the system administrator (POST /api/v1/open311/keys)",
+        "key_service": language::current().pick(
+            "API 密钥由系统管理员签发（POST /api/v1/open311/keys），每个应用、每个区一把",
+            "API keys are issued by the system administrator (POST /api/v1/open311/keys), one per app and district",
+        ),
         "endpoints": [{
             "specification": "http://wiki.open311.org/GeoReport_v2",
             "url": url,
