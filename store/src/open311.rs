@@ -119,16 +119,21 @@ pub fn authenticate(conn: &mut DbConn, key_hash: &str) -> StoreResult<Option<(Ap
     }
 }
 
-/// Files a request through a key: the same intake as the API, as the key's resident account;
-/// who to call back (the contact fields an app sent) is kept on the timeline for staff only
-/// (`contact`, which residents and Open311 readers do not see).
+/// Files a request through a key: the same intake as the API, as the key's resident account
+/// (`caller`), at a point in the key's district; who to call back (the contact fields an app
+/// sent) is kept on the timeline for staff only (`contact`, which residents and Open311 readers
+/// do not see).
 pub fn file(
     conn: &mut DbConn,
+    key: &ApiKey,
     caller: &Caller,
     new: &crate::cases::intake::NewCase,
     contact: Option<String>,
     policy: &crate::cases::Policy,
 ) -> StoreResult<crate::cases::intake::Created> {
+    if new.placement.answering().is_none_or(|p| p.district_id != key.district_id) {
+        return Err(StoreError::invalid("lat", "the point lies outside the district this key serves"));
+    }
     crate::db::write(conn, |conn| {
         let made = crate::cases::intake::create(conn, caller, new, policy)?;
         if let Some(contact) = contact {

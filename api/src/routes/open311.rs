@@ -342,12 +342,9 @@ pub async fn create(req: HttpRequest, state: web::Data<AppState>, body: web::Byt
         };
         let report = draft.check(Check::default()).map_err(Open311Error::from)?;
         let placement = state.grid.index().place(report.lng, report.lat);
-        if placement.answering().is_none_or(|p| p.district_id != key.district_id) {
-            return Err(refuse(400, say("the point lies outside the district this key serves", language::current())));
-        }
         let policy = state.policy.clone();
         let new = NewCase { report, placement, idempotency: None };
-        let made = state.db(move |conn| open311::file(conn, &caller, &new, contact, &policy)).await?;
+        let made = state.db(move |conn| open311::file(conn, &key, &caller, &new, contact, &policy)).await?;
         Ok(json!([{
             "service_request_id": made.case.case.id.to_string(),
             "service_notice": "已收到，将由所在街道受理",

@@ -7,7 +7,7 @@ use gridhub_store::residents::notices::{self, NewNotice};
 use gridhub_store::residents::polls::{self, NewPoll};
 use gridhub_store::residents::residence::{self, NewResidence, Standing};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
@@ -173,18 +173,8 @@ pub async fn open(
     Json(b): Json<PollBody>,
 ) -> ApiResult<HttpResponse> {
     let mut check = Check::default();
-    let mut time = |field: &str, text: Option<&str>| {
-        let t = text.map(|t| chrono::DateTime::parse_from_rfc3339(t).map(|t| t.naive_utc()));
-        match t {
-            Some(Err(_)) => {
-                check.push(field, "must be an RFC 3339 time like 2026-05-01T08:30:00+08:00");
-                None
-            }
-            Some(Ok(t)) => Some(t),
-            None => None,
-        }
-    };
-    let (opens_at, closes_at) = (time("opens_at", b.opens_at.as_deref()), time("closes_at", b.closes_at.as_deref()));
+    let mut time = |field: &str, text: Option<String>| text.and_then(|t| check.time(field, &Value::String(t)));
+    let (opens_at, closes_at) = (time("opens_at", b.opens_at), time("closes_at", b.closes_at));
     check.done()?;
     let new = NewPoll { community_id: b.community_id, question: b.question, options: b.options, opens_at, closes_at };
     let p = state.db(move |conn| polls::open(conn, &caller, new)).await?;

@@ -15,19 +15,27 @@ use crate::error::{StoreError, StoreResult};
 /// consultations — is its community admins' and the offices' above it, inside their reach.
 pub(crate) fn office_of(conn: &mut DbConn, caller: &Caller, community_id: &str) -> StoreResult<Place> {
     let at = place::of_community(conn, community_id)?;
-    let office =
-        matches!(caller.role, Role::SystemAdmin | Role::DistrictAdmin | Role::StreetAdmin | Role::CommunityAdmin);
     if !caller.reach().sees(&at) {
         return Err(StoreError::not_found("community", community_id));
     }
-    if office && caller.reach().covers(&at) {
-        Ok(at)
-    } else {
-        Err(StoreError::Forbidden(format!(
-            "a {} may not act for the residents of this community",
-            caller.role.as_str()
-        )))
+    if !caller.reach().covers(&at) {
+        return Err(not_theirs(caller));
     }
+    require_office(caller)?;
+    Ok(at)
+}
+
+/// Whether the caller's role acts for residents at all: the community and the offices above.
+fn require_office(caller: &Caller) -> StoreResult<()> {
+    if matches!(caller.role, Role::SystemAdmin | Role::DistrictAdmin | Role::StreetAdmin | Role::CommunityAdmin) {
+        Ok(())
+    } else {
+        Err(not_theirs(caller))
+    }
+}
+
+fn not_theirs(caller: &Caller) -> StoreError {
+    StoreError::Forbidden(format!("a {} may not act for the residents of this community", caller.role.as_str()))
 }
 
 /// The communities an office's lists cover: the one named (it must be the caller's to act for),
@@ -40,12 +48,7 @@ pub(crate) fn communities_for(conn: &mut DbConn, caller: &Caller, named: Option<
         office_of(conn, caller, id)?;
         return Ok(vec![id.to_owned()]);
     }
-    if !matches!(caller.role, Role::SystemAdmin | Role::DistrictAdmin | Role::StreetAdmin | Role::CommunityAdmin) {
-        return Err(StoreError::Forbidden(format!(
-            "a {} may not act for the residents of this community",
-            caller.role.as_str()
-        )));
-    }
+    require_office(caller)?;
     let q = communities::table.inner_join(streets::table).select(communities::id).into_boxed();
     let q =
         crate::access::within_reach!(q, caller.reach(), streets::district_id, communities::street_id, communities::id);

@@ -2,6 +2,8 @@
 //! building, seen by its verified residents there, each told in their notifications; a resident
 //! marks one read, and the office sees how many of those it reached have read it.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -123,11 +125,18 @@ pub fn list(conn: &mut DbConn, caller: &Caller, community_id: Option<&str>) -> S
         .limit(200)
         .load(conn)?;
     let mut out = Vec::new();
+    // the residents a notice reached, read once per community and building, not per notice
+    let mut reached: HashMap<(String, Option<String>), Vec<String>> = HashMap::new();
     for n in rows {
-        let residents = residence::residents_of(conn, &n.community_id, n.building.as_deref())?;
+        let whom = (n.community_id.clone(), n.building.clone());
+        if !reached.contains_key(&whom) {
+            let found = residence::residents_of(conn, &n.community_id, n.building.as_deref())?;
+            reached.insert(whom.clone(), found);
+        }
+        let residents = &reached[&whom];
         let readers: i64 = notice_reads::table
             .filter(notice_reads::notice_id.eq(&n.id))
-            .filter(notice_reads::user_id.eq_any(&residents))
+            .filter(notice_reads::user_id.eq_any(residents))
             .count()
             .get_result(conn)?;
         out.push(NoticeView { notice: n, read: None, readers: Some(readers), residents: Some(residents.len() as i64) });
