@@ -189,6 +189,7 @@ diesel::table! {
         updated_at -> Timestamp,
         sync_ms -> BigInt,
         standard_code -> Nullable<Text>,
+        clock -> Text,
     }
 }
 
@@ -243,6 +244,7 @@ diesel::table! {
         unit_cell_id -> Nullable<Text>,
         unit_code -> Nullable<Text>,
         shelved_review_at -> Nullable<Timestamp>,
+        clock -> Text,
     }
 }
 

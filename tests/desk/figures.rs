@@ -278,7 +278,7 @@ async fn a_scripted_month_counts_as_counted_by_hand(backend: Backend) {
     assert_eq!(street["rates"]["closure_rate"], json!(5.0 / 6.0));
     assert_eq!(street["rates"]["satisfaction_rate"], json!(0.5));
     check_rates(&street);
-    let m = &street["mean_working_minutes"];
+    let m = &street["mean_minutes"];
     assert!(m["accept"].as_f64().unwrap() > 0.0, "消防's ten days count: {m}");
     assert!(
         m["file"].as_f64().is_some() && m["handle"].as_f64().is_some() && m["verify"].as_f64().is_some(),

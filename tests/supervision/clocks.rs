@@ -1,5 +1,6 @@
 //! Time limits: the working calendar, a case going yellow then red and escalated, suspended time
-//! not counting, and the overdue sweep on two servers at once without doing anything twice.
+//! not counting, the overdue sweep on two servers at once without doing anything twice, and
+//! natural time for what cannot wait (fireworks on 除夕 night, an urgent case).
 
 use gridhub_e2e::*;
 use serde_json::{Value, json};
@@ -11,6 +12,7 @@ on_both_backends!(
     a_case_goes_yellow_then_red_and_is_escalated,
     suspended_time_does_not_count,
     two_servers_sweep_without_doing_anything_twice,
+    what_cannot_wait_counts_natural_time,
 );
 
 fn cal(app: &TestApp) -> calendar::Calendar {
@@ -176,4 +178,99 @@ async fn two_servers_sweep_without_doing_anything_twice(backend: Backend) {
     let notes = get_ok(app, s.t("office"), "/api/v1/notifications?limit=100").await;
     let overdue = notes["items"].as_array().unwrap().iter().filter(|n| n["kind"] == "case.overdue").count();
     assert_eq!(overdue, 30, "the street is told once per case");
+}
+
+/// A moment to the minute.
+fn minute(t: &Value) -> &str {
+    &t.as_str().unwrap_or_default()[..16]
+}
+
+/// 除夕 2026-02-16, 20:00 China Standard Time: the first night of a nine-day holiday.
+const CHUXI_EVENING: &str = "2026-02-16T12:00:00Z";
+
+async fn what_cannot_wait_counts_natural_time(backend: Backend) {
+    let Some(w) = World::with(backend, |s| s.cases.worker_interval_ms = 50).await else { return };
+    let app = &w.app;
+    let s = Fixture::new(app, &w.admin).await;
+    app.advance_clock(utc(CHUXI_EVENING) - app.now());
+    let report = |code: &str, priority: &str| {
+        json!({"source": "field_report", "category_code": code, "title": "燃放烟花", "priority": priority,
+               "lng": HERE.0, "lat": HERE.1})
+    };
+    // fireworks (ZL0303, 安全隐患: natural time in the shipped catalogue): filed within the hour, that night
+    let fireworks = app.create(s.t("worker"), "/api/v1/cases", &report("ZL0303", "normal")).await;
+    assert_eq!(fireworks["clock"], "natural");
+    assert_eq!(minute(&fireworks["deadline_at"]), "2026-02-16T13:00", "due at 21:00 on 除夕, not after the holiday");
+    // a shop spilling onto the pavement (SJ0502) waits for the first working hour after the holiday
+    let shop = app.create(s.t("worker"), "/api/v1/cases", &report("SJ0502", "normal")).await;
+    assert_eq!(shop["clock"], "working");
+    assert!(utc(shop["deadline_at"].as_str().unwrap()) > utc("2026-02-24T00:00:00Z"), "{shop}");
+    // marked urgent, the same kind of case counts natural time too
+    let urgent = app.create(s.t("worker"), "/api/v1/cases", &report("SJ0502", "urgent")).await;
+    assert_eq!((urgent["clock"].as_str(), minute(&urgent["deadline_at"])), (Some("natural"), "2026-02-16T13:00"));
+    // and a case corrected to urgent counts its running step again from its start, on natural time
+    let shop_id = shop["id"].as_str().unwrap();
+    let res = app
+        .client
+        .patch(app.url(&format!("/api/v1/cases/{shop_id}")))
+        .bearer_auth(s.t("office"))
+        .json(&json!({"priority": "urgent"}))
+        .send()
+        .await
+        .unwrap();
+    let corrected: Value = res.json().await.unwrap();
+    let corrected = (corrected["clock"].as_str(), minute(&corrected["deadline_at"]));
+    assert_eq!(corrected, (Some("natural"), "2026-02-16T13:00"));
+
+    // the fireworks case through the night: filed, dispatched to the police, who accept within the hour
+    let id = fireworks["id"].as_str().unwrap().to_owned();
+    app.advance_clock(Duration::minutes(10));
+    acted(app, s.t("office"), &id, "file", json!({})).await;
+    let c = acted(app, s.t("office"), &id, "dispatch", json!({"department_id": s.depts["gongan"]})).await;
+    let deadline = utc(c["deadline_at"].as_str().unwrap());
+    assert!((deadline - app.now() - Duration::hours(1)).abs() < Duration::seconds(5), "ZL03 accepts within one natural hour: {c}");
+    let path = format!("/api/v1/cases/{id}");
+    app.advance_clock(Duration::minutes(47));
+    assert_eq!(get_ok(app, s.t("office"), &path).await["light"], "green", "under 80% of the hour used");
+    app.advance_clock(Duration::minutes(2));
+    assert_eq!(get_ok(app, s.t("office"), &path).await["light"], "yellow", "49 minutes of 60: past 80%");
+    app.advance_clock(Duration::minutes(12));
+    assert_eq!(get_ok(app, s.t("office"), &path).await["light"], "red");
+    eventually("the sweep marks it overdue that night", async || {
+        get_ok(app, s.t("office"), &path).await["overdue_at"].is_string()
+    })
+    .await;
+    // the step's time is counted on its clock: the accept took 61 natural minutes
+    let c = acted(app, s.t("gongan"), &id, "accept", json!({})).await;
+    let events = get_ok(app, s.t("office"), &format!("{path}/events")).await;
+    let accepted = events["items"].as_array().unwrap().iter().find(|e| e["action"] == "accept").unwrap().clone();
+    assert_eq!((accepted["data"]["step"]["minutes"].as_i64(), accepted["data"]["step"]["clock"].as_str()), (Some(61), Some("natural")));
+    assert_eq!(c["light"], "green");
+
+    // the catalogue says which clock a category counts; a bad clock is named
+    let p = problem(
+        app.client
+            .patch(app.url("/api/v1/categories/SJ0502"))
+            .bearer_auth(w.admin.clone())
+            .json(&json!({"clock": "lunar"}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(fields(&p), ["clock"]);
+    let cat = get_ok(app, &w.admin, "/api/v1/categories/ZL0303").await;
+    assert_eq!(cat["clock"], "natural");
+    let res = app
+        .client
+        .patch(app.url("/api/v1/categories/SJ0502"))
+        .bearer_auth(w.admin.clone())
+        .json(&json!({"clock": "natural"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let later = app.create(s.t("worker"), "/api/v1/cases", &report("SJ0502", "normal")).await;
+    assert_eq!(later["clock"], "natural");
 }

@@ -2,7 +2,7 @@
 //! categories and change criteria, time limits, default departments and duplicate rules.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use gridhub_store::category::{self, CategoryFilter, CategoryPatch, Kind, NewCategory, TimeLimits};
+use gridhub_store::category::{self, CategoryFilter, CategoryPatch, Clock, Kind, NewCategory, TimeLimits};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -61,6 +61,8 @@ pub struct NewBody {
     duplicate_window_hours: Option<i32>,
     /// GB/T 30428.2: the 大类 (2 digits) or 小类 (4 digits).
     standard_code: Option<String>,
+    /// `working` or `natural`; a 小类 without one has its 大类's.
+    clock: Option<Clock>,
 }
 
 fn check_duplicates(check: &mut Check, radius: Option<f64>, hours: Option<i32>) {
@@ -97,6 +99,7 @@ pub async fn create(
         duplicate_radius_m: body.duplicate_radius_m,
         duplicate_window_hours: body.duplicate_window_hours,
         standard_code: body.standard_code,
+        clock: body.clock,
     };
     if new.standard_code.as_ref().is_some_and(|c| !matches!(c.len(), 2 | 4) || !c.bytes().all(|b| b.is_ascii_digit())) {
         check.push("standard_code", "must be a 大类 (2 digits) or 小类 (4 digits) of GB/T 30428.2");
@@ -128,6 +131,9 @@ pub struct PatchBody {
     duplicate_window_hours: Option<i32>,
     #[serde(default, deserialize_with = "given")]
     active: Option<bool>,
+    /// Cases count it from their next step on.
+    #[serde(default, deserialize_with = "given")]
+    clock: Option<Clock>,
 }
 
 pub async fn update(
@@ -150,6 +156,7 @@ pub async fn update(
         duplicate_radius_m: body.duplicate_radius_m,
         duplicate_window_hours: body.duplicate_window_hours,
         active: body.active,
+        clock: body.clock,
     };
     check.done()?;
     let c = state.db(move |conn| category::update(conn, &caller, &code, patch, expected)).await?;

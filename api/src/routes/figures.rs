@@ -146,7 +146,7 @@ pub struct RankingsQuery {
 }
 
 /// The columns of a unit's figures in an export: its counts, its rates in percent (to one
-/// decimal), the mean working minutes of each step — named as `docs/figures.md` names them.
+/// decimal), the mean minutes of each step (on each case's clock) — named as `docs/figures.md` names them.
 fn figure_columns(t: &mut Table) {
     for c in tally::COUNTS.iter().filter(|c| !c.name.ends_with("_minutes")) {
         t.column(c.label, c.name);
@@ -158,7 +158,7 @@ fn figure_columns(t: &mut Table) {
         t.column(&format!("{}(%)", r.label), &format!("{} (%)", r.name));
     }
     for s in Step::ALL {
-        t.column(&format!("{}平均用时(工作分钟)", s.label()), &format!("{} mean working minutes", s.as_str()));
+        t.column(&format!("{}平均用时(分钟)", s.label()), &format!("{} mean minutes", s.as_str()));
     }
 }
 
@@ -170,7 +170,7 @@ fn figure_cells(f: &figures::Figures) -> Vec<Cell> {
         rates::RATES.iter().map(|r| f.rates.get(r.name).copied().flatten().map(|v| (v * 1000.0).round() / 10.0).into()),
     );
     row.extend(
-        Step::ALL.iter().map(|s| f.mean_working_minutes.get(s.as_str()).copied().flatten().map(|m| m.round()).into()),
+        Step::ALL.iter().map(|s| f.mean_minutes.get(s.as_str()).copied().flatten().map(|m| m.round()).into()),
     );
     row
 }

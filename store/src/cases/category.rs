@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::access::{Caller, Place, Role, audit};
-pub use crate::clocks::Limit;
+pub use crate::clocks::{Clock, Limit};
 use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::expect_version;
@@ -153,6 +153,9 @@ pub struct Category {
     /// The 大类 (`01`) or 小类 (`0101`) code of GB/T 30428.2 for 部件 and 事件; none for the
     /// social-governance categories, which the standard does not cover.
     pub standard_code: Option<String>,
+    /// What its time limits count: `natural` time for what cannot wait (fire, gas, fireworks,
+    /// people in danger), `working` time otherwise.
+    pub clock: Clock,
 }
 
 impl Category {
@@ -175,6 +178,7 @@ pub struct NewCategory {
     pub duplicate_radius_m: Option<f64>,
     pub duplicate_window_hours: Option<i32>,
     pub standard_code: Option<String>,
+    pub clock: Option<Clock>,
 }
 
 pub const DEFAULT_DUPLICATE_RADIUS_M: f64 = 50.0;
@@ -224,6 +228,7 @@ fn row_of(new: &NewCategory, kind: Kind, parent: Option<&Category>) -> StoreResu
         updated_at: t,
         sync_ms: 0,
         standard_code: new.standard_code.clone(),
+        clock: new.clock.or(parent.map(|p| p.clock)).unwrap_or(Clock::Working),
     })
 }
 
@@ -236,7 +241,7 @@ pub fn shipped() -> Vec<NewCategory> {
         .skip(1)
         .map(|line| {
             let f: Vec<&str> = line.split(',').map(str::trim).collect();
-            assert_eq!(f.len(), 12, "data/categories.csv: {line}");
+            assert_eq!(f.len(), 13, "data/categories.csv: {line}");
             let time_limits = Step::ALL
                 .iter()
                 .zip(&f[3..8])
@@ -250,6 +255,7 @@ pub fn shipped() -> Vec<NewCategory> {
                 filing_criteria: nonempty(f[8]),
                 closing_criteria: nonempty(f[9]),
                 standard_code: nonempty(f[10]),
+                clock: nonempty(f[12]).map(|c| Clock::parse(&c).expect("data/categories.csv: clock is working or natural")),
                 time_limits,
                 ..NewCategory::default()
             }
@@ -374,6 +380,7 @@ pub struct CategoryPatch {
     pub duplicate_radius_m: Option<f64>,
     pub duplicate_window_hours: Option<i32>,
     pub active: Option<bool>,
+    pub clock: Option<Clock>,
 }
 
 pub fn update(
@@ -402,6 +409,7 @@ pub fn update(
         new.duplicate_radius_m = patch.duplicate_radius_m.unwrap_or(new.duplicate_radius_m);
         new.duplicate_window_hours = patch.duplicate_window_hours.unwrap_or(new.duplicate_window_hours);
         new.active = patch.active.unwrap_or(new.active);
+        new.clock = patch.clock.unwrap_or(new.clock);
         diesel::update(categories::table.find(code)).set(&new).execute(conn)?;
         audit::record(
             conn,
@@ -414,6 +422,7 @@ pub fn update(
                 ("default_department", json!(old.default_department), json!(new.default_department)),
                 ("time_limits", json!(old.time_limits), json!(new.time_limits)),
                 ("active", json!(old.active), json!(new.active)),
+                ("clock", json!(old.clock), json!(new.clock)),
             ]),
         )?;
         Ok(new)

@@ -349,6 +349,7 @@ pub fn prepare(
         unit_cell_id: new.placement.unit.as_ref().map(|u| CellId::from(u.id.clone())),
         unit_code: new.placement.unit.as_ref().map(|u| u.code.clone()),
         shelved_review_at: None,
+        clock: Case::clock_of(category, r.priority),
     };
     case.start_step(Status::Reported, category, t, cal);
     let data = json!({

@@ -31,7 +31,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::access::{Caller, Place, Role};
-use crate::clocks::{Calendar, WorkingHours};
+use crate::clocks::{Calendar, Clock, Timer, WorkingHours};
 use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::{StoreError, StoreResult};
@@ -152,6 +152,9 @@ pub struct Case {
     /// When a shelved case (挂账) is next due for the district's review.
     #[serde(serialize_with = "crate::time::serialize_opt")]
     pub shelved_review_at: Option<NaiveDateTime>,
+    /// What its time limits count: natural time for a category that cannot wait or an urgent
+    /// case, working time otherwise (see `Case::clock_of`).
+    pub clock: Clock,
 }
 
 impl Case {
@@ -163,22 +166,50 @@ impl Case {
         }
     }
 
+    /// The clock a case of `category` and `priority` counts its limits on: natural time for an
+    /// urgent case whatever its category, the category's clock otherwise.
+    pub fn clock_of(category: &Category, priority: Priority) -> Clock {
+        if priority == Priority::Urgent { Clock::Natural } else { category.clock }
+    }
+
+    /// Its calendar read on its clock.
+    pub fn timer<'a>(&self, cal: &'a Calendar) -> Timer<'a> {
+        cal.on(self.clock)
+    }
+
     /// Starts the step of `status` at `t`, with its deadline from the category's limit counted
-    /// on the working calendar.
+    /// on the case's clock.
     pub(crate) fn start_step(&mut self, status: Status, category: &Category, t: NaiveDateTime, cal: &Calendar) {
         self.status = status;
+        self.clock = Case::clock_of(category, self.priority);
         let step = status.step();
         self.step_started_at = step.map(|_| t);
-        self.deadline_at = step.and_then(|s| category.limit(s)).map(|l| cal.deadline(t, l));
+        self.deadline_at = step.and_then(|s| category.limit(s)).map(|l| self.timer(cal).deadline(t, l));
         self.overdue_at = None;
+    }
+
+    /// Counts the running step again on the clock of `category` and the case's priority when
+    /// that clock is not the one it ran on (a priority made urgent): the step keeps its start,
+    /// its deadline is the step's limit from there on the new clock. Whether it changed.
+    pub(crate) fn recount(&mut self, category: &Category, cal: &Calendar) -> bool {
+        let clock = Case::clock_of(category, self.priority);
+        if clock == self.clock {
+            return false;
+        }
+        self.clock = clock;
+        if let (Some(step), Some(start)) = (self.status.step(), self.step_started_at) {
+            self.deadline_at = category.limit(step).map(|l| self.timer(cal).deadline(start, l));
+            self.overdue_at = None;
+        }
+        true
     }
 
     /// The lights a running step can show.
     pub const LIGHTS: [&'static str; 3] = ["green", "yellow", "red"];
 
-    /// The traffic light of the running step at `at`: `green` under 80% of its working time
-    /// used, `yellow` from 80% to the deadline, `red` past it; none when no step runs (closed,
-    /// suspended: a suspended case's clock stands still).
+    /// The traffic light of the running step at `at`: `green` under 80% of its time used (on
+    /// the case's clock), `yellow` from 80% to the deadline, `red` past it; none when no step
+    /// runs (closed, suspended: a suspended case's clock stands still).
     pub fn light(&self, cal: &Calendar, at: NaiveDateTime) -> Option<&'static str> {
         let (Some(start), Some(deadline)) = (self.step_started_at, self.deadline_at) else { return None };
         if self.status == Status::Suspended {
@@ -187,8 +218,9 @@ impl Case {
         if at > deadline {
             return Some("red");
         }
-        let total = cal.working_minutes(start, deadline);
-        let used = cal.working_minutes(start, at);
+        let timer = self.timer(cal);
+        let total = timer.minutes(start, deadline);
+        let used = timer.minutes(start, at);
         Some(if total > 0 && used * 5 < total * 4 { "green" } else { "yellow" })
     }
 }

@@ -140,7 +140,7 @@ pub fn day_bounds(first: NaiveDate, last: NaiveDate) -> (NaiveDateTime, NaiveDat
 }
 
 /// The step an event ended, as `transition` wrote it: its name, whether it ended by the step's
-/// deadline and its working minutes.
+/// deadline and its minutes on the case's clock.
 fn ended_step(data: &Value) -> Option<(&str, Option<bool>, i64)> {
     let step = data.get("step")?;
     let name = step.get("name")?.as_str()?;

@@ -163,15 +163,16 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 data["next_review_at"] = json!(new.shelved_review_at.as_ref().map(crate::time::rfc3339));
             }
             Action::Resume => {
-                // the step goes on with the working time it had left when it was suspended
+                // the step goes on with the time it had left when it was suspended, on its clock
                 let since = event::last_suspended(conn, id)?.unwrap_or(at);
-                let used = case.step_started_at.map_or(0, |s| cal.working_minutes(s, since));
-                let left = case.deadline_at.map(|d| cal.working_minutes(since, d));
-                new.step_started_at = case.step_started_at.map(|_| cal.sub_minutes(at, used));
-                new.deadline_at = left.map(|m| cal.add_minutes(at, m));
+                let timer = case.timer(&cal);
+                let used = case.step_started_at.map_or(0, |s| timer.minutes(s, since));
+                let left = case.deadline_at.map(|d| timer.minutes(since, d));
+                new.step_started_at = case.step_started_at.map(|_| timer.sub_minutes(at, used));
+                new.deadline_at = left.map(|m| timer.add_minutes(at, m));
                 new.suspended_from = None;
                 new.status = to;
-                data = json!({"suspended_secs": (at - since).num_seconds(), "working_minutes_left": left});
+                data = json!({"suspended_secs": (at - since).num_seconds(), "minutes_left": left, "clock": case.clock});
             }
             Action::RequestExtension => {
                 new.pending_extension = act.extend_by.clone();
@@ -180,7 +181,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             Action::GrantExtension => {
                 let text = act.extend_by.clone().or(case.pending_extension.clone()).unwrap_or_default();
                 let limit = Limit::parse(&text).map_err(|e| StoreError::invalid("extend_by", e))?;
-                new.deadline_at = case.deadline_at.map(|d| cal.deadline(d, limit));
+                new.deadline_at = case.deadline_at.map(|d| case.timer(&cal).deadline(d, limit));
                 new.pending_extension = None;
                 data = json!({"extend_by": text, "requested": case.pending_extension, "deadline_at": new.deadline_at.as_ref().map(crate::time::rfc3339)});
             }
@@ -210,14 +211,16 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.start_step(to, &category, at, &cal);
             }
         }
-        // the step this action ends, for the figures: whether by its deadline, and its working time
+        // the step this action ends, for the figures: whether by its deadline, and its time on the
+        // case's clock
         if let Some(step) = state.step().filter(|_| to != state && action != Action::Suspend) {
             let done = act.occurred_at.unwrap_or(at);
             data["step"] = json!({
                 "name": step.as_str(),
                 "due": case.deadline_at.as_ref().map(crate::time::rfc3339),
                 "on_time": case.deadline_at.is_none_or(|d| done <= d),
-                "minutes": case.step_started_at.map_or(0, |s| cal.working_minutes(s, done).max(0)),
+                "minutes": case.step_started_at.map_or(0, |s| case.timer(&cal).minutes(s, done)),
+                "clock": case.clock,
             });
         }
         if to == Status::Closed && state != Status::Closed {
@@ -295,7 +298,7 @@ fn tell_who_acts_next(conn: &mut DbConn, act: &Act, was: &Case, case: &Case) -> 
         }
         Action::RequestExtension => {
             let by = department_name(conn, &case.department_id)?;
-            let by_how_much = act.extend_by.as_deref().map(crate::clocks::Limit::describe).unwrap_or_default();
+            let by_how_much = act.extend_by.as_deref().map(|l| crate::clocks::Limit::describe(l, case.clock)).unwrap_or_default();
             ("case.extension_requested", format!("{by}申请「{title}」延期{by_how_much}，待审批"))
         }
         Action::Handle => ("case.handled", format!("「{title}」已处置反馈，待核查结案")),

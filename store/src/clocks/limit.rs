@@ -1,4 +1,5 @@
-//! Time limits as offices write them: `30m`, `4h` (working hours) or `3d` (working days).
+//! Time limits as offices write them: `30m`, `4h` or `3d` — hours and days of working time, or
+//! of natural time where the category's or the case's clock is natural.
 
 use std::fmt;
 
@@ -27,11 +28,25 @@ impl Limit {
 }
 
 impl Limit {
-    /// As offices say it: 30分钟, 4个工作小时, 3个工作日; a text that is no limit as it is.
-    pub fn describe(text: &str) -> String {
+    /// The limit in natural minutes (a day is 24 hours).
+    pub fn natural_minutes(self) -> i64 {
+        let n = i64::from(self.amount);
+        match self.unit {
+            'm' => n,
+            'h' => n * 60,
+            _ => n * 24 * 60,
+        }
+    }
+
+    /// As offices say it: 30分钟, 4个工作小时, 3个工作日 on the working clock, 4小时, 3天 on the
+    /// natural one; a text that is no limit as it is.
+    pub fn describe(text: &str, clock: super::Clock) -> String {
+        let natural = clock == super::Clock::Natural;
         match Limit::parse(text) {
             Ok(Limit { amount, unit: 'm' }) => format!("{amount}分钟"),
+            Ok(Limit { amount, unit: 'h' }) if natural => format!("{amount}小时"),
             Ok(Limit { amount, unit: 'h' }) => format!("{amount}个工作小时"),
+            Ok(Limit { amount, .. }) if natural => format!("{amount}天"),
             Ok(Limit { amount, .. }) => format!("{amount}个工作日"),
             Err(_) => text.to_owned(),
         }

@@ -150,14 +150,14 @@ pub struct Figures {
     pub counts: Counts,
     /// Each rate of `rates::RATES`, unrounded; `null` where its denominator is 0.
     pub rates: BTreeMap<&'static str, Option<f64>>,
-    /// Mean working minutes per step (`null` where no step was taken).
-    pub mean_working_minutes: BTreeMap<&'static str, Option<f64>>,
+    /// Mean minutes per step, each counted on its case's clock (`null` where no step was taken).
+    pub mean_minutes: BTreeMap<&'static str, Option<f64>>,
 }
 
 impl Figures {
     fn new(unit: UnitKind, u: UnitRef, counts: Counts) -> Self {
         let rates = RATES.iter().map(|r| (r.name, r.of(&counts))).collect();
-        let mean_working_minutes = STEP_TIMES
+        let mean_minutes = STEP_TIMES
             .iter()
             .map(|(step, minutes, n)| {
                 let n = counts.get(n);
@@ -165,7 +165,7 @@ impl Figures {
             })
             .collect();
         let counts = Counts(counts.0.into_iter().filter(|(k, _)| !k.ends_with("_minutes")).collect());
-        Figures { unit, id: u.id, name: u.name, code: u.code, counts, rates, mean_working_minutes }
+        Figures { unit, id: u.id, name: u.name, code: u.code, counts, rates, mean_minutes }
     }
 }
 

@@ -109,7 +109,7 @@ pub fn markdown() -> String {
             }
         ));
     }
-    out.push_str("\n### Mean working time per step\n\n| step | minutes | divided by |\n|---|---|---|\n");
+    out.push_str("\n### Mean time per step (on each case's clock)\n\n| step | minutes | divided by |\n|---|---|---|\n");
     for (step, minutes, n) in STEP_TIMES {
         out.push_str(&format!("| `{step}` | `{minutes}` | `{n}` |\n"));
     }

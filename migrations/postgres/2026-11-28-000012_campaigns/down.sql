@@ -1,0 +1,2 @@
+ALTER TABLE cases DROP COLUMN clock;
+ALTER TABLE categories DROP COLUMN clock;
