@@ -114,5 +114,24 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     let office2 = app.login("baihuazhou.office", gridhub::demo::PASSWORD).await;
     let todo = json(app.get(Some(&office2), "/api/v1/todo").await).await;
     assert!(todo["piles"].is_array());
+    // the winter fire-safety sweep runs down the grid: a district task with its streets under it,
+    // a worker's grids under way, one verified and one returned; the police have their part
+    let sweep = json(app.get(Some(&district), "/api/v1/tasks?mine=owned").await).await;
+    let sweep =
+        sweep["items"].as_array().unwrap().iter().find(|t| t["title"] == "冬季消防安全隐患大排查").cloned().unwrap();
+    assert_eq!(
+        (sweep["children"]["total"].as_i64(), sweep["target_quantity"].as_i64()),
+        (Some(3), Some(6000)),
+        "2 streets and the police"
+    );
+    assert!(sweep["quantity_done"].as_i64().unwrap() > 100, "{sweep}");
+    let worker = app.login("worker.li", gridhub::demo::PASSWORD).await;
+    let grids = json(app.get(Some(&worker), "/api/v1/tasks?mine=owned").await).await;
+    let states: Vec<&str> = grids["items"].as_array().unwrap().iter().filter_map(|t| t["status"].as_str()).collect();
+    assert!(states.contains(&"verified") && states.contains(&"returned"), "{states:?}");
+    let todo = json(app.get(Some(&worker), "/api/v1/todo").await).await;
+    assert!(
+        todo["piles"].as_array().unwrap().iter().any(|p| p["kind"] == "tasks_to_do" && p["count"].as_i64() > Some(0))
+    );
     app.stop().await;
 }

@@ -17,3 +17,4 @@ mod phones;
 mod regions;
 mod residents;
 mod supervision;
+mod tasks;

@@ -284,8 +284,8 @@ fn load_demo(pool: &Pool) -> Result<(), String> {
     match demo::load(&mut conn).map_err(explain)? {
         Some(loaded) => {
             println!(
-                "demo data loaded: 东湖区 (360102), 2 streets, {} communities in {} grids of {} unit grids, {} departments, {} cases.",
-                loaded.communities, loaded.grids, loaded.units, loaded.departments, loaded.cases
+                "demo data loaded: 东湖区 (360102), 2 streets, {} communities in {} grids of {} unit grids, {} departments, {} cases, {} tasks.",
+                loaded.communities, loaded.grids, loaded.units, loaded.departments, loaded.cases, loaded.tasks
             );
             println!("demo accounts, all with the password {:?}:", demo::PASSWORD);
             for (username, role) in loaded.accounts {

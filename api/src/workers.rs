@@ -167,9 +167,17 @@ async fn forget_orphan_photos(state: &AppState) -> Result<(), crate::error::ApiE
 
 /// Marks what is overdue now.
 pub async fn sweep(state: &AppState) -> Result<(), crate::error::ApiError> {
-    let (cases, whistles) = state.db(|conn| Ok((overdue::sweep(conn, now())?, whistle::sweep(conn, now())?))).await?;
-    if cases + whistles > 0 {
-        tracing::info!(cases, whistles, "marked overdue");
+    let (cases, whistles, tasks) = state
+        .db(|conn| {
+            Ok((
+                overdue::sweep(conn, now())?,
+                whistle::sweep(conn, now())?,
+                gridhub_store::tasks::overdue::sweep(conn, now())?,
+            ))
+        })
+        .await?;
+    if cases + whistles + tasks > 0 {
+        tracing::info!(cases, whistles, tasks, "marked overdue");
     }
     Ok(())
 }

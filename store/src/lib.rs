@@ -27,6 +27,7 @@ pub mod regions;
 pub mod residents;
 pub mod schema;
 pub mod supervision;
+pub mod tasks;
 pub mod time;
 pub mod types;
 

@@ -308,6 +308,7 @@ diesel::table! {
         whistle_id -> Nullable<Text>,
         message -> Text,
         created_at -> Timestamp,
+        task_id -> Nullable<Text>,
     }
 }
 
@@ -611,6 +612,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tasks (id) {
+        id -> Text,
+        parent_id -> Nullable<Text>,
+        title -> Text,
+        description -> Text,
+        kind -> Text,
+        owner_type -> Text,
+        owner_id -> Text,
+        assigner_type -> Text,
+        assigner_id -> Text,
+        assigned_by -> Nullable<Text>,
+        district_id -> Text,
+        street_id -> Nullable<Text>,
+        community_id -> Nullable<Text>,
+        due_at -> Timestamp,
+        target_quantity -> Nullable<BigInt>,
+        quantity_done -> BigInt,
+        status -> Text,
+        overdue_at -> Nullable<Timestamp>,
+        submitted_at -> Nullable<Timestamp>,
+        verified_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    task_events (id) {
+        id -> Text,
+        task_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        quantity -> Nullable<BigInt>,
+        attachments -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(task_events -> tasks (task_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     streets,
@@ -651,4 +697,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     poll_votes,
     wechat_messages,
     open311_keys,
+    tasks,
+    task_events,
 );

@@ -55,7 +55,9 @@ async fn each_user_sees_what_awaits_them_and_is_told_in_chinese(backend: Backend
             "cases_to_dispatch",
             "returned_cases",
             "extension_requests",
-            "cases_to_verify"
+            "cases_to_verify",
+            "tasks_to_do",
+            "tasks_to_verify"
         ]
     );
     assert_eq!(pile(&office, "reports_to_file"), (1, vec!["井盖缺失".to_owned()]));
@@ -88,7 +90,7 @@ async fn each_user_sees_what_awaits_them_and_is_told_in_chinese(backend: Backend
     )
     .await;
     let chengguan = get_ok(app, s.t("chengguan"), "/api/v1/todo").await;
-    assert_eq!(kinds(&chengguan), ["cases_to_accept", "cases_to_handle", "whistles_to_report_in"]);
+    assert_eq!(kinds(&chengguan), ["cases_to_accept", "cases_to_handle", "whistles_to_report_in", "tasks_to_do"]);
     assert_eq!(pile(&chengguan, "cases_to_handle").0, 1);
     assert_eq!(pile(&get_ok(app, s.t("office"), "/api/v1/todo").await, "extension_requests").0, 1);
     steps(
@@ -102,7 +104,7 @@ async fn each_user_sees_what_awaits_them_and_is_told_in_chinese(backend: Backend
     for who in ["worker", "cadre", "office"] {
         assert_eq!(pile(&get_ok(app, s.t(who), "/api/v1/todo").await, "cases_to_verify").0, 1, "{who}");
     }
-    assert_eq!(kinds(&get_ok(app, s.t("worker"), "/api/v1/todo").await), ["cases_to_verify"]);
+    assert_eq!(kinds(&get_ok(app, s.t("worker"), "/api/v1/todo").await), ["cases_to_verify", "tasks_to_do"]);
     assert_eq!(pile(&get_ok(app, s.t("worker2"), "/api/v1/todo").await, "cases_to_verify").0, 0, "not their grid");
     step(app, s.t("worker"), &reported, "verify_fail", note("井盖松动"), "accepted").await;
     // a whistle waits for 公安

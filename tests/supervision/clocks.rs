@@ -228,7 +228,10 @@ async fn what_cannot_wait_counts_natural_time(backend: Backend) {
     acted(app, s.t("office"), &id, "file", json!({})).await;
     let c = acted(app, s.t("office"), &id, "dispatch", json!({"department_id": s.depts["gongan"]})).await;
     let deadline = utc(c["deadline_at"].as_str().unwrap());
-    assert!((deadline - app.now() - Duration::hours(1)).abs() < Duration::seconds(5), "ZL03 accepts within one natural hour: {c}");
+    assert!(
+        (deadline - app.now() - Duration::hours(1)).abs() < Duration::seconds(5),
+        "ZL03 accepts within one natural hour: {c}"
+    );
     let path = format!("/api/v1/cases/{id}");
     app.advance_clock(Duration::minutes(47));
     assert_eq!(get_ok(app, s.t("office"), &path).await["light"], "green", "under 80% of the hour used");
@@ -244,7 +247,10 @@ async fn what_cannot_wait_counts_natural_time(backend: Backend) {
     let c = acted(app, s.t("gongan"), &id, "accept", json!({})).await;
     let events = get_ok(app, s.t("office"), &format!("{path}/events")).await;
     let accepted = events["items"].as_array().unwrap().iter().find(|e| e["action"] == "accept").unwrap().clone();
-    assert_eq!((accepted["data"]["step"]["minutes"].as_i64(), accepted["data"]["step"]["clock"].as_str()), (Some(61), Some("natural")));
+    assert_eq!(
+        (accepted["data"]["step"]["minutes"].as_i64(), accepted["data"]["step"]["clock"].as_str()),
+        (Some(61), Some("natural"))
+    );
     assert_eq!(c["light"], "green");
 
     // the catalogue says which clock a category counts; a bad clock is named

@@ -23,6 +23,7 @@ use serde_json::json;
 use crate::auth::hash_password;
 
 mod history;
+mod tasks;
 
 /// The password of every demo account.
 pub const PASSWORD: &str = "gridhub-demo";
@@ -367,6 +368,7 @@ pub struct Demo {
     pub units: usize,
     pub departments: usize,
     pub cases: usize,
+    pub tasks: usize,
 }
 
 /// Loads the demo data into an empty database in one transaction; `None` when the database
@@ -504,6 +506,19 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
         let cadre = Caller::resolve(conn, &ids[3], Role::CommunityAdmin, Some(&communities[0].id))?;
         let newcomer = Caller::resolve(conn, &ids[9], Role::Resident, None)?;
         community_life(conn, &cadre, &people.resident, &newcomer, &communities[0].id)?;
+        let city = Caller::resolve(conn, &ids[0], Role::SystemAdmin, None)?;
+        let on_duty = tasks::People {
+            city: &city,
+            district: &people.district,
+            office: &people.office,
+            cadre: &cadre,
+            worker: &people.worker,
+            police: &past.police,
+            district_id: &d.id,
+            police_id: &people.departments["gongan"],
+            fire_id: &people.departments["xiaofang"],
+        };
+        let tasks = tasks::write(conn, &on_duty)?;
         Ok(Some(Demo {
             accounts: made,
             communities: communities.len(),
@@ -511,6 +526,7 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             units,
             departments: DEPARTMENTS.len(),
             cases: CASES.len() + past_cases,
+            tasks,
         }))
     })
 }

@@ -7,6 +7,7 @@ use gridhub_store::access::Role;
 use gridhub_store::assignments::Duty;
 use gridhub_store::cases::lifecycle::TRANSITIONS;
 use gridhub_store::cases::{Priority, Source, Status};
+use gridhub_store::tasks::{FLOW, TaskStatus};
 
 pub const MESSAGES: &[(&str, &str)] = &[
     // ── what every request may meet ──
@@ -468,6 +469,27 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("must give at least one rate a weight above 0", "须至少有一项指标的权重大于 0"),
     ("must be department, street, community or worker", "须为 department、street、community 或 worker"),
     ("must be district, street or community", "须为 district、street 或 community"),
+    // ── tasks (督办任务) ──
+    ("a {} may not assign tasks to a {}", "{}不能向{}交办任务"),
+    ("the {} lies outside your area", "该{}不在您的辖区内"),
+    ("only the owner of a task assigns tasks under it", "只有任务的承办单位可以在其下交办任务"),
+    ("must lie under the owner of the parent task", "须在上级任务承办单位的辖区内"),
+    ("must not be after the parent task's due date", "不得晚于上级任务的截止时间"),
+    ("the parent task is {}", "上级任务{}"),
+    ("must be in the future, at most two years ahead", "须为将来的时间，最多两年以后"),
+    ("only the {} of a task may {} it", "只有任务的{0}可以{1}"),
+    ("the action {} is not open to a task that is {}", "任务{1}，不能{0}"),
+    ("must be one of accept, submit, verify, return, cancel", "须为 accept、submit、verify、return 或 cancel"),
+    ("is required to {} a task", "{}任务时必填"),
+    ("{} of {} child tasks are not verified yet", "{1} 个下级任务中还有 {0} 个未核验"),
+    ("a task of a {} is not decomposed", "{}的任务不能分解"),
+    ("a task of a {} is decomposed into {}", "{0}的任务可分解至：{1=}"),
+    ("there is no {} under this {}", "该{1}下没有{0}"),
+    ("must be owned or assigned", "须为 owned 或 assigned"),
+    ("is required with {}", "与 {=} 同时必填"),
+    ("must be streets, communities, cells or departments", "须为 streets、communities、cells 或 departments"),
+    ("must be a whole number from 0 to {}", "须为 0 到 {} 的整数"),
+    ("a progress report says what was done: a quantity, a note or photos", "进度报告须说明完成情况：数量、说明或照片"),
     // ── the whistle ──
     ("must name 1 to {} departments", "须列出 1 到 {} 个部门"),
     ("must be from 5 to 1440 minutes", "须为 5 到 1440 分钟"),
@@ -595,6 +617,9 @@ pub fn words() -> Vec<(&'static str, &'static str)> {
         ("routing rule", "派遣规则"),
         ("webhook delivery", "推送记录"),
         ("whistle", "吹哨"),
+        ("task", "任务"),
+        ("owner", "承办单位"),
+        ("assigner", "交办单位"),
         ("photo", "照片"),
         ("category", "类别"),
         ("notification", "通知"),
@@ -632,5 +657,7 @@ pub fn words() -> Vec<(&'static str, &'static str)> {
     w.extend(Duty::ALL.iter().map(|d| (d.as_str(), d.label())));
     w.extend(Source::ALL.iter().map(|s| (s.as_str(), s.label())));
     w.extend(Priority::ALL.iter().map(|p| (p.as_str(), p.label())));
+    w.extend(TaskStatus::ALL.iter().map(|s| (s.as_str(), s.label())));
+    w.extend(FLOW.iter().map(|a| (a.name, a.label)));
     w
 }

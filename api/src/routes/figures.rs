@@ -169,9 +169,7 @@ fn figure_cells(f: &figures::Figures) -> Vec<Cell> {
     row.extend(
         rates::RATES.iter().map(|r| f.rates.get(r.name).copied().flatten().map(|v| (v * 1000.0).round() / 10.0).into()),
     );
-    row.extend(
-        Step::ALL.iter().map(|s| f.mean_minutes.get(s.as_str()).copied().flatten().map(|m| m.round()).into()),
-    );
+    row.extend(Step::ALL.iter().map(|s| f.mean_minutes.get(s.as_str()).copied().flatten().map(|m| m.round()).into()));
     row
 }
 

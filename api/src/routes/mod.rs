@@ -19,6 +19,7 @@ mod open311;
 mod regions;
 mod residents;
 mod sync;
+mod tasks;
 pub mod users;
 mod whistles;
 
@@ -163,6 +164,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/whistles", whistles::list),
         ep(M::GET, "/api/v1/whistles/{id}", whistles::get),
         ep(M::POST, "/api/v1/whistles/{id}/report-in", whistles::report_in),
+        ep(M::POST, "/api/v1/tasks", tasks::create),
+        ep(M::GET, "/api/v1/tasks", tasks::list),
+        ep(M::GET, "/api/v1/tasks/{id}", tasks::get),
+        ep(M::POST, "/api/v1/tasks/{id}/transitions", tasks::transition),
+        ep(M::POST, "/api/v1/tasks/{id}/decompose", tasks::decompose),
+        ep(M::POST, "/api/v1/tasks/{id}/progress", tasks::progress),
         ep(M::GET, "/api/v1/sync/quarantine", sync::quarantine),
         ep(M::GET, "/api/v1/sync/schema", sync::phone_schema),
         ep(M::GET, "/api/v1/sync", sync::pull),

@@ -11,3 +11,54 @@ UPDATE categories SET clock = 'natural'
     OR parent_code IN ('SJ04', 'ZL03');
 UPDATE cases SET clock = 'natural'
  WHERE priority = 'urgent' OR category_code IN (SELECT code FROM categories WHERE clock = 'natural');
+
+-- 督办任务: one primitive for what an office assigns a unit (a district, street, community, grid,
+-- department or person) to do by a date, decomposed down the grid into children, with progress
+-- reported against a target, submitted by the owner and verified by the assigner
+CREATE TABLE tasks (
+    id              TEXT PRIMARY KEY,
+    parent_id       TEXT REFERENCES tasks(id),
+    title           TEXT NOT NULL,
+    description     TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    owner_type      TEXT NOT NULL,
+    owner_id        TEXT NOT NULL,
+    assigner_type   TEXT NOT NULL,
+    assigner_id     TEXT NOT NULL,
+    assigned_by     TEXT REFERENCES users(id),
+    district_id     TEXT NOT NULL REFERENCES districts(id),
+    street_id       TEXT,
+    community_id    TEXT,
+    due_at          TIMESTAMP NOT NULL,
+    target_quantity BIGINT,
+    quantity_done   BIGINT NOT NULL,
+    status          TEXT NOT NULL,
+    overdue_at      TIMESTAMP,
+    submitted_at    TIMESTAMP,
+    verified_at     TIMESTAMP,
+    version         BIGINT NOT NULL,
+    created_at      TIMESTAMP NOT NULL,
+    updated_at      TIMESTAMP NOT NULL
+);
+CREATE INDEX tasks_parent ON tasks (parent_id);
+CREATE INDEX tasks_owner ON tasks (owner_type, owner_id, status);
+CREATE INDEX tasks_assigner ON tasks (assigner_type, assigner_id);
+CREATE INDEX tasks_place ON tasks (district_id, street_id, community_id);
+CREATE INDEX tasks_due ON tasks (due_at) WHERE overdue_at IS NULL;
+
+-- what was done on a task, by whom: progress reports and each change of state
+CREATE TABLE task_events (
+    id          TEXT PRIMARY KEY,
+    task_id     TEXT NOT NULL REFERENCES tasks(id),
+    action      TEXT NOT NULL,
+    from_status TEXT,
+    to_status   TEXT NOT NULL,
+    actor_id    TEXT,
+    note        TEXT,
+    quantity    BIGINT,
+    attachments TEXT NOT NULL,
+    created_at  TIMESTAMP NOT NULL
+);
+CREATE INDEX task_events_task ON task_events (task_id, id);
+
+ALTER TABLE notifications ADD COLUMN task_id TEXT;

@@ -255,7 +255,8 @@ pub fn shipped() -> Vec<NewCategory> {
                 filing_criteria: nonempty(f[8]),
                 closing_criteria: nonempty(f[9]),
                 standard_code: nonempty(f[10]),
-                clock: nonempty(f[12]).map(|c| Clock::parse(&c).expect("data/categories.csv: clock is working or natural")),
+                clock: nonempty(f[12])
+                    .map(|c| Clock::parse(&c).expect("data/categories.csv: clock is working or natural")),
                 time_limits,
                 ..NewCategory::default()
             }

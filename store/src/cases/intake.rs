@@ -390,7 +390,7 @@ pub fn announce(conn: &mut DbConn, filed: &[&Filed]) -> StoreResult<()> {
                 Source::ResidentRequest => format!("新居民诉求「{}」，待受理", c.title),
                 _ => format!("新上报「{}」，待立案", c.title),
             };
-            let about = crate::notify::About { case_id: Some(&c.id), whistle_id: None };
+            let about = crate::notify::About::case(&c.id);
             Some((crate::notify::Recipient::Street(c.street_id.as_deref()?), "case.reported", about, message))
         }),
     )

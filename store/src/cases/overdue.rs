@@ -42,7 +42,7 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
             let step = state.step().map(|s| s.as_str());
             let data = json!({"step": step, "deadline_at": case.deadline_at.as_ref().map(crate::time::rfc3339)});
             event::record(conn, &system, NewEvent::on(&case.id, "overdue", state).data(data))?;
-            let about = About { case_id: Some(&case.id), whistle_id: None };
+            let about = About::case(&case.id);
             let message = match state.step() {
                 Some(step) => format!("「{}」的{}环节已超时", case.title, step.label()),
                 None => format!("「{}」已超时", case.title),

@@ -272,7 +272,7 @@ fn tell_department(conn: &mut DbConn, action: Action, to: Status, was: &Case, ca
         _ => return Ok(()),
     };
     let Some(id) = department else { return Ok(()) };
-    let about = About { case_id: Some(&case.id), whistle_id: None };
+    let about = About::case(&case.id);
     notify::notify(conn, Recipient::Department(id), kind, about, message)?;
     let department = department::get(conn, id)?;
     notify::enqueue(conn, &department, kind, super::payload(case))
@@ -290,7 +290,7 @@ fn tell_who_acts_next(conn: &mut DbConn, act: &Act, was: &Case, case: &Case) -> 
             None => "部门".into(),
         })
     };
-    let about = About { case_id: Some(&case.id), whistle_id: None };
+    let about = About::case(&case.id);
     let (kind, message) = match act.action {
         Action::Return => {
             let by = department_name(conn, &was.department_id)?;
@@ -298,7 +298,8 @@ fn tell_who_acts_next(conn: &mut DbConn, act: &Act, was: &Case, case: &Case) -> 
         }
         Action::RequestExtension => {
             let by = department_name(conn, &case.department_id)?;
-            let by_how_much = act.extend_by.as_deref().map(|l| crate::clocks::Limit::describe(l, case.clock)).unwrap_or_default();
+            let by_how_much =
+                act.extend_by.as_deref().map(|l| crate::clocks::Limit::describe(l, case.clock)).unwrap_or_default();
             ("case.extension_requested", format!("{by}申请「{title}」延期{by_how_much}，待审批"))
         }
         Action::Handle => ("case.handled", format!("「{title}」已处置反馈，待核查结案")),
@@ -372,7 +373,7 @@ fn redo(
     audit::record(conn, caller, "case.redo", ("case", &case.id), &case.place(), data)?;
     if let Some(street) = &case.street_id {
         let message = format!("居民对「{}」不满意（{satisfaction} 分），已重新立案，请重新派遣办理", case.title);
-        let about = About { case_id: Some(&case.id), whistle_id: None };
+        let about = About::case(&case.id);
         notify::notify(conn, Recipient::Street(street), "case.redo", about, message)?;
     }
     Ok(new)
@@ -396,7 +397,7 @@ fn tell_reporters(conn: &mut DbConn, act: &Act, case: &Case) -> StoreResult<()> 
         }
         _ => return Ok(()),
     };
-    let about = About { case_id: Some(&case.id), whistle_id: None };
+    let about = About::case(&case.id);
     let reporters: Vec<String> = crate::schema::case_reporters::table
         .filter(crate::schema::case_reporters::case_id.eq(case.id.as_str()))
         .select(crate::schema::case_reporters::user_id)

@@ -36,6 +36,8 @@ pub struct Notification {
     pub message: String,
     #[serde(serialize_with = "crate::time::serialize")]
     pub created_at: NaiveDateTime,
+    /// The task (督办任务) it is about.
+    pub task_id: Option<String>,
 }
 
 /// What a notification is about.
@@ -43,6 +45,21 @@ pub struct Notification {
 pub struct About<'a> {
     pub case_id: Option<&'a str>,
     pub whistle_id: Option<&'a str>,
+    pub task_id: Option<&'a str>,
+}
+
+impl<'a> About<'a> {
+    pub fn case(id: &'a str) -> Self {
+        About { case_id: Some(id), ..About::default() }
+    }
+
+    pub fn whistle(case_id: &'a str, id: &'a str) -> Self {
+        About { case_id: Some(case_id), whistle_id: Some(id), ..About::default() }
+    }
+
+    pub fn task(id: &'a str) -> Self {
+        About { task_id: Some(id), ..About::default() }
+    }
 }
 
 pub fn notify(conn: &mut DbConn, to: Recipient, kind: &str, about: About, message: String) -> StoreResult<()> {
@@ -80,6 +97,7 @@ fn row(to: Recipient, kind: &str, about: About, message: String) -> Notification
         whistle_id: about.whistle_id.map(Into::into),
         message,
         created_at: now(),
+        task_id: about.task_id.map(Into::into),
     }
 }
 

@@ -78,7 +78,7 @@ pub fn publish(conn: &mut DbConn, caller: &Caller, new: NewNotice) -> StoreResul
         };
         diesel::insert_into(notices::table).values(&n).execute(conn)?;
         let residents = residence::residents_of(conn, &n.community_id, n.building.as_deref())?;
-        let about = About { case_id: None, whistle_id: None };
+        let about = About::default();
         let page = format!("pages/notice/detail?id={}", n.id);
         let time = wechat::time_field(n.created_at);
         let fields = [("thing1", n.title.as_str()), ("thing2", n.body.as_str()), ("time3", time.as_str())];

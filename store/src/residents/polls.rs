@@ -118,7 +118,7 @@ pub fn open(conn: &mut DbConn, caller: &Caller, new: NewPoll) -> StoreResult<Pol
         };
         diesel::insert_into(polls::table).values(&p).execute(conn)?;
         let residents = residence::residents_of(conn, &p.community_id, None)?;
-        let about = About { case_id: None, whistle_id: None };
+        let about = About::default();
         for user in &residents {
             notify(
                 conn,

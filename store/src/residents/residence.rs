@@ -151,7 +151,7 @@ pub fn decide(
     } else {
         ("residence.rejected", format!("您的居住信息未通过核实：{}", r.reason.as_deref().unwrap_or("")))
     };
-    let about = crate::notify::About { case_id: None, whistle_id: None };
+    let about = crate::notify::About::default();
     crate::notify::notify(conn, crate::notify::Recipient::User(&r.user_id), kind, about, message)?;
     Ok(r)
 }

@@ -2,7 +2,8 @@
 //! first items: a street office's reports to file, resident requests, cases to dispatch, returned
 //! cases, handlings to verify, extension requests (and, for the district, shelved cases due for
 //! review); a department's cases to accept and to handle and whistles to report in to; a
-//! community's and a grid worker's handlings to verify in their community or grids. Each pile
+//! community's and a grid worker's handlings to verify in their community or grids; and for each
+//! unit the tasks it owns still to do and those it assigned now submitted. Each pile
 //! also raises a notification when something lands on it (see `cases::transition`).
 
 use chrono::NaiveDateTime;
@@ -14,6 +15,7 @@ use crate::cases::{Source, Status};
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::schema::{assignments, case_events, cases, whistle_departments, whistles};
+use crate::tasks::Mine;
 use crate::time::now;
 
 /// How many items of each pile the answer shows.
@@ -36,12 +38,15 @@ pub struct Pile {
     pub items: Vec<Item>,
 }
 
-/// A case (or a whistle) waiting.
+/// A case, a whistle or a task waiting.
 #[derive(Debug, Clone, Serialize)]
 pub struct Item {
-    /// The case's id (a whistle's, in `whistles_to_report_in`).
+    /// The case's id (a whistle's in `whistles_to_report_in`, a task's in the task piles).
     pub id: String,
-    pub case_id: String,
+    /// The case it concerns; none for a task.
+    pub case_id: Option<String>,
+    /// The task, in the task piles.
+    pub task_id: Option<String>,
     pub title: String,
     pub status: String,
     #[serde(serialize_with = "crate::time::serialize_opt")]
@@ -64,6 +69,8 @@ pub const PILES: &[(&str, &str, &[Role])] = &[
     ("cases_to_accept", "待签收", &[Role::DeptStaff]),
     ("cases_to_handle", "待处置", &[Role::DeptStaff]),
     ("whistles_to_report_in", "待报到吹哨", &[Role::DeptStaff]),
+    ("tasks_to_do", "待办任务", &[Role::DistrictAdmin, Role::StreetAdmin, Role::CommunityAdmin, Role::GridWorker, Role::DeptStaff]),
+    ("tasks_to_verify", "待核验任务", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin, Role::CommunityAdmin]),
 ];
 
 /// The caller's to-do.
@@ -73,10 +80,11 @@ pub fn todo(conn: &mut DbConn, caller: &Caller) -> StoreResult<Todo> {
         if !roles.contains(&caller.role) {
             continue;
         }
-        let (count, items) = if *kind == "whistles_to_report_in" {
-            whistles_waiting(conn, caller)?
-        } else {
-            cases_waiting(conn, caller, kind)?
+        let (count, items) = match *kind {
+            "whistles_to_report_in" => whistles_waiting(conn, caller)?,
+            "tasks_to_do" => tasks_waiting(conn, caller, Mine::Owned)?,
+            "tasks_to_verify" => tasks_waiting(conn, caller, Mine::Assigned)?,
+            _ => cases_waiting(conn, caller, kind)?,
         };
         piles.push(Pile { kind, label, count, items });
     }
@@ -136,7 +144,8 @@ fn cases_waiting(conn: &mut DbConn, caller: &Caller, kind: &str) -> StoreResult<
         count,
         rows.into_iter()
             .map(|(id, title, status, deadline_at, overdue_at)| Item {
-                case_id: id.clone(),
+                case_id: Some(id.clone()),
+                task_id: None,
                 id,
                 title,
                 status: status.as_str().to_owned(),
@@ -169,11 +178,32 @@ fn whistles_waiting(conn: &mut DbConn, caller: &Caller) -> StoreResult<(i64, Vec
         rows.into_iter()
             .map(|(id, case_id, title, deadline)| Item {
                 id,
-                case_id,
+                case_id: Some(case_id),
+                task_id: None,
                 title,
                 status: "summoned".into(),
                 deadline_at: Some(deadline),
                 overdue: deadline < at,
+            })
+            .collect(),
+    ))
+}
+
+/// The tasks the caller's units own still to do, or assigned and now submitted.
+fn tasks_waiting(conn: &mut DbConn, caller: &Caller, mine: Mine) -> StoreResult<(i64, Vec<Item>)> {
+    let (count, rows) = crate::tasks::on_desk(conn, caller, mine, FIRST)?;
+    let at = now();
+    Ok((
+        count,
+        rows.into_iter()
+            .map(|t| Item {
+                id: t.id.clone(),
+                case_id: None,
+                task_id: Some(t.id.clone()),
+                overdue: crate::tasks::is_overdue(&t, at),
+                title: t.title,
+                status: t.status.as_str().to_owned(),
+                deadline_at: Some(t.due_at),
             })
             .collect(),
     ))

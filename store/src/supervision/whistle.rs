@@ -180,7 +180,7 @@ pub fn blow(conn: &mut DbConn, caller: &Caller, case_id: &str, new: NewWhistle) 
             closed_at: None,
         };
         diesel::insert_into(whistles::table).values(&w).execute(conn)?;
-        let about = About { case_id: Some(&c.id), whistle_id: Some(&w.id) };
+        let about = About::whistle(&c.id, &w.id);
         for d in &depts {
             let row = Summoned {
                 whistle_id: w.id.clone(),
@@ -397,7 +397,7 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
             let w = get(conn, &s.whistle_id)?;
             let d = department::get(conn, &s.department_id)?;
             let c = case::get(conn, &w.case_id)?;
-            let about = About { case_id: Some(&c.id), whistle_id: Some(&w.id) };
+            let about = About::whistle(&c.id, &w.id);
             let message = format!("吹哨报到超时：{} 未在时限内到「{}」报到", d.name, c.title);
             notify::notify(conn, Recipient::District(&w.district_id), "whistle.overdue", about, message.clone())?;
             notify::notify(conn, Recipient::Street(&w.street_id), "whistle.overdue", about, message.clone())?;
