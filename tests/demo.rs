@@ -133,5 +133,21 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     assert!(
         todo["piles"].as_array().unwrap().iter().any(|p| p["kind"] == "tasks_to_do" && p["count"].as_i64() > Some(0))
     );
+    // last Spring Festival's fireworks ban, reviewed: its figures have something true to show
+    let campaigns = json(app.get(Some(&district), "/api/v1/campaigns").await).await;
+    let ban = &campaigns["items"][0];
+    assert_eq!((ban["status"].as_str(), ban["members"].as_array().map(Vec::len)), (Some("reviewed"), Some(5)));
+    let f = json(app.get(Some(&district), &format!("/api/v1/campaigns/{}/figures", ban["id"].as_str().unwrap())).await)
+        .await;
+    let zero = f["communities"]["zero_case_share"].as_f64().unwrap();
+    assert!(zero > 0.0 && zero < 100.0, "some communities with cases, most without: {zero}");
+    assert!(f["per_day"].as_array().unwrap().iter().any(|d| d["key_date"] == "除夕" && d["cases"].as_i64() > Some(0)));
+    assert!(
+        f["enforcement"]["by_kind"]["fined"].as_i64() > Some(0) && f["enforcement"]["amount_yuan"].as_f64() > Some(0.0)
+    );
+    assert_eq!(f["tasks"]["completion"], 100.0);
+    assert!(f["tasks"]["by_unit"].as_array().unwrap().iter().any(|u| u["overdue"] == 1), "one community was late");
+    assert!(f["patrols"]["patrolled"].as_i64() > Some(0));
+    assert_eq!(f["notices"]["rate"], 100.0);
     app.stop().await;
 }

@@ -165,19 +165,21 @@ async fn forget_orphan_photos(state: &AppState) -> Result<(), crate::error::ApiE
     Ok(())
 }
 
-/// Marks what is overdue now.
+/// Marks what is overdue now, and chases campaign notices not signed for.
 pub async fn sweep(state: &AppState) -> Result<(), crate::error::ApiError> {
-    let (cases, whistles, tasks) = state
+    let (cases, whistles, tasks, notices) = state
         .db(|conn| {
+            let at = now();
             Ok((
-                overdue::sweep(conn, now())?,
-                whistle::sweep(conn, now())?,
-                gridhub_store::tasks::overdue::sweep(conn, now())?,
+                overdue::sweep(conn, at)?,
+                whistle::sweep(conn, at)?,
+                gridhub_store::tasks::overdue::sweep(conn, at)?,
+                gridhub_store::campaigns::notices::chase(conn, at)?,
             ))
         })
         .await?;
-    if cases + whistles + tasks > 0 {
-        tracing::info!(cases, whistles, tasks, "marked overdue");
+    if cases + whistles + tasks + notices > 0 {
+        tracing::info!(cases, whistles, tasks, notices, "marked overdue");
     }
     Ok(())
 }

@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod assignments;
+pub mod campaigns;
 pub mod cases;
 pub mod clocks;
 pub mod db;

@@ -616,6 +616,7 @@ diesel::table! {
     tasks (id) {
         id -> Text,
         parent_id -> Nullable<Text>,
+        campaign_id -> Nullable<Text>,
         title -> Text,
         description -> Text,
         kind -> Text,
@@ -656,6 +657,77 @@ diesel::table! {
 }
 
 diesel::joinable!(task_events -> tasks (task_id));
+
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        name -> Text,
+        description -> Text,
+        lead_department_id -> Text,
+        status -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        natural_time -> Bool,
+        key_dates -> Text,
+        watched_categories -> Text,
+        targets -> Text,
+        review -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    campaign_districts (campaign_id, district_id) {
+        campaign_id -> Text,
+        district_id -> Text,
+    }
+}
+
+diesel::table! {
+    campaign_members (campaign_id, department_id) {
+        campaign_id -> Text,
+        department_id -> Text,
+        role -> Text,
+        duty -> Text,
+    }
+}
+
+diesel::table! {
+    campaign_cases (campaign_id, case_id) {
+        campaign_id -> Text,
+        case_id -> Text,
+        linked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    campaign_notices (id) {
+        id -> Text,
+        campaign_id -> Text,
+        title -> Text,
+        body -> Text,
+        author_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    campaign_notice_receipts (notice_id, department_id) {
+        notice_id -> Text,
+        department_id -> Text,
+        signed_at -> Nullable<Timestamp>,
+        signed_by -> Nullable<Text>,
+        chased_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(campaign_members -> departments (department_id));
+diesel::joinable!(campaign_notice_receipts -> departments (department_id));
+diesel::joinable!(campaign_notice_receipts -> campaign_notices (notice_id));
+diesel::joinable!(campaign_cases -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -699,4 +771,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     open311_keys,
     tasks,
     task_events,
+    campaigns,
+    campaign_districts,
+    campaign_members,
+    campaign_cases,
+    campaign_notices,
+    campaign_notice_receipts,
 );

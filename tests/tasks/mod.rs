@@ -2,6 +2,7 @@
 //! from a grid worker rolled up, a late community and a late department marked, told and sent
 //! by webhook; and everything a task refuses, refused clearly.
 
+mod campaign;
 mod flow;
 mod refused;
 

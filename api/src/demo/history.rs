@@ -92,7 +92,7 @@ fn morning(now: NaiveDateTime, days_ago: i64, minutes: i64) -> NaiveDateTime {
 }
 
 /// Files a report as `who` where the unit grid `unit` lies, on the clock; its id.
-fn file(
+pub(super) fn file(
     conn: &mut DbConn,
     clock: &Clock,
     who: &Caller,

@@ -22,6 +22,7 @@ use serde_json::json;
 
 use crate::auth::hash_password;
 
+mod campaign;
 mod history;
 mod tasks;
 
@@ -518,14 +519,27 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             police_id: &people.departments["gongan"],
             fire_id: &people.departments["xiaofang"],
         };
-        let tasks = tasks::write(conn, &on_duty)?;
+        tasks::write(conn, &on_duty)?;
+        let campaign = campaign::People {
+            city: &city,
+            district: &people.district,
+            offices: [&people.office, &past.office2],
+            cadre: &cadre,
+            police: &past.police,
+            chengguan: &people.chengguan,
+            district_id: &d.id,
+            departments: &people.departments,
+        };
+        let campaign_cases = campaign::write(conn, &campaign, &ruziting, &baihuazhou, &people.worker)?;
+        let all = gridhub_store::tasks::TaskFilter::default();
+        let tasks = gridhub_store::tasks::list(conn, &system, &all, &gridhub_store::Page::first(500))?.items.len();
         Ok(Some(Demo {
             accounts: made,
             communities: communities.len(),
             grids,
             units,
             departments: DEPARTMENTS.len(),
-            cases: CASES.len() + past_cases,
+            cases: CASES.len() + past_cases + campaign_cases,
             tasks,
         }))
     })

@@ -490,6 +490,32 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("must be streets, communities, cells or departments", "须为 streets、communities、cells 或 departments"),
     ("must be a whole number from 0 to {}", "须为 0 到 {} 的整数"),
     ("a progress report says what was done: a quantity, a note or photos", "进度报告须说明完成情况：数量、说明或照片"),
+    // ── campaigns (专项行动) and enforcement outcomes ──
+    (
+        "a campaign is run by its district's admin, or by a system admin for several districts",
+        "专项行动由所在区管理员组织，跨区的由系统管理员组织",
+    ),
+    ("must name 1 to 50 districts", "须列出 1 到 50 个区"),
+    ("must be after starts_at, at most 366 days later", "须晚于 starts_at，且不超过 366 天"),
+    ("must be lead or member", "须为 lead 或 member"),
+    ("must be a date like 2026-02-16", "须为日期，如 2026-02-16"),
+    ("must be from 0 to 1000000", "须为 0 到 1000000"),
+    ("no district has the id {}", "区 {} 不存在"),
+    ("must be a department of the campaign's districts", "须为专项行动所在区的部门"),
+    ("no category has the code {}", "类别 {} 不存在"),
+    ("only the office that runs the campaign may do this", "只有组织专项行动的单位可以进行此操作"),
+    ("must be one of activate, close, review", "须为 activate、close 或 review"),
+    ("is required to review a campaign: what it achieved, what is left", "总结专项行动时必填：取得的成效和遗留的问题"),
+    ("the campaign is draft", "专项行动尚在筹备"),
+    ("the campaign is active", "专项行动正在进行"),
+    ("the campaign is closed", "专项行动已结束"),
+    ("the campaign is reviewed", "专项行动已总结"),
+    ("a member department signs for a notice by its own staff", "成员单位须由本单位人员签收通知"),
+    ("no campaign has the id {}", "专项行动 {} 不存在"),
+    ("is recorded with handle", "只在处置反馈（handle）时记录"),
+    ("is required for a fine", "罚款时必填"),
+    ("must be more than 0 and at most 100,000,000 yuan", "须大于 0 且不超过 100,000,000 元"),
+    ("is given only for a fine", "仅在罚款时填写"),
     // ── the whistle ──
     ("must name 1 to {} departments", "须列出 1 到 {} 个部门"),
     ("must be from 5 to 1440 minutes", "须为 5 到 1440 分钟"),
@@ -618,6 +644,7 @@ pub fn words() -> Vec<(&'static str, &'static str)> {
         ("webhook delivery", "推送记录"),
         ("whistle", "吹哨"),
         ("task", "任务"),
+        ("campaign", "专项行动"),
         ("owner", "承办单位"),
         ("assigner", "交办单位"),
         ("photo", "照片"),
@@ -651,13 +678,14 @@ pub fn words() -> Vec<(&'static str, &'static str)> {
         ("did not answer in time", "未及时响应"),
         ("could not be reached", "无法连接"),
     ];
+    // a task's words first: where a case's word is the same (accepted, return), the case's stands
+    w.extend(TaskStatus::ALL.iter().map(|s| (s.as_str(), s.label())));
+    w.extend(FLOW.iter().map(|a| (a.name, a.label)));
     w.extend(Status::ALL.iter().map(|s| (s.as_str(), s.label())));
     w.extend(TRANSITIONS.iter().map(|t| (t.name, t.label)));
     w.extend(Role::ALL.iter().map(|r| (r.as_str(), r.label())));
     w.extend(Duty::ALL.iter().map(|d| (d.as_str(), d.label())));
     w.extend(Source::ALL.iter().map(|s| (s.as_str(), s.label())));
     w.extend(Priority::ALL.iter().map(|p| (p.as_str(), p.label())));
-    w.extend(TaskStatus::ALL.iter().map(|s| (s.as_str(), s.label())));
-    w.extend(FLOW.iter().map(|a| (a.name, a.label)));
     w
 }

@@ -1,5 +1,6 @@
 //! Charts of the figures, in SVG: a ranking's bars (综合得分排名), a month's daily trend of cases
-//! filed, closed and become overdue, and the funnel of the closed loop (上报 → 结案).
+//! filed, closed and become overdue, the funnel of the closed loop (上报 → 结案), and a campaign's
+//! cases per day across its key dates.
 
 use std::fmt::Write;
 
@@ -181,6 +182,85 @@ pub fn funnel(title: &str, subtitle: &str, stages: &[(&str, i64)]) -> String {
             y + row_h / 2.0
         );
     }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Cases per day across a campaign's key dates: a bar a day, each key date marked by a dashed
+/// line with its name (立春, 小年, 除夕, 元宵).
+pub fn key_dates(title: &str, subtitle: &str, days: &[(String, i64, Option<String>)]) -> String {
+    let (left, top, right, bottom) = (60.0, 130.0, 30.0, 50.0);
+    let height = 460.0;
+    let (w, h) = (WIDTH - left - right, height - top - bottom);
+    let mut svg = String::new();
+    open(&mut svg, height, title, subtitle);
+    let max = days.iter().map(|d| d.1).max().unwrap_or(0).max(1);
+    let step =
+        [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].into_iter().find(|s| max / s <= 5).unwrap_or(10_000);
+    let top_value = (max + step - 1) / step * step;
+    let y_of = |v: i64| top + h - h * v as f64 / top_value as f64;
+    let n = days.len().max(1);
+    let slot = w / n as f64;
+    let mut v = 0;
+    while v <= top_value {
+        let y = y_of(v);
+        let _ = write!(
+            svg,
+            r##"<line x1="{left}" y1="{y:.1}" x2="{:.0}" y2="{y:.1}" stroke="#e3e3e3"/><text x="{:.0}" y="{:.1}" font-size="11" fill="#888" text-anchor="end">{v}</text>"##,
+            left + w,
+            left - 8.0,
+            y + 4.0
+        );
+        v += step;
+    }
+    let label_every = (n / 12).max(1);
+    // a key date's name goes on the upper row, or the lower one when it would touch the last
+    let mut last_on_row = [f64::MIN, f64::MIN];
+    for (i, (day, cases, key)) in days.iter().enumerate() {
+        let x = left + slot * i as f64;
+        let colour = if key.is_some() { RED } else { BLUE };
+        let _ = write!(
+            svg,
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{colour}"/>"##,
+            x + slot * 0.15,
+            y_of(*cases),
+            (slot * 0.7).max(1.0),
+            top + h - y_of(*cases)
+        );
+        if let Some(name) = key {
+            let cx = x + slot / 2.0;
+            let row = usize::from(cx - last_on_row[0] < 80.0);
+            last_on_row[row] = cx;
+            let label_y = top - 30.0 + 16.0 * row as f64;
+            let _ = write!(
+                svg,
+                r##"<line x1="{cx:.1}" y1="{:.0}" x2="{cx:.1}" y2="{:.0}" stroke="{RED}" stroke-dasharray="4 3"/><text x="{cx:.1}" y="{:.0}" font-size="13" fill="{RED}" text-anchor="middle">{} {}</text>"##,
+                label_y + 4.0,
+                top + h,
+                label_y,
+                escape(name),
+                cases
+            );
+        }
+        if i % label_every == 0 || i + 1 == n {
+            let _ = write!(
+                svg,
+                r##"<text x="{:.1}" y="{:.0}" font-size="11" fill="#666" text-anchor="middle">{}</text>"##,
+                x + slot / 2.0,
+                top + h + 18.0,
+                escape(day.get(5..).unwrap_or(day))
+            );
+        }
+    }
+    let total: i64 = days.iter().map(|d| d.1).sum();
+    let _ = write!(
+        svg,
+        r##"<rect x="{:.0}" y="74" width="14" height="10" fill="{BLUE}"/><text x="{:.0}" y="84" font-size="13" fill="#333">案件 {total}</text><rect x="{:.0}" y="74" width="14" height="10" fill="{RED}"/><text x="{:.0}" y="84" font-size="13" fill="#333">关键节点</text>"##,
+        WIDTH - 260.0,
+        WIDTH - 240.0,
+        WIDTH - 150.0,
+        WIDTH - 130.0
+    );
     svg.push_str("</svg>");
     svg
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use gridhub_geo::Crs;
 use gridhub_store::cases::correct::{self, PatchDraft};
 use gridhub_store::cases::intake::{self, Draft, NewCase};
+use gridhub_store::cases::outcome::{self, Outcome, OutcomeKind};
 use gridhub_store::cases::read::{self, CaseFilter, Sort};
 use gridhub_store::cases::{self as case, Act, Action, Source, Status};
 use gridhub_store::input::Check;
@@ -341,6 +342,39 @@ pub struct TransitionBody {
     lat: Option<f64>,
     crs: Option<String>,
     expected_version: i64,
+    /// Handle: what the enforcement did.
+    outcome: Option<OutcomeBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeBody {
+    kind: String,
+    persons: Option<i64>,
+    amount_yuan: Option<f64>,
+}
+
+/// The outcome of an enforcement as sent, checked: a kind as the API or an office names it, the
+/// persons (1 by default), the fine for `fined` (and only then).
+fn outcome(check: &mut Check, body: Option<OutcomeBody>) -> Option<Outcome> {
+    let body = body?;
+    let kind = OutcomeKind::read(&body.kind);
+    if kind.is_none() {
+        check.push("outcome.kind", format!("must be one of {}", OutcomeKind::names()));
+    }
+    let persons = body.persons.unwrap_or(1);
+    if !(0..=outcome::MAX_PERSONS).contains(&persons) {
+        check.push("outcome.persons", format!("must be a whole number from 0 to {}", outcome::MAX_PERSONS));
+    }
+    match (kind, body.amount_yuan) {
+        (Some(OutcomeKind::Fined), None) => check.push("outcome.amount_yuan", "is required for a fine"),
+        (Some(OutcomeKind::Fined), Some(a)) if !(a > 0.0 && a <= outcome::MAX_FINE_YUAN) => {
+            check.push("outcome.amount_yuan", "must be more than 0 and at most 100,000,000 yuan")
+        }
+        (Some(k), Some(_)) if k != OutcomeKind::Fined => check.push("outcome.amount_yuan", "is given only for a fine"),
+        _ => {}
+    }
+    Some(Outcome { kind: kind?, persons, amount_yuan: body.amount_yuan })
 }
 
 /// `POST /api/v1/cases/{id}/transitions`: one action of the closed loop.
@@ -367,10 +401,12 @@ pub async fn transition(
         }
     };
     let attachments = check.attachments(body.attachments);
+    let outcome = outcome(&mut check, body.outcome);
     check.done()?;
     let act = Act {
         note,
         attachments,
+        outcome,
         department_id: body.department_id,
         extend_by: body.extend_by,
         satisfaction: body.satisfaction,

@@ -6,6 +6,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod calendar;
+mod campaigns;
 mod cases;
 mod categories;
 mod cells;
@@ -164,6 +165,15 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/whistles", whistles::list),
         ep(M::GET, "/api/v1/whistles/{id}", whistles::get),
         ep(M::POST, "/api/v1/whistles/{id}/report-in", whistles::report_in),
+        ep(M::POST, "/api/v1/campaigns", campaigns::create),
+        ep(M::GET, "/api/v1/campaigns", campaigns::list),
+        ep(M::GET, "/api/v1/campaigns/{id}", campaigns::get),
+        ep(M::POST, "/api/v1/campaigns/{id}/transitions", campaigns::transition),
+        ep(M::POST, "/api/v1/campaigns/{id}/notices", campaigns::publish),
+        ep(M::GET, "/api/v1/campaigns/{id}/notices", campaigns::notices),
+        ep(M::POST, "/api/v1/campaigns/{id}/notices/{notice_id}/sign", campaigns::sign),
+        ep(M::GET, "/api/v1/campaigns/{id}/figures", campaigns::figures),
+        ep(M::GET, "/api/v1/campaigns/{id}/chart.svg", campaigns::chart),
         ep(M::POST, "/api/v1/tasks", tasks::create),
         ep(M::GET, "/api/v1/tasks", tasks::list),
         ep(M::GET, "/api/v1/tasks/{id}", tasks::get),

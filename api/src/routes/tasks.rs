@@ -30,6 +30,7 @@ pub struct NewBody {
     due_at: Value,
     target_quantity: Option<i64>,
     parent_id: Option<String>,
+    campaign_id: Option<String>,
 }
 
 /// The most a task counts (a target or one progress report).
@@ -52,18 +53,19 @@ pub async fn create(
     let new = NewTask {
         title,
         description,
-        kind: body.kind.unwrap_or(TaskKind::Routine),
+        kind: body.kind.unwrap_or(if body.campaign_id.is_some() { TaskKind::Campaign } else { TaskKind::Routine }),
         owner: (body.owner.kind, body.owner.id),
         due_at: due_at.unwrap_or_default(),
         target_quantity: body.target_quantity,
         parent_id: body.parent_id,
+        campaign_id: body.campaign_id,
     };
     let t = state.db(move |conn| tasks::create(conn, &caller, new)).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/tasks/{}", t.view.task.id))).json(t))
 }
 
 list_query! {
-    pub struct ListQuery { owner_type, owner_id, assigner_type, assigner_id, status, kind, parent_id, overdue, mine }
+    pub struct ListQuery { owner_type, owner_id, assigner_type, assigner_id, status, kind, parent_id, campaign_id, overdue, mine }
 }
 
 fn unit_of(field: &str, kind: Option<String>, id: Option<String>, id_field: &str) -> ApiResult<Option<(Unit, String)>> {
@@ -103,6 +105,7 @@ pub async fn list(
             })
             .transpose()?,
         parent_id: q.parent_id,
+        campaign_id: q.campaign_id,
         overdue: q.overdue.as_deref().map(|o| flag("overdue", Some(o))).transpose()?,
         mine: match q.mine.as_deref() {
             None => None,

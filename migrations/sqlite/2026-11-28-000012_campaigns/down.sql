@@ -1,5 +1,11 @@
 ALTER TABLE notifications DROP COLUMN task_id;
 DROP TABLE task_events;
 DROP TABLE tasks;
+DROP TABLE campaign_notice_receipts;
+DROP TABLE campaign_notices;
+DROP TABLE campaign_cases;
+DROP TABLE campaign_members;
+DROP TABLE campaign_districts;
+DROP TABLE campaigns;
 ALTER TABLE cases DROP COLUMN clock;
 ALTER TABLE categories DROP COLUMN clock;

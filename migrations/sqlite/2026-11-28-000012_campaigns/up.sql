@@ -12,12 +12,71 @@ UPDATE categories SET clock = 'natural'
 UPDATE cases SET clock = 'natural'
  WHERE priority = 'urgent' OR category_code IN (SELECT code FROM categories WHERE clock = 'natural');
 
+-- 专项行动: a campaign of a district (or several) with a lead department and member departments
+-- each with its duty, a period with its key dates, the categories it watches (cases of them in
+-- its districts and period are linked to it) and its targets
+CREATE TABLE campaigns (
+    id                 TEXT PRIMARY KEY,
+    name               TEXT NOT NULL,
+    description        TEXT NOT NULL,
+    lead_department_id TEXT NOT NULL REFERENCES departments(id),
+    status             TEXT NOT NULL,
+    starts_at          TIMESTAMP NOT NULL,
+    ends_at            TIMESTAMP NOT NULL,
+    natural_time       BOOLEAN NOT NULL,
+    key_dates          TEXT NOT NULL,
+    watched_categories TEXT NOT NULL,
+    targets            TEXT NOT NULL,
+    review             TEXT,
+    created_by         TEXT,
+    version            BIGINT NOT NULL,
+    created_at         TIMESTAMP NOT NULL,
+    updated_at         TIMESTAMP NOT NULL
+);
+CREATE TABLE campaign_districts (
+    campaign_id TEXT NOT NULL REFERENCES campaigns(id),
+    district_id TEXT NOT NULL REFERENCES districts(id),
+    PRIMARY KEY (campaign_id, district_id)
+);
+CREATE TABLE campaign_members (
+    campaign_id   TEXT NOT NULL REFERENCES campaigns(id),
+    department_id TEXT NOT NULL REFERENCES departments(id),
+    role          TEXT NOT NULL,
+    duty          TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, department_id)
+);
+CREATE TABLE campaign_cases (
+    campaign_id TEXT NOT NULL REFERENCES campaigns(id),
+    case_id     TEXT NOT NULL REFERENCES cases(id),
+    linked_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (campaign_id, case_id)
+);
+CREATE INDEX campaign_cases_case ON campaign_cases (case_id);
+-- a campaign's notices reach every member department, each of which signs for it (签收)
+CREATE TABLE campaign_notices (
+    id          TEXT PRIMARY KEY,
+    campaign_id TEXT NOT NULL REFERENCES campaigns(id),
+    title       TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    author_id   TEXT,
+    created_at  TIMESTAMP NOT NULL
+);
+CREATE TABLE campaign_notice_receipts (
+    notice_id     TEXT NOT NULL REFERENCES campaign_notices(id),
+    department_id TEXT NOT NULL REFERENCES departments(id),
+    signed_at     TIMESTAMP,
+    signed_by     TEXT,
+    chased_at     TIMESTAMP,
+    PRIMARY KEY (notice_id, department_id)
+);
+
 -- 督办任务: one primitive for what an office assigns a unit (a district, street, community, grid,
 -- department or person) to do by a date, decomposed down the grid into children, with progress
 -- reported against a target, submitted by the owner and verified by the assigner
 CREATE TABLE tasks (
     id              TEXT PRIMARY KEY,
     parent_id       TEXT REFERENCES tasks(id),
+    campaign_id     TEXT REFERENCES campaigns(id),
     title           TEXT NOT NULL,
     description     TEXT NOT NULL,
     kind            TEXT NOT NULL,
@@ -41,6 +100,7 @@ CREATE TABLE tasks (
     updated_at      TIMESTAMP NOT NULL
 );
 CREATE INDEX tasks_parent ON tasks (parent_id);
+CREATE INDEX tasks_campaign ON tasks (campaign_id);
 CREATE INDEX tasks_owner ON tasks (owner_type, owner_id, status);
 CREATE INDEX tasks_assigner ON tasks (assigner_type, assigner_id);
 CREATE INDEX tasks_place ON tasks (district_id, street_id, community_id);

@@ -16,7 +16,8 @@ use super::read::view;
 use super::{Case, CaseView, Policy, Priority, Source, Status, get};
 use super::{photo, tally};
 use crate::access::{Caller, Role};
-use crate::clocks::{Calendar, calendar};
+use crate::campaigns::Watching;
+use crate::clocks::{Calendar, Clock, calendar};
 use crate::db::DbConn;
 use crate::db::clock;
 use crate::error::unique_as_conflict;
@@ -270,6 +271,8 @@ fn answer(conn: &mut DbConn, caller: &Caller, case: Case, cal: &Calendar, replay
 pub struct Filed {
     pub case: Case,
     pub event: Event,
+    /// The active campaigns it belongs to (专项行动 watching its category there and then).
+    pub campaigns: Vec<String>,
 }
 
 /// The rules of filing a report, with no database: who may file it, its category (looked up by
@@ -282,6 +285,7 @@ pub fn prepare(
     stamp: i64,
     t: NaiveDateTime,
     cal: &Calendar,
+    watching: &Watching,
 ) -> StoreResult<Filed> {
     let r = &new.report;
     if !may_file(caller.role, r.source) {
@@ -349,8 +353,10 @@ pub fn prepare(
         unit_cell_id: new.placement.unit.as_ref().map(|u| CellId::from(u.id.clone())),
         unit_code: new.placement.unit.as_ref().map(|u| u.code.clone()),
         shelved_review_at: None,
-        clock: Case::clock_of(category, r.priority),
+        clock: Clock::Working,
     };
+    let (campaigns, natural) = watching.of(case.district_id.as_deref(), category, t);
+    case.clock = Case::clock_of(category, r.priority, natural);
     case.start_step(Status::Reported, category, t, cal);
     let data = json!({
         "source": case.source,
@@ -364,7 +370,7 @@ pub fn prepare(
     event.at_point = Some((case.lng, case.lat));
     event.occurred_at = Some(reported_at);
     let event = event.row(caller, stamp, t);
-    Ok(Filed { case, event })
+    Ok(Filed { case, event, campaigns })
 }
 
 /// Stores filed reports — the cases, their reporters, their `report` events — one statement
@@ -418,6 +424,12 @@ pub fn store_rows(conn: &mut DbConn, caller: &Caller, filed: &[Filed]) -> StoreR
     for chunk in reporters.chunks(500) {
         crate::db::per_backend!(conn, c => diesel::insert_into(case_reporters::table).values(chunk).execute(c))?;
     }
+    let links: Vec<(&str, &[String])> = filed
+        .iter()
+        .filter(|f| !f.campaigns.is_empty())
+        .map(|f| (f.case.id.as_str(), f.campaigns.as_slice()))
+        .collect();
+    crate::campaigns::link(conn, &links, now())?;
     let events: Vec<Event> = filed.iter().map(|f| f.event.clone()).collect();
     event::insert_all(conn, &events)?;
     for e in &events {
@@ -440,7 +452,8 @@ pub fn file(conn: &mut DbConn, caller: &Caller, new: &NewCase, cal: &Calendar) -
         return Ok((case, true));
     }
     let category = category::get(conn, &new.report.category_code).ok();
-    let filed = prepare(caller, new, category.as_ref(), clock::tick(conn)?, now(), cal)?;
+    let watching = Watching::load(conn)?;
+    let filed = prepare(caller, new, category.as_ref(), clock::tick(conn)?, now(), cal, &watching)?;
     store(conn, caller, std::slice::from_ref(&filed))?;
     Ok((filed.case, false))
 }

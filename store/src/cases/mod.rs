@@ -14,6 +14,7 @@ pub mod event;
 mod face;
 pub mod intake;
 pub mod lifecycle;
+pub mod outcome;
 pub mod overdue;
 pub mod phone;
 pub mod photo;
@@ -166,10 +167,11 @@ impl Case {
         }
     }
 
-    /// The clock a case of `category` and `priority` counts its limits on: natural time for an
-    /// urgent case whatever its category, the category's clock otherwise.
-    pub fn clock_of(category: &Category, priority: Priority) -> Clock {
-        if priority == Priority::Urgent { Clock::Natural } else { category.clock }
+    /// The clock a case counts its limits on, chosen when it is filed: natural time for an
+    /// urgent case, for a category that counts natural time, and for a case linked to a campaign
+    /// that switches its watched categories to natural time (`campaign`); working time otherwise.
+    pub fn clock_of(category: &Category, priority: Priority, campaign: bool) -> Clock {
+        if priority == Priority::Urgent || campaign { Clock::Natural } else { category.clock }
     }
 
     /// Its calendar read on its clock.
@@ -181,18 +183,17 @@ impl Case {
     /// on the case's clock.
     pub(crate) fn start_step(&mut self, status: Status, category: &Category, t: NaiveDateTime, cal: &Calendar) {
         self.status = status;
-        self.clock = Case::clock_of(category, self.priority);
         let step = status.step();
         self.step_started_at = step.map(|_| t);
         self.deadline_at = step.and_then(|s| category.limit(s)).map(|l| self.timer(cal).deadline(t, l));
         self.overdue_at = None;
     }
 
-    /// Counts the running step again on the clock of `category` and the case's priority when
-    /// that clock is not the one it ran on (a priority made urgent): the step keeps its start,
-    /// its deadline is the step's limit from there on the new clock. Whether it changed.
-    pub(crate) fn recount(&mut self, category: &Category, cal: &Calendar) -> bool {
-        let clock = Case::clock_of(category, self.priority);
+    /// Counts the running step again when what it is filed as changes its clock (its category
+    /// corrected, its priority made urgent or not): the step keeps its start, its deadline is
+    /// the step's limit from there on the new clock. Whether the clock changed.
+    pub(crate) fn recount(&mut self, category: &Category, campaign: bool, cal: &Calendar) -> bool {
+        let clock = Case::clock_of(category, self.priority, campaign);
         if clock == self.clock {
             return false;
         }

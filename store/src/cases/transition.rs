@@ -46,6 +46,8 @@ pub struct Act {
     pub event_id: Option<String>,
     /// When it happened, when that was not now (an offline action, at the phone's time).
     pub occurred_at: Option<NaiveDateTime>,
+    /// Handle: what the enforcement did.
+    pub outcome: Option<super::outcome::Outcome>,
 }
 
 impl Act {
@@ -62,6 +64,7 @@ impl Act {
             expected_version: None,
             event_id: None,
             occurred_at: None,
+            outcome: None,
         }
     }
 }
@@ -210,6 +213,12 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.shelved_review_at = None;
                 new.start_step(to, &category, at, &cal);
             }
+        }
+        if let Some(outcome) = &act.outcome {
+            if action != Action::Handle {
+                return Err(StoreError::invalid("outcome", "is recorded with handle"));
+            }
+            data["outcome"] = json!(outcome);
         }
         // the step this action ends, for the figures: whether by its deadline, and its time on the
         // case's clock

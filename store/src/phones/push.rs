@@ -131,6 +131,7 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
 
     // first, what can be read and decided outside the write lock
     let cal = calendar::load(conn, &s.policy.hours)?;
+    let watching = crate::campaigns::Watching::load(conn)?;
     let catalogue: HashMap<String, Category> = categories::table
         .select(Category::as_select())
         .load::<Category>(conn)?
@@ -157,7 +158,7 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
             let placement = s.index.place(report.lng, report.lat);
             let category = catalogue.get(&report.category_code);
             let new = NewCase { report, placement, idempotency: None };
-            intake::prepare(caller, &new, category, 0, t, &cal)
+            intake::prepare(caller, &new, category, 0, t, &cal, &watching)
         });
         match prepared {
             Ok(filed) => reports.push((record, filed)),

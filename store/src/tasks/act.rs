@@ -232,6 +232,7 @@ pub fn decompose(
                 due_at,
                 target_quantity: None,
                 parent_id: Some(old.id.clone()),
+                campaign_id: old.campaign_id.clone(),
             };
             insert(conn, caller, &new, (old.owner_type, old.owner_id.clone()), &place)?;
             made += 1;

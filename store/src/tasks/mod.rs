@@ -62,6 +62,8 @@ impl TaskKind {
 pub struct Task {
     pub id: String,
     pub parent_id: Option<String>,
+    /// The campaign (专项行动) it is part of.
+    pub campaign_id: Option<String>,
     pub title: String,
     pub description: String,
     pub kind: TaskKind,
@@ -175,6 +177,7 @@ pub struct NewTask {
     pub due_at: NaiveDateTime,
     pub target_quantity: Option<i64>,
     pub parent_id: Option<String>,
+    pub campaign_id: Option<String>,
 }
 
 /// The furthest a due date may lie ahead.
@@ -212,6 +215,16 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewTask) -> StoreResult<T
             // an admin assigns for their unit; a system admin (the city) as themselves
             None => Unit::of_caller(caller).unwrap_or((Unit::User, caller.user_id.to_string())),
         };
+        if let Some(campaign_id) = &new.campaign_id {
+            let c = crate::campaigns::find_campaign(conn, caller, campaign_id)
+                .map_err(|_| StoreError::invalid("campaign_id", format!("no campaign has the id {campaign_id}")))?;
+            if !matches!(c.status, crate::campaigns::CampaignStatus::Draft | crate::campaigns::CampaignStatus::Active) {
+                return Err(StoreError::Conflict {
+                    field: "campaign_id",
+                    detail: format!("the campaign is {}", c.status),
+                });
+            }
+        }
         let task = insert(conn, caller, &new, assigner, &place)?;
         detail(conn, caller, task)
     })
@@ -250,6 +263,7 @@ fn insert(
     let task = Task {
         id: uuid::Uuid::now_v7().to_string(),
         parent_id: new.parent_id.clone(),
+        campaign_id: new.campaign_id.clone(),
         title: new.title.clone(),
         description: new.description.clone(),
         kind: new.kind,
@@ -288,6 +302,7 @@ pub(crate) fn payload(task: &Task) -> serde_json::Value {
     json!({
         "task_id": task.id,
         "parent_id": task.parent_id,
+        "campaign_id": task.campaign_id,
         "title": task.title,
         "description": task.description,
         "kind": task.kind,
@@ -446,6 +461,7 @@ pub struct TaskFilter {
     pub status: Option<TaskStatus>,
     pub kind: Option<TaskKind>,
     pub parent_id: Option<String>,
+    pub campaign_id: Option<String>,
     pub overdue: Option<bool>,
     /// `owned`: the tasks the caller's units own; `assigned`: those they assigned.
     pub mine: Option<Mine>,
@@ -485,6 +501,9 @@ pub fn list(conn: &mut DbConn, caller: &Caller, filter: &TaskFilter, page: &Page
     }
     if let Some(p) = &filter.parent_id {
         q = q.filter(tasks::parent_id.eq(p.clone()));
+    }
+    if let Some(c) = &filter.campaign_id {
+        q = q.filter(tasks::campaign_id.eq(c.clone()));
     }
     let at = now();
     match filter.overdue {
