@@ -729,6 +729,21 @@ diesel::joinable!(campaign_notice_receipts -> departments (department_id));
 diesel::joinable!(campaign_notice_receipts -> campaign_notices (notice_id));
 diesel::joinable!(campaign_cases -> cases (case_id));
 
+diesel::table! {
+    patrol_plans (id) {
+        id -> Text,
+        district_id -> Text,
+        name -> Text,
+        cells -> Text,
+        members -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        times_per_day -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     streets,
@@ -777,4 +792,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_cases,
     campaign_notices,
     campaign_notice_receipts,
+    patrol_plans,
 );

@@ -5,6 +5,7 @@
 //! overdue sweep on two servers at once without doing anything twice.
 
 mod clocks;
+mod patrols;
 mod webhooks;
 mod whistle;
 

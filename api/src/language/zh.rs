@@ -441,10 +441,6 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("a period is at most 367 days", "一个时段最多 367 天"),
     ("is required with to", "给出 to 时必填"),
     ("is required with from", "给出 from 时必填"),
-    (
-        "must be none, staffing, open_cases, overdue or closure_rate",
-        "须为 none、staffing、open_cases、overdue 或 closure_rate",
-    ),
     ("must be pending, delivered or failed", "须为 pending、delivered 或 failed"),
     ("a {} does not hold the monthly analysis", "{}不召开月度分析会"),
     ("a community records its own meeting, not the street's", "社区只记录本社区的会议，不记录街道的"),
@@ -516,6 +512,17 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("is required for a fine", "罚款时必填"),
     ("must be more than 0 and at most 100,000,000 yuan", "须大于 0 且不超过 100,000,000 元"),
     ("is given only for a fine", "仅在罚款时填写"),
+    // ── patrols and patrol plans ──
+    ("a {} may not plan patrols", "{}不能制定巡防计划"),
+    ("must be from 1 to 48", "须为 1 到 48"),
+    ("must name 1 to {} grids", "须列出 1 到 {} 个网格"),
+    ("must be after from, at most 366 days later", "须晚于 from，且不超过 366 天"),
+    ("no grid of your area has the id {}", "您的辖区内没有 id 为 {} 的网格"),
+    ("no grid worker, volunteer or department staff has the id {}", "没有 id 为 {} 的网格员、志愿者或部门人员"),
+    (
+        "must be none, staffing, open_cases, overdue, closure_rate or patrols",
+        "须为 none、staffing、open_cases、overdue、closure_rate 或 patrols",
+    ),
     // ── the whistle ──
     ("must name 1 to {} departments", "须列出 1 到 {} 个部门"),
     ("must be from 5 to 1440 minutes", "须为 5 到 1440 分钟"),
@@ -645,6 +652,7 @@ pub fn words() -> Vec<(&'static str, &'static str)> {
         ("whistle", "吹哨"),
         ("task", "任务"),
         ("campaign", "专项行动"),
+        ("patrol plan", "巡防计划"),
         ("owner", "承办单位"),
         ("assigner", "交办单位"),
         ("photo", "照片"),

@@ -27,6 +27,7 @@ enum ColourBy {
     OpenCases,
     Overdue,
     ClosureRate,
+    Patrols,
 }
 
 /// What the cells of a map are coloured by.
@@ -34,6 +35,8 @@ enum Figures {
     Nothing,
     Staffing(gridhub_store::assignments::Staffing),
     Counts(HashMap<String, i64>),
+    /// Patrols per governance grid over the last 30 days.
+    Patrols(HashMap<String, i64>),
     Rates(HashMap<String, Option<f64>>),
 }
 
@@ -51,8 +54,12 @@ fn read(query: &MapQuery) -> ApiResult<(ColourBy, Layer)> {
         Some("open_cases") => ColourBy::OpenCases,
         Some("overdue") => ColourBy::Overdue,
         Some("closure_rate") => ColourBy::ClosureRate,
+        Some("patrols") => ColourBy::Patrols,
         Some(_) => {
-            return Err(ApiError::bad_field("color_by", "must be none, staffing, open_cases, overdue or closure_rate"));
+            return Err(ApiError::bad_field(
+                "color_by",
+                "must be none, staffing, open_cases, overdue, closure_rate or patrols",
+            ));
         }
     };
     let layer = layer(query.layer.as_deref())?.unwrap_or(Layer::Governance);
@@ -80,6 +87,12 @@ fn figures_of(
         ColourBy::Staffing => Figures::Staffing(gridhub_store::assignments::staffing_of(conn, cells)?),
         ColourBy::OpenCases => Figures::Counts(gridhub_store::cases::read::open_per_cell(conn, layer, &ids, false)?),
         ColourBy::Overdue => Figures::Counts(gridhub_store::cases::read::open_per_cell(conn, layer, &ids, true)?),
+        // grids are walked: a unit grid shows its governance grid's patrols
+        ColourBy::Patrols if layer == Layer::Unit => {
+            let ids: Vec<String> = grids(conn)?.iter().map(|c| c.id.to_string()).collect();
+            Figures::Patrols(gridhub_store::supervision::patrols::per_cell(conn, &ids, 30)?)
+        }
+        ColourBy::Patrols => Figures::Patrols(gridhub_store::supervision::patrols::per_cell(conn, &ids, 30)?),
         ColourBy::ClosureRate => {
             let period = Period::last_days(30);
             let ask = Ask { unit: UnitKind::Cell, id: None, within: place.clone(), period, category: None };
@@ -109,6 +122,21 @@ fn draw(sheet: &Sheet, cells: &[Cell], colour: ColourBy, figures: Figures) -> St
             } else {
                 [("#e4f1e4", "无在办事件"), ("#f8e08e", "1–2 件"), ("#f5a860", "3–5 件"), ("#e0604f", "6 件以上")]
             };
+            map::render_sheet(sheet, cells, &Colours { fill: &fill, legend: &legend })
+        }
+        Figures::Patrols(n) => {
+            let fill = |c: &Cell| match n.get(c.parent_id.as_ref().unwrap_or(&c.id).as_str()).copied().unwrap_or(0) {
+                0 => "#e0604f",
+                1..=3 => "#f8e08e",
+                4..=9 => "#bfe3b4",
+                _ => "#7cc48a",
+            };
+            let legend = [
+                ("#7cc48a", "近30天巡查 10 次以上"),
+                ("#bfe3b4", "4–9 次"),
+                ("#f8e08e", "1–3 次"),
+                ("#e0604f", "近30天未巡查"),
+            ];
             map::render_sheet(sheet, cells, &Colours { fill: &fill, legend: &legend })
         }
         Figures::Rates(rates) => {

@@ -17,6 +17,7 @@ mod health;
 mod maps;
 mod notifications;
 mod open311;
+mod patrols;
 mod regions;
 mod residents;
 mod sync;
@@ -174,6 +175,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::POST, "/api/v1/campaigns/{id}/notices/{notice_id}/sign", campaigns::sign),
         ep(M::GET, "/api/v1/campaigns/{id}/figures", campaigns::figures),
         ep(M::GET, "/api/v1/campaigns/{id}/chart.svg", campaigns::chart),
+        ep(M::GET, "/api/v1/patrols", patrols::list),
+        ep(M::POST, "/api/v1/patrol-plans", patrols::create_plan),
+        ep(M::GET, "/api/v1/patrol-plans/{id}/coverage", patrols::coverage),
         ep(M::POST, "/api/v1/tasks", tasks::create),
         ep(M::GET, "/api/v1/tasks", tasks::list),
         ep(M::GET, "/api/v1/tasks/{id}", tasks::get),

@@ -1,3 +1,4 @@
+DROP TABLE patrol_plans;
 ALTER TABLE notifications DROP COLUMN task_id;
 DROP TABLE task_events;
 DROP TABLE tasks;

@@ -122,3 +122,18 @@ CREATE TABLE task_events (
 CREATE INDEX task_events_task ON task_events (task_id, id);
 
 ALTER TABLE notifications ADD COLUMN task_id TEXT;
+
+-- 巡防计划: how often grids must be patrolled in a period, and by whom (a joint patrol names
+-- people of several departments); compared with the patrols phones record
+CREATE TABLE patrol_plans (
+    id            TEXT PRIMARY KEY,
+    district_id   TEXT NOT NULL REFERENCES districts(id),
+    name          TEXT NOT NULL,
+    cells         TEXT NOT NULL,
+    members       TEXT NOT NULL,
+    starts_at     TIMESTAMP NOT NULL,
+    ends_at       TIMESTAMP NOT NULL,
+    times_per_day INTEGER NOT NULL,
+    created_by    TEXT,
+    created_at    TIMESTAMP NOT NULL
+);
