@@ -149,5 +149,15 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     assert!(f["tasks"]["by_unit"].as_array().unwrap().iter().any(|u| u["overdue"] == 1), "one community was late");
     assert!(f["patrols"]["patrolled"].as_i64() > Some(0));
     assert_eq!(f["notices"]["rate"], 100.0);
+    let office = app.login("gongyuan.office", gridhub::demo::PASSWORD).await;
+    let walked = json(
+        app.get(
+            Some(&office),
+            "/api/v1/patrols?from=2026-02-16T00%3A00%3A00%2B08%3A00&to=2026-02-18T00%3A00%3A00%2B08%3A00",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(walked["items"].as_array().unwrap().len(), 6, "除夕 night's patrols");
     app.stop().await;
 }

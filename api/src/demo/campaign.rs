@@ -3,7 +3,8 @@
 //! four member departments with their duties, its notice signed for, its key dates (立春, 小年,
 //! 除夕, 元宵), the task of the city decomposed to both streets, their communities and 孺子亭's
 //! grids (one community late), fireworks reported on the key nights and punished (fines, a
-//! detention, confiscations), patrols on 除夕 night, then closed and reviewed.
+//! detention, confiscations), a joint patrol plan for 除夕 night and the patrols walked by it,
+//! then closed and reviewed.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use gridhub_store::campaigns::{self, KeyDate, NewCampaign, NewMember, Target, notices};
@@ -12,6 +13,7 @@ use gridhub_store::cases::{self as case, Act, Action, Policy};
 use gridhub_store::grid::{Layers, cell};
 use gridhub_store::people::user::{self, NewUser};
 use gridhub_store::phones::patrol::{self, Patrol};
+use gridhub_store::supervision::patrols::{self, NewPlan};
 use gridhub_store::tasks::{self, NewTask, Progress, TaskKind, Unit};
 use gridhub_store::time::Clock;
 use gridhub_store::{Caller, DbConn, Page, Role, StoreResult};
@@ -257,6 +259,17 @@ pub fn write(
         })
         .collect();
     patrol::record(conn, walker, walks)?;
+    // the joint patrol plan they walked by: the grid worker and the police liaison, each of eight
+    // grids once that evening (two were not reached)
+    let plan = NewPlan {
+        name: "除夕夜禁燃禁放联合巡防".into(),
+        cells: grids.iter().take(8).map(|g| g.id.to_string()).collect(),
+        members: vec![walker.user_id.to_string(), p.police.user_id.to_string()],
+        starts_at: cst(2, 16, 18),
+        ends_at: cst(2, 16, 23) + Duration::minutes(59),
+        times_per_day: 1,
+    };
+    Clock::at(cst(2, 14, 10)).run(|| patrols::create_plan(conn, p.offices[0], plan))?;
 
     let clock = Clock::at(cst(3, 5, 10));
     clock.run(|| campaigns::act(conn, p.district, &id, "close", None))?;
