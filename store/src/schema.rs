@@ -475,6 +475,10 @@ diesel::table! {
         verify_steps -> BigInt,
         verify_minutes -> BigInt,
         redone -> BigInt,
+        enforced -> BigInt,
+        fined -> BigInt,
+        detained -> BigInt,
+        fines_yuan -> BigInt,
     }
 }
 

@@ -145,6 +145,16 @@ async fn the_fireworks_ban_runs_from_plan_to_review(backend: Backend) {
     .await;
     assert_eq!(res.status(), 200);
 
+    // the general figures count it for the police too
+    let depts = get_ok(app, s.t("donghu"), "/api/v1/figures?unit=department&from=2026-02-01&to=2026-02-28").await;
+    let police =
+        depts["items"].as_array().unwrap().iter().find(|d| d["id"] == s.depts["gongan"].as_str()).unwrap().clone();
+    let c = &police["counts"];
+    assert_eq!(
+        (c["enforced"].as_i64(), c["fined"].as_i64(), c["detained"].as_i64(), c["fines_yuan"].as_i64()),
+        (Some(1), Some(1), Some(0), Some(500))
+    );
+
     // a task of the campaign, for the street: verified
     let task = app
         .create(

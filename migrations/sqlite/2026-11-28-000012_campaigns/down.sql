@@ -1,3 +1,7 @@
+ALTER TABLE case_tallies DROP COLUMN fines_yuan;
+ALTER TABLE case_tallies DROP COLUMN detained;
+ALTER TABLE case_tallies DROP COLUMN fined;
+ALTER TABLE case_tallies DROP COLUMN enforced;
 DROP TABLE patrol_plans;
 ALTER TABLE notifications DROP COLUMN task_id;
 DROP TABLE task_events;

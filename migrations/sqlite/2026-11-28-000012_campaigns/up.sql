@@ -137,3 +137,9 @@ CREATE TABLE patrol_plans (
     created_by    TEXT,
     created_at    TIMESTAMP NOT NULL
 );
+
+-- what enforcement did (执法结果), counted for the department that handled the case
+ALTER TABLE case_tallies ADD COLUMN enforced BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE case_tallies ADD COLUMN fined BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE case_tallies ADD COLUMN detained BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE case_tallies ADD COLUMN fines_yuan BIGINT NOT NULL DEFAULT 0;

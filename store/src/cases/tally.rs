@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::outcome::{Outcome, OutcomeKind};
 use super::{Case, Status};
 use crate::db::DbConn;
 use crate::error::StoreResult;
@@ -67,6 +68,10 @@ pub struct Tally {
     pub handle_minutes: i64,
     pub verify_steps: i64,
     pub verify_minutes: i64,
+    pub enforced: i64,
+    pub fined: i64,
+    pub detained: i64,
+    pub fines_yuan: i64,
 }
 
 /// Whose a count is: the case's (on its main row only) or the department's that held it.
@@ -108,6 +113,10 @@ pub const COUNTS: &[Count] = &[
     Count { name: "handled_on_time", label: "按期处置数", owner: D, counts: "`handle`s by the handle step's deadline (extensions granted count)" },
     Count { name: "returned", label: "退回数", owner: D, counts: "`return`s by the department (误派)" },
     Count { name: "reworked", label: "返工数", owner: D, counts: "`verify_fail`s of the department's handling (返工)" },
+    Count { name: "enforced", label: "执法处置数", owner: D, counts: "`handle`s by the department that recorded what the enforcement did (`outcome`)" },
+    Count { name: "fined", label: "罚款数", owner: D, counts: "`handle`s whose outcome was a fine (罚款)" },
+    Count { name: "detained", label: "行政拘留数", owner: D, counts: "`handle`s whose outcome was an administrative detention (行政拘留)" },
+    Count { name: "fines_yuan", label: "罚款金额(元)", owner: D, counts: "the fines of those handlings, in whole yuan" },
     Count { name: "redone", label: "重办数", owner: C, counts: "resident requests sent back for a second handling by their reporter's rating of 1–2 (重办)" },
     Count { name: "file_steps", label: "立案环节数", owner: C, counts: "reports filed or rejected (their minutes: `file_minutes`)" },
     Count { name: "dispatch_steps", label: "派遣环节数", owner: C, counts: "filed cases dispatched or self-handled (their minutes: `dispatch_minutes`)" },
@@ -209,7 +218,17 @@ pub fn of_timeline(case: &Case, events: &[Moment]) -> Vec<Tally> {
                 let d = held(&mut departments, &current);
                 match e.action.as_str() {
                     "accept" => d.accepted += 1,
-                    "handle" => d.handled += 1,
+                    "handle" => {
+                        d.handled += 1;
+                        if let Some(o) =
+                            data.get("outcome").and_then(|o| serde_json::from_value::<Outcome>(o.clone()).ok())
+                        {
+                            d.enforced += 1;
+                            d.fined += i64::from(o.kind == OutcomeKind::Fined);
+                            d.detained += i64::from(o.kind == OutcomeKind::Detained);
+                            d.fines_yuan += o.amount_yuan.unwrap_or(0.0).round() as i64;
+                        }
+                    }
                     "return" => d.returned += 1,
                     _ => d.reworked += 1,
                 }
@@ -279,6 +298,10 @@ pub fn of_timeline(case: &Case, events: &[Moment]) -> Vec<Tally> {
             handled_on_time: d.handled_on_time,
             returned: d.returned,
             reworked: d.reworked,
+            enforced: d.enforced,
+            fined: d.fined,
+            detained: d.detained,
+            fines_yuan: d.fines_yuan,
             accept_minutes: d.accept_minutes,
             handle_minutes: d.handle_minutes,
             department_id,
