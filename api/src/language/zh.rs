@@ -508,6 +508,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("the campaign is reviewed", "专项行动已总结"),
     ("a member department signs for a notice by its own staff", "成员单位须由本单位人员签收通知"),
     ("no campaign has the id {}", "专项行动 {} 不存在"),
+    ("the campaign does not run where the owner lies", "该专项行动不在承办单位所在区开展"),
     ("is recorded with handle", "只在处置反馈（handle）时记录"),
     ("is required for a fine", "罚款时必填"),
     ("must be more than 0 and at most 100,000,000 yuan", "须大于 0 且不超过 100,000,000 元"),

@@ -26,6 +26,28 @@ fn open(svg: &mut String, height: f64, title: &str, subtitle: &str) {
     );
 }
 
+/// The y axis of counts up to `max` in the plot area (left, top, width, height): about five
+/// round steps, each a grid line with its value; the value at the top.
+fn y_axis(svg: &mut String, (left, top, w, h): (f64, f64, f64, f64), max: i64) -> i64 {
+    let max = max.max(1);
+    let step =
+        [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].into_iter().find(|s| max / s <= 5).unwrap_or(10_000);
+    let top_value = (max + step - 1) / step * step;
+    let mut v = 0;
+    while v <= top_value {
+        let y = top + h - h * v as f64 / top_value as f64;
+        let _ = write!(
+            svg,
+            r##"<line x1="{left}" y1="{y:.1}" x2="{:.0}" y2="{y:.1}" stroke="#e3e3e3"/><text x="{:.0}" y="{:.1}" font-size="11" fill="#888" text-anchor="end">{v}</text>"##,
+            left + w,
+            left - 8.0,
+            y + 4.0
+        );
+        v += step;
+    }
+    top_value
+}
+
 /// A ranking: one bar per unit (name, rank, score out of 100), in rank order; units with
 /// nothing to score at the end, unnumbered.
 pub fn ranking(title: &str, subtitle: &str, rows: &[(String, Option<usize>, Option<f64>)]) -> String {
@@ -103,26 +125,11 @@ pub fn trend(title: &str, subtitle: &str, days: &[Day]) -> String {
     let (w, h) = (WIDTH - left - right, height - top - bottom);
     let mut svg = String::new();
     open(&mut svg, height, title, subtitle);
-    let max = days.iter().map(|d| d.1.max(d.2).max(d.3)).max().unwrap_or(0).max(1);
-    // a round step for the y axis, about five lines
-    let step =
-        [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].into_iter().find(|s| max / s <= 5).unwrap_or(10_000);
-    let top_value = (max + step - 1) / step * step;
+    let max = days.iter().map(|d| d.1.max(d.2).max(d.3)).max().unwrap_or(0);
+    let top_value = y_axis(&mut svg, (left, top, w, h), max);
     let y_of = |v: i64| top + h - h * v as f64 / top_value as f64;
     let n = days.len().max(2);
     let x_of = |i: usize| left + w * i as f64 / (n - 1) as f64;
-    let mut v = 0;
-    while v <= top_value {
-        let y = y_of(v);
-        let _ = write!(
-            svg,
-            r##"<line x1="{left}" y1="{y:.1}" x2="{:.0}" y2="{y:.1}" stroke="#e3e3e3"/><text x="{:.0}" y="{:.1}" font-size="11" fill="#888" text-anchor="end">{v}</text>"##,
-            left + w,
-            left - 8.0,
-            y + 4.0
-        );
-        v += step;
-    }
     for (i, (day, ..)) in days.iter().enumerate() {
         if i % 5 == 0 || i + 1 == days.len() {
             let label = day.get(5..).unwrap_or(day);
@@ -194,25 +201,11 @@ pub fn key_dates(title: &str, subtitle: &str, days: &[(String, i64, Option<Strin
     let (w, h) = (WIDTH - left - right, height - top - bottom);
     let mut svg = String::new();
     open(&mut svg, height, title, subtitle);
-    let max = days.iter().map(|d| d.1).max().unwrap_or(0).max(1);
-    let step =
-        [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].into_iter().find(|s| max / s <= 5).unwrap_or(10_000);
-    let top_value = (max + step - 1) / step * step;
+    let max = days.iter().map(|d| d.1).max().unwrap_or(0);
+    let top_value = y_axis(&mut svg, (left, top, w, h), max);
     let y_of = |v: i64| top + h - h * v as f64 / top_value as f64;
     let n = days.len().max(1);
     let slot = w / n as f64;
-    let mut v = 0;
-    while v <= top_value {
-        let y = y_of(v);
-        let _ = write!(
-            svg,
-            r##"<line x1="{left}" y1="{y:.1}" x2="{:.0}" y2="{y:.1}" stroke="#e3e3e3"/><text x="{:.0}" y="{:.1}" font-size="11" fill="#888" text-anchor="end">{v}</text>"##,
-            left + w,
-            left - 8.0,
-            y + 4.0
-        );
-        v += step;
-    }
     let label_every = (n / 12).max(1);
     // a key date's name goes on the upper row, or the lower one when it would touch the last
     let mut last_on_row = [f64::MIN, f64::MIN];

@@ -2,7 +2,7 @@
 //! for a period — the fireworks ban around the Spring Festival is the model — led by one
 //! department with member departments each with its duty, key dates, the categories it watches
 //! and its targets. While it is active, a case of a watched category filed in its districts is
-//! linked to it (and counts natural time if the campaign says so); its notices reach every
+//! linked to it (and counts natural time if the campaign says so: `cases::campaign`); its notices reach every
 //! member department, which signs for them (`notices`); its tasks are ordinary tasks that name
 //! it; its figures (`figures`) say how it went. States: draft → active → closed → reviewed.
 
@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::access::{Caller, Role};
-use crate::cases::category::Category;
 use crate::db::DbConn;
 use crate::error::{FieldProblem, StoreError, StoreResult};
 use crate::page::{Page, Paged};
@@ -303,7 +302,7 @@ fn visible(conn: &mut DbConn, caller: &Caller, c: &Campaign) -> StoreResult<bool
 }
 
 /// A campaign the caller sees (not found otherwise).
-pub fn find_campaign(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Campaign> {
+pub(crate) fn find_campaign(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Campaign> {
     let c = get(conn, id)?;
     if !visible(conn, caller, &c)? {
         return Err(StoreError::not_found("campaign", id));
@@ -408,88 +407,4 @@ pub fn act(
         diesel::update(campaigns::table.find(&c.id)).set(&c).execute(conn)?;
         view(conn, caller, c)
     })
-}
-
-/// An active campaign as intake reads it to link new cases.
-#[derive(Debug, Clone)]
-struct Watcher {
-    id: String,
-    districts: Vec<String>,
-    categories: Vec<String>,
-    natural: bool,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-}
-
-/// The active campaigns, read once for a batch of new cases.
-#[derive(Debug, Clone, Default)]
-pub struct Watching(Vec<Watcher>);
-
-impl Watching {
-    pub fn load(conn: &mut DbConn) -> StoreResult<Watching> {
-        let active: Vec<Campaign> = campaigns::table
-            .filter(campaigns::status.eq(CampaignStatus::Active))
-            .select(Campaign::as_select())
-            .load(conn)?;
-        let mut all = Vec::new();
-        for c in active {
-            let districts = districts_of(conn, &c.id)?;
-            all.push(Watcher {
-                id: c.id.clone(),
-                districts,
-                categories: c.watched(),
-                natural: c.natural_time,
-                from: c.starts_at,
-                to: c.ends_at,
-            });
-        }
-        Ok(Watching(all))
-    }
-
-    /// The campaigns a case of `category` in `district` received at `t` belongs to, and whether
-    /// one of them counts natural time. A watched 大类 takes in its 小类.
-    pub fn of(&self, district: Option<&str>, category: &Category, t: NaiveDateTime) -> (Vec<String>, bool) {
-        let Some(district) = district else { return (Vec::new(), false) };
-        let mut ids = Vec::new();
-        let mut natural = false;
-        for w in &self.0 {
-            let watches = w.categories.iter().any(|c| *c == category.code || Some(c) == category.parent_code.as_ref());
-            if watches && w.districts.iter().any(|d| d == district) && w.from <= t && t <= w.to {
-                ids.push(w.id.clone());
-                natural |= w.natural;
-            }
-        }
-        (ids, natural)
-    }
-}
-
-/// Links filed cases to their campaigns.
-pub(crate) fn link(conn: &mut DbConn, links: &[(&str, &[String])], at: NaiveDateTime) -> StoreResult<()> {
-    let rows: Vec<_> = links
-        .iter()
-        .flat_map(|(case, campaigns)| {
-            campaigns.iter().map(move |c| {
-                (
-                    campaign_cases::campaign_id.eq(c.clone()),
-                    campaign_cases::case_id.eq(case.to_string()),
-                    campaign_cases::linked_at.eq(at),
-                )
-            })
-        })
-        .collect();
-    for chunk in rows.chunks(300) {
-        crate::db::per_backend!(conn, c => diesel::insert_into(campaign_cases::table).values(chunk).execute(c))?;
-    }
-    Ok(())
-}
-
-/// Whether a campaign the case is linked to counts natural time.
-pub(crate) fn natural_for(conn: &mut DbConn, case_id: &str) -> StoreResult<bool> {
-    let n: i64 = campaign_cases::table
-        .inner_join(campaigns::table.on(campaigns::id.eq(campaign_cases::campaign_id)))
-        .filter(campaign_cases::case_id.eq(case_id))
-        .filter(campaigns::natural_time.eq(true))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
 }

@@ -122,7 +122,7 @@ pub fn update(
         new.address = patch.address.unwrap_or(new.address);
         new.priority = patch.priority.unwrap_or(new.priority);
         // an urgent case counts natural time: its running step is counted again on that clock
-        let natural = crate::campaigns::natural_for(conn, &new.id)?;
+        let natural = super::campaign::natural_for(conn, &new.id)?;
         new.recount(&category::get(conn, &new.category_code)?, natural, &cal);
         let same = (&new.title, &new.description, &new.address, &new.priority, &new.category_code)
             == (&old.title, &old.description, &old.address, &old.priority, &old.category_code);

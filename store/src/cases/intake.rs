@@ -10,13 +10,13 @@ use gridhub_geo::{Crs, Placement};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::campaign::{self, Watching};
 use super::category::{self, Category};
 use super::event::{self, Event, NewEvent};
 use super::read::view;
 use super::{Case, CaseView, Policy, Priority, Source, Status, get};
 use super::{photo, tally};
 use crate::access::{Caller, Role};
-use crate::campaigns::Watching;
 use crate::clocks::{Calendar, Clock, calendar};
 use crate::db::DbConn;
 use crate::db::clock;
@@ -429,7 +429,7 @@ pub fn store_rows(conn: &mut DbConn, caller: &Caller, filed: &[Filed]) -> StoreR
         .filter(|f| !f.campaigns.is_empty())
         .map(|f| (f.case.id.as_str(), f.campaigns.as_slice()))
         .collect();
-    crate::campaigns::link(conn, &links, now())?;
+    campaign::link(conn, &links, now())?;
     let events: Vec<Event> = filed.iter().map(|f| f.event.clone()).collect();
     event::insert_all(conn, &events)?;
     for e in &events {

@@ -8,6 +8,7 @@
 //! the department it is dispatched to, and everyone who reported it (residents see only those).
 
 mod allowed;
+pub mod campaign;
 pub mod category;
 pub mod correct;
 pub mod event;

@@ -131,7 +131,7 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
 
     // first, what can be read and decided outside the write lock
     let cal = calendar::load(conn, &s.policy.hours)?;
-    let watching = crate::campaigns::Watching::load(conn)?;
+    let watching = crate::cases::campaign::Watching::load(conn)?;
     let catalogue: HashMap<String, Category> = categories::table
         .select(Category::as_select())
         .load::<Category>(conn)?

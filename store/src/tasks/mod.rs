@@ -28,7 +28,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::notify::{self, About};
 use crate::page::{Page, Paged};
 use crate::regions::department;
-use crate::schema::{assignments, task_events, tasks};
+use crate::schema::{assignments, campaign_districts, campaigns, task_events, tasks};
 use crate::time::now;
 
 crate::types::text_enum! {
@@ -216,18 +216,28 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewTask) -> StoreResult<T
             None => Unit::of_caller(caller).unwrap_or((Unit::User, caller.user_id.to_string())),
         };
         if let Some(campaign_id) = &new.campaign_id {
-            let c = crate::campaigns::find_campaign(conn, caller, campaign_id)
-                .map_err(|_| StoreError::invalid("campaign_id", format!("no campaign has the id {campaign_id}")))?;
-            if !matches!(c.status, crate::campaigns::CampaignStatus::Draft | crate::campaigns::CampaignStatus::Active) {
-                return Err(StoreError::Conflict {
-                    field: "campaign_id",
-                    detail: format!("the campaign is {}", c.status),
-                });
-            }
+            check_campaign(conn, campaign_id, &place)?;
         }
         let task = insert(conn, caller, &new, assigner, &place)?;
         detail(conn, caller, task)
     })
+}
+
+/// A task of a campaign: one of its districts holds the owner, and it is planned or running.
+fn check_campaign(conn: &mut DbConn, campaign_id: &str, place: &Place) -> StoreResult<()> {
+    let status: Option<String> = campaigns::table.find(campaign_id).select(campaigns::status).first(conn).optional()?;
+    let Some(status) = status else {
+        return Err(StoreError::invalid("campaign_id", format!("no campaign has the id {campaign_id}")));
+    };
+    let district = place.district.clone().unwrap_or_default();
+    let covers = campaign_districts::table.find((campaign_id, &district)).count().get_result::<i64>(conn)? > 0;
+    if !covers {
+        return Err(StoreError::invalid("campaign_id", "the campaign does not run where the owner lies"));
+    }
+    if !matches!(status.as_str(), "draft" | "active") {
+        return Err(StoreError::Conflict { field: "campaign_id", detail: format!("the campaign is {status}") });
+    }
+    Ok(())
 }
 
 /// A child must lie under its parent's owner and be due by the parent's date.
@@ -314,14 +324,16 @@ pub(crate) fn payload(task: &Task) -> serde_json::Value {
 }
 
 fn tell_owner(conn: &mut DbConn, task: &Task, kind: &str, message: String) -> StoreResult<()> {
-    for (u, id) in unit::recipients(conn, task.owner_type, &task.owner_id)? {
-        notify::notify(conn, unit::recipient(u, &id), kind, About::task(&task.id), message.clone())?;
-    }
-    Ok(())
+    tell(conn, task, (task.owner_type, &task.owner_id), kind, message)
 }
 
 fn tell_assigner(conn: &mut DbConn, task: &Task, kind: &str, message: String) -> StoreResult<()> {
-    for (u, id) in unit::recipients(conn, task.assigner_type, &task.assigner_id)? {
+    tell(conn, task, (task.assigner_type, &task.assigner_id), kind, message)
+}
+
+/// Tells a unit (each grid worker of a grid) something about the task.
+fn tell(conn: &mut DbConn, task: &Task, (u, id): (Unit, &str), kind: &str, message: String) -> StoreResult<()> {
+    for (u, id) in unit::recipients(conn, u, id)? {
         notify::notify(conn, unit::recipient(u, &id), kind, About::task(&task.id), message.clone())?;
     }
     Ok(())
