@@ -105,6 +105,27 @@ async fn tasks_refuse_clearly_and_stay_with_their_units(backend: Backend) {
     for bad in ["status=late", "mine=everything", "owner_type=community", "overdue=maybe", "kind=x"] {
         problem(app.get(Some(s.t("office")), &format!("/api/v1/tasks?{bad}")).await, 400).await;
     }
+    // the street's ledger (督办台账) as Excel opens it: Chinese headers, one row per task
+    let res = reqwest::Client::new()
+        .get(app.url("/api/v1/tasks?format=csv&limit=1"))
+        .bearer_auth(s.t("office"))
+        .header("Accept-Language", "zh-CN")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("\u{feff}任务,类型,承办单位,交办单位,状态,截止时间,是否超期"), "{csv}");
+    let rows: Vec<&str> = csv.trim_end().split("\r\n").skip(1).collect();
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0].starts_with("清理楼道堆物,日常督办,孺子亭社区,公园街道,已签收,") && rows[0].contains(",否,"),
+        "{}",
+        rows[0]
+    );
+    let en = app.get(Some(s.t("office")), "/api/v1/tasks?format=csv").await.text().await.unwrap();
+    assert!(en.contains("\r\n清理楼道堆物,routine,孺子亭社区,公园街道,accepted,") && en.contains(",no,"), "{en}");
+
     // the assigner withdraws it, saying why; nothing more can happen to it
     let c = act(app, s.t("office"), &id, "cancel", Some("与专项行动任务重复")).await;
     assert_eq!(c["status"], "cancelled");

@@ -1,15 +1,17 @@
 //! 督办任务 over HTTP: assign a task to a unit, decompose it down the grid, report progress,
 //! submit, verify or return, list what a unit owns and what it assigned.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use gridhub_store::input::Check;
-use gridhub_store::tasks::{self, Mine, NewTask, Progress, TaskFilter, TaskKind, TaskStatus, Unit};
+use gridhub_store::tasks::{self, Mine, NewTask, Progress, TaskFilter, TaskKind, TaskStatus, TaskView, Unit};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
+use crate::exports::{self, Format, Table};
 use crate::input::{Id, Json, Query, cursor, flag, list_query, or_default};
+use crate::language;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -65,7 +67,7 @@ pub async fn create(
 }
 
 list_query! {
-    pub struct ListQuery { owner_type, owner_id, assigner_type, assigner_id, status, kind, parent_id, campaign_id, overdue, mine }
+    pub struct ListQuery { owner_type, owner_id, assigner_type, assigner_id, status, kind, parent_id, campaign_id, overdue, mine, format }
 }
 
 fn unit_of(field: &str, kind: Option<String>, id: Option<String>, id_field: &str) -> ApiResult<Option<(Unit, String)>> {
@@ -81,11 +83,13 @@ fn unit_of(field: &str, kind: Option<String>, id: Option<String>, id_field: &str
 
 /// `GET /api/v1/tasks?owner_type=&owner_id=&assigner_type=&assigner_id=&status=&kind=&parent_id=&overdue=&mine=owned|assigned`
 pub async fn list(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     query: Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = query.into_inner();
+    let format = Format::of(q.format.as_deref(), &req)?;
     let page = q.page()?;
     let filter = TaskFilter {
         owner: unit_of("owner_type", q.owner_type, q.owner_id, "owner_id")?,
@@ -114,8 +118,60 @@ pub async fn list(
             Some(_) => return Err(ApiError::bad_field("mine", "must be owned or assigned")),
         },
     };
+    if format.is_table() {
+        let all = state.db(move |conn| exports::every_page(|page| tasks::list(conn, &caller, &filter, page))).await?;
+        exports::within_limit(all.len())?;
+        return exports::answer(&ledger(all), format);
+    }
     let rows = state.db(move |conn| tasks::list(conn, &caller, &filter, &page)).await?;
     Ok(HttpResponse::Ok().json(json!({"items": rows.items, "next_cursor": cursor(rows.next_after)})))
+}
+
+/// The tasks as an office's ledger (督办台账): one row per task, in the list's order, in the
+/// answer's language.
+fn ledger(all: Vec<TaskView>) -> Table {
+    let mut t = Table::new(
+        ("督办台账", "tasks"),
+        &[
+            ("任务", "title"),
+            ("类型", "kind"),
+            ("承办单位", "owner"),
+            ("交办单位", "assigner"),
+            ("状态", "status"),
+            ("截止时间", "due_at"),
+            ("是否超期", "overdue"),
+            ("目标数量", "target_quantity"),
+            ("完成数量", "quantity_done"),
+            ("下级任务数", "children"),
+            ("下级已完成", "children_verified"),
+            ("完成率(%)", "completion"),
+            ("提交时间", "submitted_at"),
+            ("核验时间", "verified_at"),
+            ("编号", "id"),
+        ],
+    );
+    let lang = language::current();
+    for v in all {
+        let overdue = lang.pick(if v.overdue { "是" } else { "否" }, if v.overdue { "yes" } else { "no" });
+        t.push(vec![
+            v.task.title.into(),
+            lang.pick(v.kind_label, v.task.kind.as_str()).into(),
+            v.owner_name.into(),
+            v.assigner_name.into(),
+            lang.pick(v.status_label, v.task.status.as_str()).into(),
+            v.task.due_at.into(),
+            overdue.into(),
+            v.task.target_quantity.into(),
+            v.task.quantity_done.into(),
+            v.children.total.into(),
+            v.children.verified.into(),
+            v.children.completion.into(),
+            v.task.submitted_at.into(),
+            v.task.verified_at.into(),
+            v.task.id.into(),
+        ]);
+    }
+    t
 }
 
 /// `GET /api/v1/tasks/{id}`: the task, its timeline and its children.
