@@ -109,6 +109,24 @@ async fn the_fireworks_ban_runs_from_plan_to_review(backend: Backend) {
     assert_eq!(debris["clock"], "natural", "the campaign counts its watched categories in natural time");
     assert_eq!(&debris["deadline_at"].as_str().unwrap()[..16], "2026-02-16T13:00", "filed within the hour, that night");
     assert_eq!(get_ok(app, s.t("donghu"), &path).await["cases"], 2);
+    // a report filed under the wrong category joins the campaign when the office corrects it, and
+    // leaves it when corrected back
+    let parked = app.create(s.t("worker"), "/api/v1/cases", &report("SJ0504", "楼下有人放烟花")).await;
+    assert_eq!(
+        (parked["clock"].as_str(), get_ok(app, s.t("donghu"), &path).await["cases"].as_i64()),
+        (Some("working"), Some(2))
+    );
+    let parked = parked["id"].as_str().unwrap();
+    let c = recategorise(app, s.t("office"), parked, "ZL0303").await;
+    assert_eq!(
+        (c["clock"].as_str(), get_ok(app, s.t("donghu"), &path).await["cases"].as_i64()),
+        (Some("natural"), Some(3))
+    );
+    let c = recategorise(app, s.t("office"), parked, "SJ0504").await;
+    assert_eq!(
+        (c["clock"].as_str(), get_ok(app, s.t("donghu"), &path).await["cases"].as_i64()),
+        (Some("working"), Some(2))
+    );
     // the police fine the offender: the outcome is recorded with the handling, and checked
     let id1 = fireworks["id"].as_str().unwrap();
     assert_eq!(case_step(app, s.t("office"), id1, "file", json!({})).await.status(), 200);
@@ -238,4 +256,13 @@ async fn case_step(app: &TestApp, token: &str, id: &str, action: &str, extra: Va
     let mut body = json!({"action": action, "expected_version": version});
     body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
     app.post(Some(token), &format!("/api/v1/cases/{id}/transitions"), &body).await
+}
+
+/// Corrects a case's category (before it is filed) and expects 200; the case.
+async fn recategorise(app: &TestApp, token: &str, id: &str, code: &str) -> Value {
+    let res = app.patch(Some(token), &format!("/api/v1/cases/{id}"), None, &json!({"category_code": code})).await;
+    let status = res.status();
+    let body = json(res).await;
+    assert_eq!(status, 200, "{body}");
+    body
 }

@@ -1,6 +1,6 @@
 //! Which campaigns (专项行动) a new case belongs to: an active campaign watching its category,
 //! in its district, within its period — read once for a batch of reports, linked when they are
-//! stored — and whether one of them counts natural time. The case's side of a campaign; the
+//! stored, again when its category is corrected — and whether one of them counts natural time. The case's side of a campaign; the
 //! campaign itself lives in `crate::campaigns`.
 
 use chrono::NaiveDateTime;
@@ -97,4 +97,12 @@ pub(super) fn natural_for(conn: &mut DbConn, case_id: &str) -> StoreResult<bool>
         .count()
         .get_result(conn)?;
     Ok(n > 0)
+}
+
+/// Links a case whose category was corrected to the campaigns that watch its new category, as
+/// if it had been filed so (and unlinks it from those that watched only the old one).
+pub(super) fn relink(conn: &mut DbConn, case: &super::Case, category: &Category) -> StoreResult<()> {
+    diesel::delete(campaign_cases::table.filter(campaign_cases::case_id.eq(case.id.as_str()))).execute(conn)?;
+    let (ids, _) = Watching::load(conn)?.of(case.district_id.as_deref(), category, case.received_at);
+    link(conn, &[(case.id.as_str(), ids.as_slice())], crate::time::now())
 }

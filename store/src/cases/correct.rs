@@ -116,6 +116,8 @@ pub fn update(
             new.category_code = category.code.clone();
             let started = old.step_started_at.unwrap_or(old.received_at);
             new.start_step(Status::Reported, &category, started, &cal);
+            // what it is filed as decides the campaigns it belongs to
+            super::campaign::relink(conn, &new, &category)?;
         }
         new.title = patch.title.unwrap_or(new.title);
         new.description = patch.description.unwrap_or(new.description);
