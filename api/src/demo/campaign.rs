@@ -128,7 +128,7 @@ pub fn write(
     let task = NewTask {
         title: "禁燃禁放入户宣传和网格巡查".into(),
         description: "每户签订禁燃禁放承诺书，除夕至元宵每晚网格巡查".into(),
-        kind: TaskKind::Campaign,
+        kind: Some(TaskKind::Campaign),
         owner: (Unit::District, p.district_id.into()),
         due_at: cst(2, 14, 18),
         target_quantity: Some(12000),

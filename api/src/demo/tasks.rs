@@ -27,7 +27,7 @@ pub fn write(conn: &mut DbConn, p: &People) -> StoreResult<()> {
     let sweep = NewTask {
         title: "冬季消防安全隐患大排查".into(),
         description: "逐户排查电动车违规停放充电、楼道堆物、燃气使用隐患，发放冬季防火告知书，建立隐患台账".into(),
-        kind: TaskKind::Campaign,
+        kind: Some(TaskKind::Campaign),
         owner: (Unit::District, p.district_id.into()),
         due_at: t + Duration::days(24),
         target_quantity: Some(6000),
@@ -80,7 +80,7 @@ pub fn write(conn: &mut DbConn, p: &People) -> StoreResult<()> {
     let patrol = NewTask {
         title: "烟花爆竹非法储存销售专项检查".into(),
         description: "对辖区批发零售网点、仓库、出租屋开展拉网式检查，春节前完成".into(),
-        kind: TaskKind::Campaign,
+        kind: Some(TaskKind::Campaign),
         owner: (tasks::Unit::Department, p.police_id.into()),
         due_at: t + Duration::days(21),
         target_quantity: Some(120),
@@ -97,7 +97,7 @@ pub fn write(conn: &mut DbConn, p: &People) -> StoreResult<()> {
     let fire = NewTask {
         title: "高层住宅消防通道清理".into(),
         description: "会同物业清理高层住宅消防通道、疏散楼梯堆物".into(),
-        kind: TaskKind::Routine,
+        kind: Some(TaskKind::Routine),
         owner: (tasks::Unit::Department, p.fire_id.into()),
         due_at: t + Duration::days(7),
         target_quantity: None,

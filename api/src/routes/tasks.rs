@@ -55,7 +55,7 @@ pub async fn create(
     let new = NewTask {
         title,
         description,
-        kind: body.kind.unwrap_or(if body.campaign_id.is_some() { TaskKind::Campaign } else { TaskKind::Routine }),
+        kind: body.kind,
         owner: (body.owner.kind, body.owner.id),
         due_at: due_at.unwrap_or_default(),
         target_quantity: body.target_quantity,

@@ -388,7 +388,8 @@ pub fn act(
     note: Option<String>,
 ) -> StoreResult<CampaignView> {
     let Some(&(name, _, from, to)) = MOVES.iter().find(|m| m.0 == action) else {
-        return Err(StoreError::invalid("action", "must be one of activate, close, review".to_owned()));
+        let names: Vec<&str> = MOVES.iter().map(|m| m.0).collect();
+        return Err(StoreError::invalid("action", format!("must be one of {}", names.join(", "))));
     };
     if name == "review" && note.as_deref().is_none_or(|n| n.trim().is_empty()) {
         return Err(StoreError::invalid("note", "is required to review a campaign: what it achieved, what is left"));

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::flow::{self, By, TaskAction, TaskStatus};
+use super::flow::{self, By, FLOW, TaskAction, TaskStatus};
 use super::{
     NewTask, Task, TaskDetail, Unit, detail, find_task, get, insert, record, rollup, tell_assigner, tell_owner, unit,
 };
@@ -68,8 +68,11 @@ pub fn act(
     note: Option<String>,
     expected_version: Option<i64>,
 ) -> StoreResult<TaskDetail> {
-    let a = flow::action(action).filter(|a| !matches!(a.name, "progress" | "decompose")).ok_or_else(|| {
-        StoreError::invalid("action", "must be one of accept, submit, verify, return, cancel".to_owned())
+    // progress and decomposition have their own routes, with what they need
+    let own_route = |name: &str| matches!(name, "progress" | "decompose");
+    let a = flow::action(action).filter(|a| !own_route(a.name)).ok_or_else(|| {
+        let names: Vec<&str> = FLOW.iter().map(|a| a.name).filter(|n| !own_route(n)).collect();
+        StoreError::invalid("action", format!("must be one of {}", names.join(", ")))
     })?;
     if a.note && note.as_deref().is_none_or(|n| n.trim().is_empty()) {
         return Err(StoreError::invalid("note", format!("is required to {} a task", a.name)));
@@ -227,7 +230,7 @@ pub fn decompose(
             let new = NewTask {
                 title: old.title.clone(),
                 description: old.description.clone(),
-                kind: old.kind,
+                kind: Some(old.kind),
                 owner: (to, owner_id),
                 due_at,
                 target_quantity: None,

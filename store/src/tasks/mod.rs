@@ -172,7 +172,8 @@ pub struct TaskDetail {
 pub struct NewTask {
     pub title: String,
     pub description: String,
-    pub kind: TaskKind,
+    /// `campaign` for a task of a campaign, `routine` otherwise, when not said.
+    pub kind: Option<TaskKind>,
     pub owner: (Unit, String),
     pub due_at: NaiveDateTime,
     pub target_quantity: Option<i64>,
@@ -276,7 +277,7 @@ fn insert(
         campaign_id: new.campaign_id.clone(),
         title: new.title.clone(),
         description: new.description.clone(),
-        kind: new.kind,
+        kind: new.kind.unwrap_or(if new.campaign_id.is_some() { TaskKind::Campaign } else { TaskKind::Routine }),
         owner_type,
         owner_id,
         assigner_type: assigner.0,
