@@ -41,6 +41,8 @@ async fn districts_are_created_read_listed_and_patched(backend: Backend) {
     assert_eq!(res.headers()["etag"], "\"2\"");
     assert_eq!(json(res).await["name"], "东湖区（南昌）");
     let stale = problem(app.patch(t, &location, Some("\"1\""), &json!({"name": "x"})).await, 412).await;
+    // an ETag is quoted: a bare version is no ETag, and changes nothing
+    problem(app.patch(t, &location, Some("2"), &json!({"name": "x"})).await, 400).await;
     assert!(stale["detail"].as_str().unwrap().contains("version 2"), "{stale}");
     assert_eq!(json(app.get(t, &location).await).await["name"], "东湖区（南昌）", "a stale write changes nothing");
     problem(app.patch(t, &location, Some("yesterday"), &json!({"name": "x"})).await, 400).await;

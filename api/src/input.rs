@@ -317,11 +317,13 @@ pub fn if_match(req: &HttpRequest) -> ApiResult<Option<i64>> {
     if text == "*" {
         return Ok(None);
     }
+    // an entity tag is quoted (RFC 9110): `"3"`, or weak `W/"3"`; a bare 3 is no ETag
     text.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<i64>()
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i64>().ok())
         .map(Some)
-        .map_err(|_| ApiError::bad_field("If-Match", "must be an ETag this server gave out, like \"3\""))
+        .ok_or_else(|| ApiError::bad_field("If-Match", "must be an ETag this server gave out, like \"3\""))
 }
 
 /// The `ETag` of a record at `version`.
