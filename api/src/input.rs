@@ -310,20 +310,19 @@ pub fn cursor(next_after: Option<String>) -> Value {
     next_after.into()
 }
 
-/// The version named by `If-Match: "<version>"`, if the header is there (`*` names none).
-pub fn if_match(req: &HttpRequest) -> ApiResult<Option<i64>> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
+/// `If-Match`: the version the client last saw, from the `ETag` it was given (`"3"`, weak
+/// `W/"3"`, or bare `3`); `*` or none: any. A value that is no ETag of this server matches no
+/// version, so the write answers 412, as RFC 9110 has it for a tag that does not match.
+pub fn if_match(req: &HttpRequest) -> Option<i64> {
+    let value = req.headers().get(header::IF_MATCH)?;
     let text = value.to_str().unwrap_or("").trim();
     if text == "*" {
-        return Ok(None);
+        return None;
     }
-    // an entity tag is quoted (RFC 9110): `"3"`, or weak `W/"3"`; a bare 3 is no ETag
-    text.trim_start_matches("W/")
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse::<i64>().ok())
-        .map(Some)
-        .ok_or_else(|| ApiError::bad_field("If-Match", "must be an ETag this server gave out, like \"3\""))
+    let tag = text.strip_prefix("W/").unwrap_or(text);
+    let tag = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(tag);
+    // versions start at 1: no record is at version 0
+    Some(tag.parse::<i64>().ok().filter(|v| *v > 0).unwrap_or(0))
 }
 
 /// The `ETag` of a record at `version`.

@@ -642,6 +642,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sync_ms -> BigInt,
+        created_ms -> BigInt,
     }
 }
 
@@ -657,10 +659,21 @@ diesel::table! {
         quantity -> Nullable<BigInt>,
         attachments -> Text,
         created_at -> Timestamp,
+        sync_ms -> BigInt,
+        made_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::joinable!(task_events -> tasks (task_id));
+
+diesel::table! {
+    task_photos (event_id, sha256) {
+        event_id -> Text,
+        sha256 -> Text,
+    }
+}
+
+diesel::joinable!(task_photos -> task_events (event_id));
 
 diesel::table! {
     campaigns (id) {
@@ -790,6 +803,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     open311_keys,
     tasks,
     task_events,
+    task_photos,
     campaigns,
     campaign_districts,
     campaign_members,

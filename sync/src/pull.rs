@@ -11,9 +11,12 @@ use std::io::{self, Write};
 
 use chrono::NaiveDateTime;
 use gridhub_store::cases::Policy;
+use gridhub_store::cases::photo::is_sha256;
 use gridhub_store::clocks::{Calendar, calendar};
 use gridhub_store::db::clock;
 use gridhub_store::phones::feeds::{self, List, Pull};
+use gridhub_store::phones::tasks as phone_tasks;
+use gridhub_store::tasks::is_overdue;
 use gridhub_store::{Caller, DbConn, StoreError, StoreResult, now};
 use serde_json::{Value, json};
 
@@ -89,7 +92,10 @@ pub fn write(conn: &mut DbConn, p: &Prepared, policy: &Policy, out: &mut impl Wr
         // tables that only gained columns are on the phone already: their records are updates
         let as_updated = whole && p.pull.since().is_some() && !new_tables.contains(table.key);
         let pull = if whole { &p.whole } else { &p.pull };
-        let mut t = TableWriter { out: &mut *out, conn: &mut *conn, pull, cal: &cal, at: now() };
+        // a client of an older schema gets the columns it has, no more
+        let keep = (table.columns(version).count() < table.columns.len())
+            .then(|| table.columns(version).map(|c| c.name).chain(["id"]).collect());
+        let mut t = TableWriter { out: &mut *out, conn: &mut *conn, pull, cal: &cal, at: now(), keep };
         t.table(table.name, as_updated)?;
     }
     write!(out, "}},\"timestamp\":{}}}", p.timestamp)?;
@@ -122,6 +128,8 @@ struct TableWriter<'a, W: Write> {
     pull: &'a Pull,
     cal: &'a Calendar,
     at: NaiveDateTime,
+    /// The columns the client has, when it has not all of them.
+    keep: Option<HashSet<&'static str>>,
 }
 
 fn ms(t: &NaiveDateTime) -> i64 {
@@ -148,6 +156,11 @@ impl<W: Write> TableWriter<'_, W> {
     fn put(&mut self, first: &mut bool, record: &Value) -> io::Result<()> {
         if !std::mem::take(first) {
             self.out.write_all(b",")?;
+        }
+        if let (Some(keep), Value::Object(fields)) = (&self.keep, record) {
+            let mut fields = fields.clone();
+            fields.retain(|k, _| keep.contains(k.as_str()));
+            return serde_json::to_writer(&mut *self.out, &fields).map_err(io::Error::other);
         }
         serde_json::to_writer(&mut *self.out, record).map_err(io::Error::other)
     }
@@ -205,7 +218,7 @@ impl<W: Write> TableWriter<'_, W> {
                         "lng": c.lng, "lat": c.lat, "crs": "wgs84", "address": c.address, "priority": c.priority,
                         "reported_at": ms(&c.reported_at), "cell_id": c.cell_id, "status": c.status,
                         "deadline_at": c.deadline_at.as_ref().map(ms), "light": c.light(w.cal, w.at),
-                        "updated_at": ms(&c.updated_at),
+                        "clock": c.clock, "updated_at": ms(&c.updated_at),
                     })
                 },
             ),
@@ -240,6 +253,34 @@ impl<W: Write> TableWriter<'_, W> {
                            "uploaded": p.uploaded.is_some()})
                 },
             ),
+            Name::Tasks => self.pages(
+                first,
+                |c, a| phone_tasks::tasks(c, pull, list, a, PAGE),
+                |t| t.id.clone(),
+                |w, t| {
+                    json!({
+                        "id": t.id, "title": t.title, "description": t.description, "kind": t.kind,
+                        "status": t.status, "owner_type": t.owner_type, "owner_id": t.owner_id,
+                        "due_at": ms(&t.due_at), "target_quantity": t.target_quantity,
+                        "quantity_done": t.quantity_done, "overdue": is_overdue(t, w.at),
+                        "parent_id": t.parent_id, "campaign_id": t.campaign_id,
+                    })
+                },
+            ),
+            Name::TaskProgress => self.pages(
+                first,
+                |c, a| phone_tasks::progress(c, pull, list, a, PAGE),
+                |p| p.id.clone(),
+                |_, p| {
+                    let named: Vec<String> = serde_json::from_str(&p.attachments).unwrap_or_default();
+                    let photos: Vec<String> = named.into_iter().filter(|a| is_sha256(a)).collect();
+                    json!({
+                        "id": p.id, "task_id": p.task_id, "quantity": p.quantity, "note": p.note,
+                        "photos": (!photos.is_empty()).then(|| json!(photos).to_string()),
+                        "created_at": ms(p.made_at.as_ref().unwrap_or(&p.created_at)),
+                    })
+                },
+            ),
         }
     }
 
@@ -262,6 +303,14 @@ impl<W: Write> TableWriter<'_, W> {
             }
             Name::Patrols => {
                 let gone = feeds::patrols_gone(self.conn, pull)?;
+                ids(self, gone, first)
+            }
+            Name::Tasks => {
+                let gone = phone_tasks::tasks_gone(self.conn, pull)?;
+                ids(self, gone, first)
+            }
+            Name::TaskProgress => {
+                let gone = phone_tasks::progress_gone(self.conn, pull)?;
                 ids(self, gone, first)
             }
             Name::Cases => {

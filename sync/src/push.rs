@@ -99,7 +99,8 @@ fn add(push: &mut Push, table: Name, record: Pushed) {
         Name::CaseEvents => push.events.push(record),
         Name::Patrols => push.patrols.push(record),
         Name::Attachments => push.photos.push(record),
-        Name::Cells | Name::Categories => {}
+        Name::TaskProgress => push.progress.push(record),
+        Name::Cells | Name::Categories | Name::Tasks => {}
     }
 }
 

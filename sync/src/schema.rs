@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 /// The newest schema version this server speaks.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -46,6 +46,8 @@ pub enum Name {
     CaseEvents,
     Patrols,
     Attachments,
+    Tasks,
+    TaskProgress,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +62,13 @@ pub struct Table {
 
 const fn col(name: &'static str, kind: Type, owner: Owner, optional: bool) -> Column {
     Column { name, kind, owner, optional, since: 1 }
+}
+
+impl Column {
+    /// The column, new in schema `version`.
+    const fn since(self, version: i64) -> Column {
+        Column { since: version, ..self }
+    }
 }
 
 use Owner::{Phone, Server};
@@ -113,6 +122,8 @@ pub const TABLES: &[Table] = &[
             col("status", Text, Server, true),
             col("deadline_at", Number, Server, true),
             col("light", Text, Server, true),
+            // working or natural: what the deadline and the light count
+            col("clock", Text, Server, true).since(2),
             // WatermelonDB keeps it: the time of the phone's last edit, read as such
             col("updated_at", Number, Server, false),
         ],
@@ -159,6 +170,43 @@ pub const TABLES: &[Table] = &[
             col("mime", Text, Phone, false),
             col("size", Number, Phone, false),
             col("uploaded", Boolean, Server, true),
+        ],
+    },
+    // schema version 2: the tasks (督办任务) of the worker's grids and their own, and the progress
+    // they report on them offline
+    Table {
+        name: Name::Tasks,
+        key: "tasks",
+        pushed: false,
+        since: 2,
+        columns: &[
+            col("title", Text, Server, false).since(2),
+            col("description", Text, Server, true).since(2),
+            col("kind", Text, Server, false).since(2),
+            col("status", Text, Server, false).since(2),
+            col("owner_type", Text, Server, false).since(2),
+            col("owner_id", Text, Server, false).since(2),
+            col("due_at", Number, Server, false).since(2),
+            col("target_quantity", Number, Server, true).since(2),
+            col("quantity_done", Number, Server, false).since(2),
+            col("overdue", Boolean, Server, false).since(2),
+            col("parent_id", Text, Server, true).since(2),
+            col("campaign_id", Text, Server, true).since(2),
+        ],
+    },
+    Table {
+        name: Name::TaskProgress,
+        key: "task_progress",
+        pushed: true,
+        since: 2,
+        columns: &[
+            col("task_id", Text, Phone, false).since(2),
+            col("quantity", Number, Phone, true).since(2),
+            col("note", Text, Phone, true).since(2),
+            // a JSON array of the SHA-256 of the photos (their bytes uploaded as a case's are)
+            col("photos", Text, Phone, true).since(2),
+            // WatermelonDB keeps it: when the phone made the report
+            col("created_at", Number, Phone, false).since(2),
         ],
     },
 ];
@@ -217,6 +265,11 @@ mod tests {
         for key in ["case_events", "attachments"] {
             assert!(table(key).unwrap().phone_column("case_id").is_some(), "{key} names its case");
         }
+        assert!(table("task_progress").unwrap().phone_column("task_id").is_some());
+        for t in TABLES {
+            assert!(t.columns.iter().all(|c| c.since >= t.since && c.since <= VERSION), "{}: since", t.key);
+        }
+        assert_eq!(describe(1)["tables"].as_array().unwrap().len(), 6, "version 1 has no tasks");
         assert_eq!(describe(VERSION)["tables"].as_array().unwrap().len(), TABLES.len());
     }
 }

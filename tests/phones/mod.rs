@@ -8,6 +8,7 @@ mod nothing_lost;
 mod photos;
 mod pull;
 mod push;
+mod tasks;
 
 use std::collections::HashSet;
 

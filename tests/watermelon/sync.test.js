@@ -14,7 +14,7 @@ const os = require('node:os')
 const path = require('node:path')
 
 const { Database, Model, Q, appSchema, tableSchema } = require('@nozbe/watermelondb')
-const { schemaMigrations, addColumns } = require('@nozbe/watermelondb/Schema/migrations')
+const { schemaMigrations, addColumns, createTable } = require('@nozbe/watermelondb/Schema/migrations')
 const LokiJSAdapter = require('@nozbe/watermelondb/adapters/lokijs').default
 const { synchronize } = require('@nozbe/watermelondb/sync')
 const { LokiMemoryAdapter } = require('lokijs')
@@ -32,30 +32,44 @@ for (const level of ['warn', 'error']) {
 
 // ---- the phone app's schema: gridhub's own, from GET /api/v1/sync/schema ----
 
-/** The table name → columns of gridhub's phone schema, fetched once gridhub runs. */
-let columns
+/** Each schema version → its table names → their columns, fetched once gridhub runs. */
+const columns = {}
 
 async function fetchSchema() {
   const token = await login('worker.li')
-  const res = await fetch(`${base}/api/v1/sync/schema`, { headers: { authorization: `Bearer ${token}` } })
-  assert.equal(res.status, 200, 'the phone schema')
-  const schema = await res.json()
-  columns = Object.fromEntries(schema.tables.map((t) => [t.name, t.columns]))
+  for (const version of [1, 2]) {
+    const res = await fetch(`${base}/api/v1/sync/schema?version=${version}`, { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(res.status, 200, `the phone schema, version ${version}`)
+    const schema = await res.json()
+    columns[version] = Object.fromEntries(schema.tables.map((t) => [t.name, t.columns]))
+  }
 }
 
-function schemaOf(version, without = {}) {
+const columnSchema = (c) => ({ name: c.name, type: c.type, isOptional: c.optional })
+
+function schemaOf(version) {
   return appSchema({
     version,
-    tables: Object.entries(columns).map(([name, cols]) => tableSchema({
-      name,
-      columns: cols
-        .filter((c) => !(without[name] || []).includes(c.name))
-        .map((c) => ({ name: c.name, type: c.type, isOptional: c.optional })),
-    })),
+    tables: Object.entries(columns[version]).map(([name, cols]) => tableSchema({ name, columns: cols.map(columnSchema) })),
   })
 }
 
-const modelsOf = () => Object.keys(columns).map((table) => class extends Model { static table = table })
+/** The app's migration from schema 1 to 2, as an app would write it from the two schemas. */
+function migrationsTo2() {
+  const steps = []
+  for (const [name, cols] of Object.entries(columns[2])) {
+    const old = columns[1][name]
+    if (!old) {
+      steps.push(createTable({ name, columns: cols.map(columnSchema) }))
+    } else {
+      const added = cols.filter((c) => !old.some((o) => o.name === c.name))
+      if (added.length) steps.push(addColumns({ table: name, columns: added.map(columnSchema) }))
+    }
+  }
+  return schemaMigrations({ migrations: [{ toVersion: 2, steps }] })
+}
+
+const modelsOf = (version) => Object.keys(columns[version]).map((table) => class extends Model { static table = table })
 
 let dbs = 0
 function phone(schema, migrations, lokiAdapter, dbName) {
@@ -68,7 +82,7 @@ function phone(schema, migrations, lokiAdapter, dbName) {
     dbName: dbName || `phone${dbs}`,
     _testLokiAdapter: lokiAdapter || new LokiMemoryAdapter(),
   })
-  return new Database({ adapter, modelClasses: modelsOf() })
+  return new Database({ adapter, modelClasses: modelsOf(schema.version) })
 }
 
 // ---- gridhub ----
@@ -364,20 +378,47 @@ async function twoPhones() {
   assert.equal(await find(B, 'cases', report.id), undefined)
   assert.equal((await all(B, 'cells')).length, 1)
 
-  // a schema migration: the app's version 1 had no households on cells; version 2 adds them
+  // gridhub's schema migration from version 1 to 2: the cases gain their clock, and the tasks
+  // of the worker's grids come with the progress reported on them
   const disk = new LokiMemoryAdapter()
-  const old = phone(schemaOf(1, { cells: ['households'] }), undefined, disk, 'upgraded-phone')
+  const old = phone(schemaOf(1), undefined, disk, 'upgraded-phone')
   await sync(old, li)
-  assert.equal((await all(old, 'cells'))[0]._raw.households, undefined)
+  assert.equal((await all(old, 'cases'))[0]._raw.clock, undefined)
   await new Promise((r) => setTimeout(r, 1200)) // Loki saves every 500 ms
-  const migrations = schemaMigrations({ migrations: [{ toVersion: 2, steps: [addColumns({ table: 'cells', columns: [{ name: 'households', type: 'number', isOptional: true }] })] }] })
-  const upgraded = phone(schemaOf(2), migrations, disk, 'upgraded-phone')
+  const upgraded = phone(schemaOf(2), migrationsTo2(), disk, 'upgraded-phone')
   let sent
   await sync(upgraded, li, { migrationsEnabledAtVersion: 1, onPull: (p) => { sent = p } })
   assert.ok(sent.lastPulledAt > 0, 'an incremental pull')
-  assert.equal(sent.answer.changes.cells.created.length, 0, 'the phone has the cells: updates, not creations')
-  assert.ok(sent.answer.changes.cells.updated.length > 0)
-  assert.deepEqual(sent.migration, { from: 1, tables: [], columns: [{ table: 'cells', columns: ['households'] }] })
-  const households = (await all(upgraded, 'cells')).map((c) => c._raw.households)
-  assert.ok(households.every((h) => typeof h === 'number'), `the cells came whole: ${households}`)
+  assert.deepEqual(sent.migration, { from: 1, tables: ['tasks', 'task_progress'], columns: [{ table: 'cases', columns: ['clock'] }] })
+  assert.equal(sent.answer.changes.cases.created.length, 0, 'the phone has the cases: updates, not creations')
+  const clocks = (await all(upgraded, 'cases')).map((c) => c._raw.clock)
+  assert.ok(clocks.length > 0 && clocks.every((c) => c === 'working' || c === 'natural'), `the cases came whole: ${clocks}`)
+  const tasks = await all(upgraded, 'tasks')
+  assert.ok(tasks.length >= 2, 'the tasks of the worker\'s grids')
+  assert.ok(tasks.every((t) => t._raw.owner_type === 'cell' && cells.includes(t._raw.owner_id)))
+  assert.ok((await all(upgraded, 'task_progress')).length >= 2, 'with the progress reported on them')
+
+  // offline, the worker reports progress on an open task with a photo; it reaches the office once
+  const open = tasks.find((t) => ['accepted', 'in_progress', 'returned'].includes(t._raw.status))
+  assert.ok(open, `an open task: ${tasks.map((t) => t._raw.status)}`)
+  const before = (await api('GET', `/api/v1/tasks/${open.id}`, office)).body
+  const taskPhoto = crypto.createHash('sha256').update('补拍3号楼照片').digest('hex')
+  let progress
+  await upgraded.write(async () => {
+    progress = await upgraded.get('task_progress').create((r) => {
+      r._raw.task_id = open.id
+      r._raw.quantity = 18
+      r._raw.note = '已补充3号楼入户18户'
+      r._raw.photos = JSON.stringify([taskPhoto])
+    })
+  })
+  await assert.rejects(sync(upgraded, li, { afterPush: async () => { throw new Error('the answer was lost') } }), /lost/)
+  await sync(upgraded, li)
+  const after = (await api('GET', `/api/v1/tasks/${open.id}`, office)).body
+  assert.equal(after.quantity_done, before.quantity_done + 18, 'counted once')
+  const reported = after.events.filter((e) => e.id === progress.id)
+  assert.equal(reported.length, 1)
+  assert.deepEqual(reported[0].attachments, [taskPhoto])
+  assert.equal(Date.parse(reported[0].made_at), progress._raw.created_at, 'it keeps the phone\'s time')
+  assert.equal((await find(upgraded, 'tasks', open.id))._raw.quantity_done, after.quantity_done, 'the phone has the new total')
 }

@@ -165,7 +165,7 @@ pub fn write(
                 conn,
                 by,
                 &g.task.id,
-                Progress { quantity: households, note: Some(note), attachments: vec![] },
+                Progress { quantity: households, note: Some(note), attachments: vec![], made: None },
             )
         })?;
         clock.run(|| tasks::act(conn, by, &g.task.id, "submit", None, None))?;
@@ -178,7 +178,10 @@ pub fn write(
         let Some(admin) = admins.get(&t.owner_id) else { return Ok(()) };
         if t.id != ruziting {
             let done = Progress {
-                quantity: 1800, note: Some("入户宣传完成，签订承诺书".into()), attachments: vec![]
+                quantity: 1800,
+                note: Some("入户宣传完成，签订承诺书".into()),
+                attachments: vec![],
+                made: None,
             };
             clock.run(|| tasks::progress(conn, admin, &t.id, done))?;
         }

@@ -55,7 +55,12 @@ pub fn write(conn: &mut DbConn, p: &People) -> StoreResult<()> {
         let visited = [86, 64, 41][k % 3];
         let note = format!("已入户排查{visited}户，发现电动车楼道充电{}处，已当场劝改", k + 2);
         let photos = vec![format!("demo-sweep-{k}-1.jpg"), format!("demo-sweep-{k}-2.jpg")];
-        tasks::progress(conn, p.worker, id, Progress { quantity: visited, note: Some(note), attachments: photos })?;
+        tasks::progress(
+            conn,
+            p.worker,
+            id,
+            Progress { quantity: visited, note: Some(note), attachments: photos, made: None },
+        )?;
         match k {
             0 => {
                 tasks::act(conn, p.worker, id, "submit", None, None)?;
@@ -89,10 +94,12 @@ pub fn write(conn: &mut DbConn, p: &People) -> StoreResult<()> {
     };
     let patrol = tasks::create(conn, p.district, patrol)?.view.task;
     tasks::act(conn, p.police, &patrol.id, "accept", None, None)?;
-    let checked =
-        Progress {
-            quantity: 37, note: Some("已检查网点37处，查扣非法储存烟花爆竹2起".into()), attachments: vec![]
-        };
+    let checked = Progress {
+        quantity: 37,
+        note: Some("已检查网点37处，查扣非法储存烟花爆竹2起".into()),
+        attachments: vec![],
+        made: None,
+    };
     tasks::progress(conn, p.police, &patrol.id, checked)?;
     let fire = NewTask {
         title: "高层住宅消防通道清理".into(),

@@ -115,7 +115,7 @@ pub async fn assign(
     Json(body): Json<AssignBody>,
 ) -> ApiResult<HttpResponse> {
     let cell_id = id.into_inner();
-    let expected = if_match(&req)?.map(|v| BTreeMap::from([(cell_id.clone(), v)]));
+    let expected = if_match(&req).map(|v| BTreeMap::from([(cell_id.clone(), v)]));
     // the cell of the path: one the caller cannot see is not there (404), as for any read
     let (seen, who) = (cell_id.clone(), caller.clone());
     state.db(move |conn| gridhub_store::grid::cell::find(conn, &who, &seen)).await?;

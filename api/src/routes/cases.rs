@@ -312,7 +312,7 @@ pub async fn update(
     id: Id,
     Json(body): Json<PatchBody>,
 ) -> ApiResult<HttpResponse> {
-    let expected = if_match(&req)?;
+    let expected = if_match(&req);
     let draft = PatchDraft {
         title: body.title,
         description: body.description,

@@ -143,7 +143,7 @@ pub async fn update(
     code: Id,
     Json(body): Json<PatchBody>,
 ) -> ApiResult<HttpResponse> {
-    let expected = if_match(&req)?;
+    let expected = if_match(&req);
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));
     check_duplicates(&mut check, body.duplicate_radius_m, body.duplicate_window_hours);

@@ -195,7 +195,7 @@ pub async fn update(
     query: Query<CrsQuery>,
     Json(body): Json<CellPatchBody>,
 ) -> ApiResult<HttpResponse> {
-    let expected = if_match(&req)?;
+    let expected = if_match(&req);
     let io = crs(query.crs.as_deref())?;
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));

@@ -114,7 +114,7 @@ pub async fn update(
     id: Id,
     Json(body): Json<Patch>,
 ) -> ApiResult<HttpResponse> {
-    let expected = if_match(&req)?;
+    let expected = if_match(&req);
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));
     let phone = body.phone.map(|p| check_phone(&mut check, p.as_deref()));

@@ -83,7 +83,7 @@ pub async fn update_district(
     id: Id,
     Json(body): Json<DistrictPatch>,
 ) -> ApiResult<HttpResponse> {
-    let expected = if_match(&req)?;
+    let expected = if_match(&req);
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));
     check.done()?;
@@ -162,7 +162,7 @@ pub async fn update_street(
     id: Id,
     Json(body): Json<StreetPatch>,
 ) -> ApiResult<HttpResponse> {
-    let expected = if_match(&req)?;
+    let expected = if_match(&req);
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));
     check.done()?;
@@ -241,7 +241,7 @@ pub async fn update_community(
     id: Id,
     Json(body): Json<CommunityPatch>,
 ) -> ApiResult<HttpResponse> {
-    let expected = if_match(&req)?;
+    let expected = if_match(&req);
     let mut check = Check::default();
     let name = body.name.map(|n| check.name("name", &n));
     check.done()?;

@@ -261,7 +261,7 @@ pub async fn progress(
         check.push("quantity", "a progress report says what was done: a quantity, a note or photos");
     }
     check.done()?;
-    let p = Progress { quantity, note, attachments };
+    let p = Progress { quantity, note, attachments, made: None };
     let t = state.db(move |conn| tasks::progress(conn, &caller, &id, p)).await?;
     Ok(HttpResponse::Ok().json(t))
 }

@@ -122,7 +122,7 @@ pub async fn update(
     id: Id,
     Json(body): Json<UserPatchBody>,
 ) -> ApiResult<HttpResponse> {
-    let expected = if_match(&req)?;
+    let expected = if_match(&req);
     let mut check = Check::default();
     let display_name = body.display_name.map(|n| check.name("display_name", &n));
     check.done()?;

@@ -3,8 +3,9 @@
 //! (`attachments`) — either may arrive first, by whatever route: a phone's `attachments` record,
 //! or a SHA-256 named in the `attachments` of a report or an action through the API. The case
 //! and the event show their photos (`uploaded` true or false); the bytes live in an object store
-//! the API holds. Whoever uploaded bytes may read them back before a record names them; bytes no
-//! record names are removed after a retention period.
+//! the API holds. Whoever uploaded bytes may read them back before a record names them; a task's
+//! progress report may name them too (`task_photos`), and whoever sees the task may read them;
+//! bytes no record names are removed after a retention period.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -14,7 +15,7 @@ use super::find_case;
 use crate::access::Caller;
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
-use crate::schema::{attachments, blobs, case_events};
+use crate::schema::{attachments, blobs, case_events, task_events, task_photos};
 use crate::time::now;
 use crate::types::UserId;
 
@@ -221,6 +222,17 @@ pub fn readable(conn: &mut DbConn, caller: &Caller, sha256: &str) -> StoreResult
             return Ok((mime, at));
         }
     }
+    // a photo of a task's progress report, to whoever sees the task
+    let tasks: Vec<String> = task_photos::table
+        .inner_join(task_events::table)
+        .filter(task_photos::sha256.eq(sha256))
+        .select(task_events::task_id)
+        .load(conn)?;
+    for id in tasks {
+        if crate::tasks::find_task(conn, caller, &id).is_ok() {
+            return Ok((mime, at));
+        }
+    }
     Err(StoreError::not_found("photo", sha256))
 }
 
@@ -229,9 +241,11 @@ pub fn readable(conn: &mut DbConn, caller: &Caller, sha256: &str) -> StoreResult
 pub fn forget_orphans(conn: &mut DbConn, before: NaiveDateTime, limit: i64) -> StoreResult<Vec<String>> {
     crate::db::write(conn, |conn| {
         let named = attachments::table.select(attachments::sha256);
+        let of_tasks = task_photos::table.select(task_photos::sha256);
         let orphans: Vec<String> = blobs::table
             .filter(blobs::created_at.lt(before))
             .filter(blobs::sha256.ne_all(named))
+            .filter(blobs::sha256.ne_all(of_tasks))
             .select(blobs::sha256)
             .limit(limit)
             .load(conn)?;

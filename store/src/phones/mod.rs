@@ -1,5 +1,6 @@
 //! What the phones' sync needs from the store: the change feeds a pull reads, applying a push,
-//! grid workers' patrols (with the tombstones of deleted ones), and the quarantine of records
+//! grid workers' patrols (with the tombstones of deleted ones), the tasks of their grids with the
+//! progress they report offline, and the quarantine of records
 //! that can never be accepted.
 
 pub mod feeds;
@@ -7,6 +8,7 @@ mod holding;
 pub mod patrol;
 pub mod push;
 pub mod quarantine;
+pub mod tasks;
 
 use crate::access::{Caller, Role};
 use crate::error::{StoreError, StoreResult};

@@ -51,6 +51,8 @@ pub struct Push {
     pub patrols: Vec<Pushed>,
     pub patrols_deleted: Vec<String>,
     pub photos: Vec<Pushed>,
+    /// Progress reports on tasks (schema version 2).
+    pub progress: Vec<Pushed>,
     /// Records refused before they reached here, by table, with why.
     pub refused: Vec<(&'static str, Pushed, String)>,
 }
@@ -128,6 +130,7 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
     let event_records = valid("case_events", push.events, &mut refused);
     let patrol_records = valid("patrols", push.patrols, &mut refused);
     let photo_records = valid("attachments", push.photos, &mut refused);
+    let progress_records = valid("task_progress", push.progress, &mut refused);
 
     // first, what can be read and decided outside the write lock
     let cal = calendar::load(conn, &s.policy.hours)?;
@@ -201,6 +204,13 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
             Err(why) => refused.add("patrols", &record, why),
         }
     }
+    let mut progress = Vec::new();
+    for record in progress_records {
+        match super::tasks::read(&record.id, &record.fields) {
+            Ok((task_id, p)) => progress.push((record, task_id, p)),
+            Err(why) => refused.add("task_progress", &record, why),
+        }
+    }
     let mut photo_rows = Vec::new();
     for record in photo_records {
         let f = &record.fields;
@@ -264,6 +274,13 @@ pub fn apply(conn: &mut DbConn, caller: &Caller, push: Push, s: &PushSettings) -
             refused.0.push(("patrols", id.clone(), json!({"id": id, "_status": "deleted"}), why.to_string()));
         }
         save_photos(conn, caller, photo_rows, &report_of, stamp, &mut refused)?;
+        for (record, task_id, p) in progress {
+            match super::tasks::report(conn, caller, &task_id, p) {
+                Ok(()) => {}
+                Err(why) if why.is_refusal() => refused.add("task_progress", &record, why),
+                Err(e) => return Err(e.into()),
+            }
+        }
         let mut rejected = Rejected::new();
         for (table, id, raw, why) in &refused.0 {
             quarantine::keep(conn, caller, table, id, raw, why)?;

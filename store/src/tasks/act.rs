@@ -6,7 +6,8 @@ use diesel::prelude::*;
 
 use super::flow::{self, By, FLOW, TaskAction, TaskStatus};
 use super::{
-    NewTask, Task, TaskDetail, Unit, detail, find_task, get, insert, record, rollup, tell_assigner, tell_owner, unit,
+    NewTask, Task, TaskDetail, Unit, detail, event, find_task, get, insert, insert_event, record, rollup,
+    tell_assigner, tell_owner, touch, unit,
 };
 use crate::access::{Caller, Role};
 use crate::db::DbConn;
@@ -56,7 +57,7 @@ fn expect_version(task: &Task, expected: Option<i64>) -> StoreResult<()> {
 /// Saves the task's new state.
 fn save(conn: &mut DbConn, task: &Task) -> StoreResult<()> {
     diesel::update(tasks::table.find(&task.id)).set(task).execute(conn)?;
-    Ok(())
+    touch(conn, &[&task.id])
 }
 
 /// Takes a state-changing action of the table (`accept`, `submit`, `verify`, `return`, `cancel`).
@@ -146,6 +147,15 @@ pub struct Progress {
     pub quantity: i64,
     pub note: Option<String>,
     pub attachments: Vec<String>,
+    /// Made on a phone: the report's id there and when it was made (offline, maybe long before).
+    pub made: Option<Made>,
+}
+
+/// A progress report as a phone made it.
+#[derive(Debug, Clone)]
+pub struct Made {
+    pub id: String,
+    pub at: Option<NaiveDateTime>,
 }
 
 /// The owner reports progress: the quantity counts for the task and every task above it.
@@ -162,8 +172,7 @@ pub fn progress(conn: &mut DbConn, caller: &Caller, id: &str, p: Progress) -> St
             ..old.clone()
         };
         save(conn, &task)?;
-        record(
-            conn,
+        let mut e = event(
             caller,
             &task,
             "progress",
@@ -172,13 +181,18 @@ pub fn progress(conn: &mut DbConn, caller: &Caller, id: &str, p: Progress) -> St
             p.note.as_deref(),
             Some(p.quantity),
             &p.attachments,
-        )?;
+        );
+        if let Some(made) = p.made {
+            (e.id, e.made_at) = (made.id, made.at);
+        }
+        insert_event(conn, &e)?;
         let mut above = task.parent_id.clone();
         while let Some(parent_id) = above {
             let parent = get(conn, &parent_id)?;
             diesel::update(tasks::table.find(&parent.id))
                 .set((tasks::quantity_done.eq(parent.quantity_done + p.quantity), tasks::updated_at.eq(t)))
                 .execute(conn)?;
+            touch(conn, &[&parent.id])?;
             above = parent.parent_id;
         }
         detail(conn, caller, task)

@@ -18,17 +18,17 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
-pub use act::{Progress, act, decompose, progress};
+pub use act::{Made, Progress, act, decompose, progress};
 pub use flow::{FLOW, TaskAction, TaskStatus};
 pub use unit::Unit;
 
 use crate::access::{Caller, Place, Reach, Role, within_reach};
-use crate::db::DbConn;
+use crate::db::{DbConn, clock};
 use crate::error::{StoreError, StoreResult};
 use crate::notify::{self, About};
 use crate::page::{Page, Paged};
 use crate::regions::department;
-use crate::schema::{assignments, campaign_districts, campaigns, task_events, tasks};
+use crate::schema::{assignments, campaign_districts, campaigns, task_events, task_photos, tasks};
 use crate::time::now;
 
 crate::types::text_enum! {
@@ -97,6 +97,11 @@ pub struct Task {
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::time::serialize")]
     pub updated_at: NaiveDateTime,
+    /// The sync clock's stamp of its last change, and of its creation (phones pull by them).
+    #[serde(skip)]
+    pub sync_ms: i64,
+    #[serde(skip)]
+    pub created_ms: i64,
 }
 
 impl Task {
@@ -156,8 +161,14 @@ pub struct TaskEvent {
     pub quantity: Option<i64>,
     #[serde(serialize_with = "crate::time::json_text")]
     pub attachments: String,
+    /// When it was recorded here.
     #[serde(serialize_with = "crate::time::serialize")]
     pub created_at: NaiveDateTime,
+    #[serde(skip)]
+    pub sync_ms: i64,
+    /// When a phone made it, offline (a progress report pushed later).
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub made_at: Option<NaiveDateTime>,
 }
 
 /// A task with its timeline and its children.
@@ -296,7 +307,11 @@ fn insert(
         version: 1,
         created_at: t,
         updated_at: t,
+        sync_ms: 0,
+        created_ms: 0,
     };
+    let stamp = clock::tick(conn)?;
+    let task = Task { sync_ms: stamp, created_ms: stamp, ..task };
     diesel::insert_into(tasks::table).values(&task).execute(conn)?;
     record(conn, caller, &task, "assign", None, TaskStatus::Assigned, None, None, &[])?;
     let due = notify::wechat::time_field(task.due_at);
@@ -352,7 +367,23 @@ fn record(
     quantity: Option<i64>,
     attachments: &[String],
 ) -> StoreResult<()> {
-    let e = TaskEvent {
+    let e = event(caller, task, action, from, to, note, quantity, attachments);
+    insert_event(conn, &e)
+}
+
+/// An event of the task, by the caller, now.
+#[allow(clippy::too_many_arguments)]
+fn event(
+    caller: &Caller,
+    task: &Task,
+    action: &str,
+    from: Option<TaskStatus>,
+    to: TaskStatus,
+    note: Option<&str>,
+    quantity: Option<i64>,
+    attachments: &[String],
+) -> TaskEvent {
+    TaskEvent {
         id: uuid::Uuid::now_v7().to_string(),
         task_id: task.id.clone(),
         action: action.into(),
@@ -363,8 +394,33 @@ fn record(
         quantity,
         attachments: json!(attachments).to_string(),
         created_at: now(),
-    };
+        sync_ms: 0,
+        made_at: None,
+    }
+}
+
+/// Writes an event, stamped for phones' pulls, and names its photos (attachments that are the
+/// SHA-256 of uploaded bytes), so that their bytes are kept and shown with the task.
+fn insert_event(conn: &mut DbConn, e: &TaskEvent) -> StoreResult<()> {
+    let e = TaskEvent { sync_ms: clock::tick(conn)?, ..e.clone() };
     diesel::insert_into(task_events::table).values(&e).execute(conn)?;
+    let named: Vec<String> = serde_json::from_str(&e.attachments).unwrap_or_default();
+    let mut photos: Vec<String> =
+        named.iter().filter(|a| crate::cases::photo::is_sha256(a)).map(|a| a.to_ascii_lowercase()).collect();
+    photos.sort();
+    photos.dedup();
+    for sha256 in photos {
+        diesel::insert_into(task_photos::table)
+            .values((task_photos::event_id.eq(&e.id), task_photos::sha256.eq(sha256)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Stamps tasks as changed, for phones' pulls.
+fn touch(conn: &mut DbConn, ids: &[&str]) -> StoreResult<()> {
+    let stamp = clock::tick(conn)?;
+    diesel::update(tasks::table.filter(tasks::id.eq_any(ids))).set(tasks::sync_ms.eq(stamp)).execute(conn)?;
     Ok(())
 }
 
@@ -388,7 +444,7 @@ fn visible(conn: &mut DbConn, caller: &Caller, task: &Task) -> StoreResult<bool>
 }
 
 /// A task the caller sees (not found otherwise, as if it did not exist).
-fn find_task(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Task> {
+pub(crate) fn find_task(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Task> {
     let task = get(conn, id)?;
     if !visible(conn, caller, &task)? {
         return Err(StoreError::not_found("task", id));

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{Task, flow, payload, record, tell_assigner, tell_owner};
+use super::{Task, flow, payload, record, tell_assigner, tell_owner, touch};
 use crate::access::Caller;
 use crate::db::DbConn;
 use crate::error::StoreResult;
@@ -31,6 +31,7 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
         let system = Caller::system();
         for task in &due {
             diesel::update(tasks::table.find(&task.id)).set(tasks::overdue_at.eq(at)).execute(conn)?;
+            touch(conn, &[&task.id])?;
             record(conn, &system, task, "overdue", Some(task.status), task.status, None, None, &[])?;
             let due = notify::wechat::time_field(task.due_at);
             tell_owner(
