@@ -159,5 +159,26 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     )
     .await;
     assert_eq!(walked["items"].as_array().unwrap().len(), 6, "除夕 night's patrols");
+
+    // last month's consultation day in 公园街道, its decisions under way; next month's agenda
+    // already holds the item it carried
+    let days = json(app.get(Some(&district), "/api/v1/meetings?kind=consultation_day").await).await;
+    let days = days["items"].as_array().unwrap();
+    assert_eq!(days.len(), 3, "last month, this month, next month");
+    let held = days.iter().find(|m| m["status"] == "minutes_published").expect("last month's, with its minutes");
+    let id = held["id"].as_str().unwrap();
+    let r = json(app.get(Some(&district), &format!("/api/v1/meetings/{id}/report")).await).await;
+    assert_eq!(
+        (r["on_agenda"].as_i64(), r["decided"].as_i64(), r["resolved"].as_i64(), r["continuing"].as_i64()),
+        (Some(5), Some(4), Some(1), Some(1)),
+        "{r}"
+    );
+    let plan = json(app.get(Some(&district), &format!("/api/v1/meetings/{id}/plan")).await).await;
+    assert_eq!(plan["items"].as_array().unwrap().len(), 8);
+    let next = days
+        .iter()
+        .find(|m| m["agenda"].as_array().is_some_and(|a| a.len() == 1 && a[0]["status"] == "on_agenda"))
+        .expect("next month's");
+    assert_eq!(next["agenda"][0]["title"], "沿江路违章搭建阳光房");
     app.stop().await;
 }

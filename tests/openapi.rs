@@ -108,6 +108,13 @@ fn the_spec_shows_the_phone_schema_the_server_speaks() {
         gridhub_sync::schema::describe(version),
         "openapi.yaml's x-phone-schema differs from the phone schema (sync/src/schema.rs)"
     );
+    // a pull's and a push's tables, and the versions a client may ask for, follow it too
+    let tables: Vec<&str> = gridhub_sync::schema::TABLES.iter().map(|t| t.key).collect();
+    let changes = &doc["components"]["schemas"]["SyncChanges"]["properties"];
+    let named: Vec<&str> = changes.as_hash().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
+    assert_eq!(named, tables, "SyncChanges names the phone's tables");
+    let schema_route = &doc["paths"]["/api/v1/sync/schema"]["get"]["parameters"][0]["schema"]["maximum"];
+    assert_eq!(schema_route.as_i64(), Some(version), "GET /api/v1/sync/schema?version= goes up to the newest");
 }
 
 #[tokio::test]

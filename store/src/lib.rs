@@ -19,6 +19,7 @@ pub mod db;
 mod error;
 pub mod grid;
 pub mod input;
+pub mod meetings;
 pub mod notify;
 pub mod open311;
 pub mod page;

@@ -761,6 +761,119 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    agenda_classes (district_id, code) {
+        district_id -> Text,
+        code -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agenda_items (id) {
+        id -> Text,
+        district_id -> Text,
+        street_id -> Text,
+        community_id -> Nullable<Text>,
+        title -> Text,
+        description -> Text,
+        class -> Text,
+        raised_by_type -> Text,
+        raised_by_id -> Text,
+        needs -> Text,
+        case_ids -> Text,
+        whistle_ids -> Text,
+        proposed_lead_department_id -> Nullable<Text>,
+        proposed_because -> Nullable<Text>,
+        status -> Text,
+        version -> BigInt,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agenda_events (id) {
+        id -> Text,
+        item_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        meeting_id -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Text,
+        kind -> Text,
+        district_id -> Text,
+        street_id -> Nullable<Text>,
+        title -> Text,
+        host -> Text,
+        starts_at -> Timestamp,
+        place -> Text,
+        departments -> Text,
+        people -> Text,
+        status -> Text,
+        summary -> Nullable<Text>,
+        version -> BigInt,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_items (meeting_id, item_id) {
+        meeting_id -> Text,
+        item_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> Text,
+        meeting_id -> Text,
+        item_id -> Text,
+        summary -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    milestones (task_id) {
+        task_id -> Text,
+        decision_id -> Text,
+        position -> Integer,
+        co_department_ids -> Text,
+        deliverable -> Text,
+    }
+}
+
+diesel::table! {
+    consultation_rotations (district_id, month) {
+        district_id -> Text,
+        month -> Text,
+        street_id -> Text,
+        meeting_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(agenda_events -> agenda_items (item_id));
+diesel::joinable!(meeting_items -> meetings (meeting_id));
+diesel::joinable!(meeting_items -> agenda_items (item_id));
+diesel::joinable!(decisions -> meetings (meeting_id));
+diesel::joinable!(milestones -> decisions (decision_id));
+diesel::joinable!(milestones -> tasks (task_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     streets,
@@ -811,4 +924,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_notices,
     campaign_notice_receipts,
     patrol_plans,
+    agenda_classes,
+    agenda_items,
+    agenda_events,
+    meetings,
+    meeting_items,
+    decisions,
+    milestones,
+    consultation_rotations,
 );

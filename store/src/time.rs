@@ -107,3 +107,16 @@ pub(crate) fn serialize_opt<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> R
         None => s.serialize_none(),
     }
 }
+
+/// China Standard Time's offset from UTC (Asia/Shanghai has no daylight saving).
+pub const CHINA_OFFSET: chrono::Duration = chrono::Duration::hours(8);
+
+/// The date in China at a moment.
+pub fn local_date(t: NaiveDateTime) -> chrono::NaiveDate {
+    (t + CHINA_OFFSET).date()
+}
+
+/// The moment of a wall-clock time in China.
+pub fn from_local(t: NaiveDateTime) -> NaiveDateTime {
+    t - CHINA_OFFSET
+}

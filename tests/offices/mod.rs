@@ -2,8 +2,10 @@
 //! the same selection (and the figures, rankings, staffing and audit log) exported as CSV that
 //! Excel opens and as XLSX read back with calamine; assignment sheets as Excel saves them (GBK
 //! CSV with Chinese headers and duty names, XLSX); problems in Chinese by default and English on
-//! request; the contract served with its reference page.
+//! request; the contract served with its reference page; the consultation day (基层会商日) from
+//! stuck problems to supervised decisions.
 
+mod consultation;
 mod exports;
 mod language;
 mod search;

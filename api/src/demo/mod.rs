@@ -24,6 +24,7 @@ use crate::auth::hash_password;
 
 mod campaign;
 mod history;
+mod meetings;
 mod tasks;
 
 /// The password of every demo account.
@@ -531,6 +532,18 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             departments: &people.departments,
         };
         let campaign_cases = campaign::write(conn, &campaign, &ruziting, &baihuazhou, &people.worker)?;
+        let consultation = meetings::People {
+            district: &people.district,
+            office: &people.office,
+            cadre: &cadre,
+            chengguan: &people.chengguan,
+            police: &past.police,
+            district_id: &d.id,
+            streets: [&streets[0].id, &streets[1].id],
+            community_id: &communities[0].id,
+            departments: &people.departments,
+        };
+        meetings::write(conn, &consultation)?;
         let all = gridhub_store::tasks::TaskFilter::default();
         let tasks = gridhub_store::tasks::list(conn, &system, &all, &gridhub_store::Page::first(500))?.items.len();
         Ok(Some(Demo {

@@ -7,6 +7,8 @@ use gridhub_store::access::Role;
 use gridhub_store::assignments::Duty;
 use gridhub_store::cases::lifecycle::TRANSITIONS;
 use gridhub_store::cases::{Priority, Source, Status};
+use gridhub_store::meetings::MeetingStatus;
+use gridhub_store::meetings::agenda::{self, ItemStatus};
 use gridhub_store::tasks::{FLOW, TaskStatus};
 
 pub const MESSAGES: &[(&str, &str)] = &[
@@ -511,6 +513,39 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("is required for a fine", "罚款时必填"),
     ("must be more than 0 and at most 100,000,000 yuan", "须大于 0 且不超过 100,000,000 元"),
     ("is given only for a fine", "仅在罚款时填写"),
+    // ── the consultation day: agenda items, meetings, decisions ──
+    ("a district's admin adds the district's classes", "议题类别由区管理员添加"),
+    ("must be 2 to 40 lowercase letters or _", "须为 2 到 40 位小写字母或 _"),
+    ("the class {} exists", "类别 {=} 已存在"),
+    ("must be street or community", "须为 street（街道）或 community（社区）"),
+    ("no case of the street has the id {}", "本街道没有编号为 {} 的案件"),
+    ("no whistle of the street has the id {}", "本街道没有编号为 {} 的吹哨"),
+    ("must be a department of the district", "须为本区的部门"),
+    ("the street's or the district's office moves an agenda item", "议题由街道或区的办公室办理"),
+    ("the street's or the district's office prepares its agenda", "议程由街道或区的办公室准备"),
+    ("the item is {}", "议题当前为「{}」"),
+    ("the item {} is {}: it cannot be {}", "议题 {0=} 当前为「{1}」，不能{2}"),
+    ("is required to {} an item: say why", "{}议题时须说明理由"),
+    ("must be a street of the district", "须为本区的街道"),
+    ("a consultation day is held in a street: say which", "基层会商日在街道召开：请指明街道"),
+    (
+        "a district's office schedules its meetings; a street's office its own joint, special and analysis meetings",
+        "会议由区办公室安排；街道办公室可安排本街道的联席会议、专题会议和分析会",
+    ),
+    ("only the office that runs the meeting may do this", "只有组织会议的单位可以进行此操作"),
+    ("no agenda item of the meeting's street has the id {}", "本次会议所在街道没有编号为 {} 的议题"),
+    ("no agenda item of the meeting's district has the id {}", "本次会议所在区没有编号为 {} 的议题"),
+    ("the minutes are published", "会议纪要已发布"),
+    ("the meeting is {}", "会议当前为「{}」"),
+    ("is given twice", "重复填写"),
+    ("the consultation day of {} has been held", "{} 的基层会商日已召开"),
+    ("a district's office sets its consultation-day rotation", "基层会商日轮值由区办公室安排"),
+    ("must be an item on the meeting's agenda", "须为本次会议议程上的议题"),
+    ("must be a department of the meeting's district", "须为会议所在区的部门"),
+    ("must name 1 to 30 milestones", "须列出 1 到 30 个节点任务"),
+    ("at most 100 departments and 100 people", "最多 100 个部门和 100 人"),
+    ("must be json or html", "须为 json 或 html"),
+    ("no street has the id {}", "街道 {} 不存在"),
     // ── patrols and patrol plans ──
     ("a {} may not plan patrols", "{}不能制定巡防计划"),
     ("must be from 1 to 48", "须为 1 到 48"),
@@ -651,6 +686,8 @@ pub fn words() -> Vec<(&'static str, &'static str)> {
         ("whistle", "吹哨"),
         ("task", "任务"),
         ("campaign", "专项行动"),
+        ("agenda item", "议题"),
+        ("meeting", "会议"),
         ("patrol plan", "巡防计划"),
         ("owner", "承办单位"),
         ("assigner", "交办单位"),
@@ -685,7 +722,11 @@ pub fn words() -> Vec<(&'static str, &'static str)> {
         ("did not answer in time", "未及时响应"),
         ("could not be reached", "无法连接"),
     ];
-    // a task's words first: where a case's word is the same (accepted, return), the case's stands
+    // an agenda item's and a meeting's words first, then a task's: where a case's word is the
+    // same (accepted, return, in_progress), the case's stands
+    w.extend(ItemStatus::ALL.iter().map(|s| (s.as_str(), s.label())));
+    w.extend(agenda::FLOW.iter().map(|a| (a.name, a.label)));
+    w.extend(MeetingStatus::ALL.iter().map(|s| (s.as_str(), s.label())));
     w.extend(TaskStatus::ALL.iter().map(|s| (s.as_str(), s.label())));
     w.extend(FLOW.iter().map(|a| (a.name, a.label)));
     w.extend(Status::ALL.iter().map(|s| (s.as_str(), s.label())));

@@ -1,6 +1,6 @@
 //! Charts of the figures, in SVG: a ranking's bars (综合得分排名), a month's daily trend of cases
 //! filed, closed and become overdue, the funnel of the closed loop (上报 → 结案), and a campaign's
-//! cases per day across its key dates.
+//! cases per day across its key dates, and a meeting's plan as a Gantt chart.
 
 use std::fmt::Write;
 
@@ -256,4 +256,120 @@ pub fn key_dates(title: &str, subtitle: &str, days: &[(String, i64, Option<Strin
     );
     svg.push_str("</svg>");
     svg
+}
+
+/// A bar of a Gantt chart: a milestone of a department, from when it was set to its due date.
+pub struct Bar {
+    pub group: String,
+    pub label: String,
+    pub from: chrono::NaiveDateTime,
+    pub to: chrono::NaiveDateTime,
+    pub done: bool,
+    pub late: bool,
+}
+
+/// A Gantt chart (实施时间表): one row per milestone, grouped by department, over the months
+/// they span; done ones green with a tick, overdue ones red, the rest blue; today a dashed line.
+pub fn gantt(title: &str, subtitle: &str, bars: &[Bar]) -> String {
+    let (left, top, right, row_h) = (300.0, 110.0, 30.0, 28.0);
+    let mut rows: Vec<&Bar> = bars.iter().collect();
+    rows.sort_by(|a, b| a.group.cmp(&b.group).then(a.to.cmp(&b.to)));
+    let height = top + row_h * rows.len().max(1) as f64 + 60.0;
+    let mut svg = String::new();
+    open(&mut svg, height, title, subtitle);
+    let now = gridhub_store::time::now();
+    let start = rows.iter().map(|b| b.from).min().unwrap_or(now).min(now);
+    let end = rows.iter().map(|b| b.to).max().unwrap_or(now).max(now) + chrono::Duration::days(1);
+    let span = (end - start).num_seconds().max(1) as f64;
+    let w = WIDTH - left - right;
+    let x_of = |t: chrono::NaiveDateTime| left + w * (t - start).num_seconds() as f64 / span;
+    // a tick per week (or per month when the plan is long), dated
+    let days = (end - start).num_days().max(1);
+    let step = if days > 120 {
+        30
+    } else if days > 28 {
+        7
+    } else {
+        1
+    };
+    let first = gridhub_store::time::local_date(start);
+    let mut d = first;
+    while gridhub_store::time::from_local(d.and_hms_opt(0, 0, 0).expect("midnight")) <= end {
+        let x = x_of(gridhub_store::time::from_local(d.and_hms_opt(0, 0, 0).expect("midnight"))).max(left);
+        let _ = write!(
+            svg,
+            r##"<line x1="{x:.1}" y1="{:.0}" x2="{x:.1}" y2="{:.0}" stroke="#e3e3e3"/><text x="{x:.1}" y="{:.0}" font-size="11" fill="#888" text-anchor="middle">{}</text>"##,
+            top - 14.0,
+            height - 50.0,
+            top - 18.0,
+            d.format("%m-%d")
+        );
+        d += chrono::Duration::days(step);
+    }
+    let mut last_group = "";
+    for (i, b) in rows.iter().enumerate() {
+        let y = top + row_h * i as f64;
+        if b.group != last_group {
+            last_group = &b.group;
+            let _ = write!(
+                svg,
+                r##"<line x1="30" y1="{y:.0}" x2="{:.0}" y2="{y:.0}" stroke="#bbb"/><text x="30" y="{:.0}" font-size="13" font-weight="bold" fill="#333">{}</text>"##,
+                WIDTH - right,
+                y + 18.0,
+                escape(&b.group)
+            );
+        }
+        let colour = if b.late {
+            RED
+        } else if b.done {
+            GREEN
+        } else {
+            BLUE
+        };
+        let (x1, x2) = (x_of(b.from), x_of(b.to).max(x_of(b.from) + 4.0));
+        let mark = if b.done {
+            " ✓"
+        } else if b.late {
+            " 超期"
+        } else {
+            ""
+        };
+        let _ = write!(
+            svg,
+            r##"<text x="{:.0}" y="{:.0}" font-size="12" fill="#444" text-anchor="end">{}</text><rect x="{x1:.1}" y="{:.0}" width="{:.1}" height="16" rx="3" fill="{colour}"/><text x="{:.1}" y="{:.0}" font-size="11" fill="{colour}">{}{mark}</text>"##,
+            left - 10.0,
+            y + 18.0,
+            escape(&truncated(&b.label, 14)),
+            y + 6.0,
+            x2 - x1,
+            (x2 + 4.0).min(WIDTH - right - 60.0),
+            y + 18.0,
+            gridhub_store::time::local_date(b.to).format("%m-%d")
+        );
+    }
+    let today = x_of(now);
+    let _ = write!(
+        svg,
+        r##"<line x1="{today:.1}" y1="{:.0}" x2="{today:.1}" y2="{:.0}" stroke="#222" stroke-dasharray="4 3"/><text x="{today:.1}" y="{:.0}" font-size="11" fill="#222" text-anchor="middle">今天</text>"##,
+        top - 8.0,
+        height - 50.0,
+        height - 36.0
+    );
+    let _ = write!(
+        svg,
+        r##"<rect x="{:.0}" y="74" width="14" height="10" fill="{GREEN}"/><text x="{:.0}" y="84" font-size="13" fill="#333">已完成</text><rect x="{:.0}" y="74" width="14" height="10" fill="{BLUE}"/><text x="{:.0}" y="84" font-size="13" fill="#333">推进中</text><rect x="{:.0}" y="74" width="14" height="10" fill="{RED}"/><text x="{:.0}" y="84" font-size="13" fill="#333">超期</text>"##,
+        WIDTH - 330.0,
+        WIDTH - 310.0,
+        WIDTH - 230.0,
+        WIDTH - 210.0,
+        WIDTH - 130.0,
+        WIDTH - 110.0
+    );
+    svg.push_str("</svg>");
+    svg
+}
+
+/// At most `n` characters, with an ellipsis when cut (a label on a chart; the sheet has it whole).
+fn truncated(text: &str, n: usize) -> String {
+    if text.chars().count() <= n { text.to_owned() } else { text.chars().take(n - 1).chain(['…']).collect() }
 }

@@ -15,6 +15,7 @@ mod departments;
 mod figures;
 mod health;
 mod maps;
+mod meetings;
 mod notifications;
 mod open311;
 mod patrols;
@@ -178,6 +179,25 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::GET, "/api/v1/patrols", patrols::list),
         ep(M::POST, "/api/v1/patrol-plans", patrols::create_plan),
         ep(M::GET, "/api/v1/patrol-plans/{id}/coverage", patrols::coverage),
+        ep(M::GET, "/api/v1/agenda-classes", meetings::classes),
+        ep(M::POST, "/api/v1/agenda-classes", meetings::add_class),
+        ep(M::POST, "/api/v1/agenda-items", meetings::raise),
+        ep(M::GET, "/api/v1/agenda-items", meetings::items),
+        ep(M::GET, "/api/v1/agenda-items/candidates", meetings::candidates),
+        ep(M::GET, "/api/v1/agenda-items/{id}", meetings::item),
+        ep(M::POST, "/api/v1/agenda-items/{id}/transitions", meetings::item_transition),
+        ep(M::POST, "/api/v1/meetings", meetings::create),
+        ep(M::GET, "/api/v1/meetings", meetings::list),
+        ep(M::GET, "/api/v1/meetings/{id}", meetings::get),
+        ep(M::POST, "/api/v1/meetings/{id}/agenda", meetings::agenda),
+        ep(M::POST, "/api/v1/meetings/{id}/transitions", meetings::transition),
+        ep(M::POST, "/api/v1/meetings/{id}/decisions", meetings::decide),
+        ep(M::GET, "/api/v1/meetings/{id}/plan", meetings::plan),
+        ep(M::GET, "/api/v1/meetings/{id}/plan.svg", meetings::plan_svg),
+        ep(M::GET, "/api/v1/meetings/{id}/report", meetings::report),
+        ep(M::GET, "/api/v1/meetings/{id}/minutes", meetings::minutes),
+        ep(M::PUT, "/api/v1/districts/{id}/consultation-rotation", meetings::put_rotation),
+        ep(M::GET, "/api/v1/districts/{id}/consultation-rotation", meetings::rotation),
         ep(M::POST, "/api/v1/tasks", tasks::create),
         ep(M::GET, "/api/v1/tasks", tasks::list),
         ep(M::GET, "/api/v1/tasks/{id}", tasks::get),

@@ -245,7 +245,7 @@ fn top_categories(conn: &mut DbConn, place: &Place, period: Period) -> StoreResu
 }
 
 /// Unit grids where one category came up `HOTSPOT` times or more in the month.
-fn hotspots(conn: &mut DbConn, place: &Place, period: Period) -> StoreResult<Vec<Hotspot>> {
+pub(crate) fn hotspots(conn: &mut DbConn, place: &Place, period: Period) -> StoreResult<Vec<Hotspot>> {
     let (from, to) = period.text();
     let rows: Vec<(Option<String>, String, i64)> = main_rows_of!(
         place,
