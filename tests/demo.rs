@@ -160,11 +160,11 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     .await;
     assert_eq!(walked["items"].as_array().unwrap().len(), 6, "除夕 night's patrols");
 
-    // last month's consultation day in 公园街道, its decisions under way; next month's agenda
+    // last month's consultation day in 公园街道, its decisions under way; its next turn's agenda
     // already holds the item it carried
     let days = json(app.get(Some(&district), "/api/v1/meetings?kind=consultation_day").await).await;
     let days = days["items"].as_array().unwrap();
-    assert_eq!(days.len(), 3, "last month, this month, next month");
+    assert_eq!(days.len(), 3, "last month, next month, the month after");
     let held = days.iter().find(|m| m["status"] == "minutes_published").expect("last month's, with its minutes");
     let id = held["id"].as_str().unwrap();
     let r = json(app.get(Some(&district), &format!("/api/v1/meetings/{id}/report")).await).await;

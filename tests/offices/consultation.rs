@@ -329,6 +329,22 @@ async fn a_consultation_day_turns_stuck_problems_into_supervised_work(backend: B
         (Some("in_progress"), Some(1), Some(0))
     );
 
+    // the departments' figures (and so their rankings, where the district's scheme weighs it)
+    // count the milestones due in the period and those verified by their date: 城管局 4 of 5
+    let day_of = |d: i64| gridhub_store::time::local_date(app.now() + Duration::days(d)).to_string();
+    let figures =
+        get_ok(app, s.t("donghu"), &format!("/api/v1/figures?unit=department&from={}&to={}", day_of(-30), day_of(30)))
+            .await;
+    let of = |d: &str| figures["items"].as_array().unwrap().iter().find(|f| f["id"] == d).unwrap().clone();
+    assert_eq!(
+        (of(&cg)["counts"]["milestones_due"].as_i64(), of(&cg)["rates"]["milestone_on_time_rate"].as_f64()),
+        (Some(5), Some(0.8))
+    );
+    assert_eq!(
+        (of(&xf)["counts"]["milestones_due"].as_i64(), of(&xf)["rates"]["milestone_on_time_rate"].as_f64()),
+        (Some(1), Some(0.0))
+    );
+
     // the plan: as a sheet and as a Gantt chart, the late one red
     let csv = app.get(Some(s.t("donghu")), &format!("/api/v1/meetings/{day}/plan?format=csv")).await;
     let csv = csv.text().await.unwrap();

@@ -1,9 +1,10 @@
-//! The demo's consultation day (基层会商日): 东湖区's rotation (公园街道 last month and next,
-//! 百花洲街道 this month), and last month's meeting in 公园街道 — six items raised by the street
-//! and 孺子亭社区 (one proposed by gridhub from a stuck case, one declined), four decisions with
-//! their milestones owned by 住建局, 城管局, 公安分局 and 消防大队, one item carried to next
-//! month's agenda; run on the store's clock set back to last month, so that some milestones are
-//! done and verified, some under way, one late. The district adds a class of its own (安全隐患).
+//! The demo's consultation day (基层会商日): 东湖区's rotation (公园街道 last month, 百花洲街道
+//! next month, 公园街道 again the month after), and last month's meeting in 公园街道 — six
+//! items raised by the street and 孺子亭社区 (one proposed by gridhub from a stuck case, one
+//! declined), four decisions with their milestones owned by 住建局, 城管局, 公安分局 and
+//! 消防大队, one item carried to the street's next turn; run on the store's clock set back to
+//! last month, so that some milestones are done and verified, some under way, one late. The
+//! district adds a class of its own (安全隐患).
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use gridhub_store::meetings::agenda::{self, NewItem};
@@ -63,8 +64,8 @@ pub fn write(conn: &mut DbConn, p: &People) -> StoreResult<()> {
             place: Some("公园街道党群服务中心三楼会议室".into()),
             host: Some("东湖区委副书记 刘建国".into()),
         },
-        NewTurn { month: month(0), street_id: p.streets[1].into(), starts_at: None, place: None, host: None },
-        NewTurn { month: month(1), street_id: p.streets[0].into(), starts_at: None, place: None, host: None },
+        NewTurn { month: month(1), street_id: p.streets[1].into(), starts_at: None, place: None, host: None },
+        NewTurn { month: month(2), street_id: p.streets[0].into(), starts_at: None, place: None, host: None },
     ];
     let rotation = clock.run(|| meetings::set_rotation(conn, p.district, p.district_id, turns))?;
     let (day, next) =
@@ -258,7 +259,7 @@ pub fn write(conn: &mut DbConn, p: &People) -> StoreResult<()> {
             Some("5项议题形成4项决定，1项持续推进，1项由社区自行解决".into()),
         )
     })?;
-    // next month in 公园街道: the carried item is on its agenda again
+    // 公园街道's next turn: the carried item is on its agenda again
     meetings::set_agenda(conn, p.district, &next, &[])?;
     Ok(())
 }

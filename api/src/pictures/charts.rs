@@ -334,15 +334,17 @@ pub fn gantt(title: &str, subtitle: &str, bars: &[Bar]) -> String {
         } else {
             ""
         };
+        // the due date right of the bar, or inside its end in white when the bar reaches the edge
+        let (date_x, anchor, date_fill) =
+            if x2 + 60.0 > WIDTH - right { (x2 - 4.0, "end", "#fff") } else { (x2 + 4.0, "start", colour) };
         let _ = write!(
             svg,
-            r##"<text x="{:.0}" y="{:.0}" font-size="12" fill="#444" text-anchor="end">{}</text><rect x="{x1:.1}" y="{:.0}" width="{:.1}" height="16" rx="3" fill="{colour}"/><text x="{:.1}" y="{:.0}" font-size="11" fill="{colour}">{}{mark}</text>"##,
+            r##"<text x="{:.0}" y="{:.0}" font-size="12" fill="#444" text-anchor="end">{}</text><rect x="{x1:.1}" y="{:.0}" width="{:.1}" height="16" rx="3" fill="{colour}"/><text x="{date_x:.1}" y="{:.0}" font-size="11" fill="{date_fill}" text-anchor="{anchor}">{}{mark}</text>"##,
             left - 10.0,
             y + 18.0,
             escape(&truncated(&b.label, 14)),
             y + 6.0,
             x2 - x1,
-            (x2 + 4.0).min(WIDTH - right - 60.0),
             y + 18.0,
             gridhub_store::time::local_date(b.to).format("%m-%d")
         );

@@ -535,7 +535,7 @@ pub async fn minutes(
          .late{{color:#d0453a}}@media print{{body{{margin:0}}}}</style></head><body>\
          <h1>{title} 会议纪要</h1><p>时间：{time}　地点：{place}　主持：{host}　状态：{status}</p>",
         title = escape(&m.meeting.title),
-        time = gridhub_store::time::rfc3339(&m.meeting.starts_at),
+        time = (m.meeting.starts_at + gridhub_store::time::CHINA_OFFSET).format("%Y年%-m月%-d日 %H:%M"),
         place = escape(&m.meeting.place),
         host = escape(&m.meeting.host),
         status = m.status_label,
@@ -553,13 +553,16 @@ pub async fn minutes(
     for (k, item) in m.agenda.iter().enumerate() {
         let decision =
             d.iter().find(|d| d.agenda_item_id == item.item.id).map(|d| d.summary.clone()).unwrap_or_default();
+        // an item carried on is 持续推进 in this meeting's record, wherever it stands now
+        let carried = r.items.iter().any(|l| l.agenda_item_id == item.item.id && l.continuing);
+        let status = if carried { "持续推进（转下次会议）" } else { item.status_label };
         page.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             k + 1,
             escape(&item.item.title),
             escape(&item.raised_by_name),
             escape(&decision),
-            item.status_label
+            status
         ));
     }
     page.push_str("</table><h2>任务分工</h2><table><tr><th>节点任务</th><th>牵头部门</th><th>配合部门</th><th>完成时限</th><th>状态</th></tr>");

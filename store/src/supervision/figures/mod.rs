@@ -23,7 +23,7 @@ use crate::cases::tally::{COUNTS, day_bounds};
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{
-    assignments, case_tallies, cases, cells, communities, patrols, streets, whistle_departments, whistles,
+    assignments, case_tallies, cases, cells, communities, patrols, streets, tasks, whistle_departments, whistles,
 };
 use rates::{OTHER_COUNTS, RATES, STEP_TIMES};
 
@@ -327,6 +327,11 @@ pub fn figures(conn: &mut DbConn, caller: &Caller, ask: &Ask) -> StoreResult<Vec
             c.add(name, n);
         }
     }
+    for (key, name, n) in milestone_counts(conn, ask)? {
+        if let Some(c) = counts.get_mut(&key) {
+            c.add(name, n);
+        }
+    }
     for (key, cells, patrolled) in patrol_counts(conn, ask, &units)? {
         if let Some(c) = counts.get_mut(&key) {
             c.add("cells", cells);
@@ -452,6 +457,31 @@ fn whistle_counts(conn: &mut DbConn, caller: &Caller, ask: &Ask) -> StoreResult<
         if reported_at.is_some() && overdue_at.is_none() && state == "on_site" {
             out.push((key, "whistle_on_site", 1));
         }
+    }
+    Ok(out)
+}
+
+/// Per department: the milestones of meetings' decisions (tasks of kind `meeting` it owns) due in
+/// the period, and how many of them were verified by their due date.
+fn milestone_counts(conn: &mut DbConn, ask: &Ask) -> StoreResult<Vec<(String, &'static str, i64)>> {
+    if ask.unit != UnitKind::Department {
+        return Ok(Vec::new());
+    }
+    let (start, end) = day_bounds(ask.period.from, ask.period.to);
+    let rows: Vec<(String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> = tasks::table
+        .filter(tasks::kind.eq(crate::tasks::TaskKind::Meeting))
+        .filter(tasks::owner_type.eq(crate::tasks::Unit::Department))
+        .filter(tasks::status.ne(crate::tasks::TaskStatus::Cancelled))
+        .filter(tasks::due_at.ge(start))
+        .filter(tasks::due_at.lt(end))
+        .select((tasks::owner_id, tasks::due_at, tasks::verified_at))
+        .load(conn)?;
+    let mut out = Vec::new();
+    for (department, due_at, verified_at) in rows {
+        if verified_at.is_some_and(|v| v <= due_at) {
+            out.push((department.clone(), "milestones_on_time", 1));
+        }
+        out.push((department, "milestones_due", 1));
     }
     Ok(out)
 }

@@ -39,6 +39,7 @@ pub const RATES: &[Rate] = &[
     Rate { name: "report_in_rate", label: "报到率", numerator: "whistle_reported_in", denominator: "whistle_summoned", better: H },
     Rate { name: "on_site_rate", label: "到场率", numerator: "whistle_on_site", denominator: "whistle_summoned", better: H },
     Rate { name: "patrol_coverage", label: "巡查覆盖率", numerator: "cells_patrolled", denominator: "cells", better: H },
+    Rate { name: "milestone_on_time_rate", label: "会商任务按期完成率", numerator: "milestones_on_time", denominator: "milestones_due", better: H },
 ];
 
 /// Counts that do not come from a case's timeline.
@@ -49,6 +50,8 @@ pub const OTHER_COUNTS: &[(&str, &str, &str)] = &[
     ("whistle_on_site", "到场部门数", "of those, departments that reported in on site and in time"),
     ("cells", "网格数", "active governance grids of the unit (a worker's: the grids assigned to them now); none for a department"),
     ("cells_patrolled", "已巡查网格数", "of those, grids with a patrol started in the period (a worker's: by them)"),
+    ("milestones_due", "会商任务到期数", "milestones of meetings' decisions (tasks of kind meeting) a department owns, due in the period"),
+    ("milestones_on_time", "会商任务按期完成数", "of those, verified by their due date"),
 ];
 
 /// The steps whose mean working time the figures give: (step, minutes, how many).
