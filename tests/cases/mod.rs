@@ -6,6 +6,7 @@
 mod catalogue;
 mod closed_loop;
 mod filing;
+mod revisit;
 
 use std::collections::HashMap;
 

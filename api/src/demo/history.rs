@@ -34,12 +34,24 @@ const HISTORY: usize = 48;
 /// How a case went: the actions in order; `@` names the department dispatched to, `+4d` waits
 /// four days before the action.
 const STORIES: &[&[&str]] = &[
-    &["file", "dispatch", "accept", "handle", "verify_pass"],
+    &["file", "dispatch", "accept", "handle", "verify_pass", "revisit=true"],
     &["file", "self_handle"],
     &["file", "dispatch@gongan", "return", "dispatch", "accept", "handle", "verify_pass"],
     &["file", "dispatch", "accept", "handle", "verify_pass", "evaluate=5"],
     &["file", "dispatch", "accept", "handle", "verify_fail", "handle", "verify_pass"],
-    &["file", "dispatch", "accept", "handle", "verify_pass"],
+    // revisited (回访) and found unsolved: sent back once for a second handling (重办)
+    &[
+        "file",
+        "dispatch",
+        "accept",
+        "handle",
+        "verify_pass",
+        "revisit=false",
+        "dispatch",
+        "accept",
+        "handle",
+        "verify_pass",
+    ],
     &["file", "dispatch", "accept", "+4d", "handle", "verify_pass"],
     // not satisfied: sent back for a second handling (重办), and still rated poorly after it
     &[
@@ -144,12 +156,15 @@ fn live(conn: &mut DbConn, clock: &Clock, p: &People, office: &Caller, id: &str,
                     Action::Reject => "经核实不属于受理范围",
                     Action::SelfHandle => "网格员现场劝导，当场整改",
                     Action::Suspend => "井盖属小区物业产权，待物业确认维修资金后再办",
+                    Action::Revisit if arg == "true" => "回访周边居民，问题已解决",
+                    Action::Revisit => "回访发现问题未解决，居民反映仍有异味",
                     _ => "同意",
                 }
                 .into(),
             ),
             department_id: p.departments.get(department).cloned(),
             satisfaction: arg.parse().ok(),
+            satisfied: arg.parse().ok(),
             ..Act::new(action)
         };
         clock.run(|| case::transition(conn, actor, id, act, &Policy::default()))?;

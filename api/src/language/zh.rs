@@ -513,6 +513,8 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("is required for a fine", "罚款时必填"),
     ("must be more than 0 and at most 100,000,000 yuan", "须大于 0 且不超过 100,000,000 元"),
     ("is given only for a fine", "仅在罚款时填写"),
+    ("is required: true if the problem was found solved, else false", "必填：问题已解决填 true，否则填 false"),
+    ("the case has been revisited since it closed", "该案件结案后已回访过"),
     // ── the consultation day: agenda items, meetings, decisions ──
     ("a district's admin adds the district's classes", "议题类别由区管理员添加"),
     ("must be 2 to 40 lowercase letters or _", "须为 2 到 40 位小写字母或 _"),
@@ -545,7 +547,6 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("must name 1 to 30 milestones", "须列出 1 到 30 个节点任务"),
     ("at most 100 departments and 100 people", "最多 100 个部门和 100 人"),
     ("must be json or html", "须为 json 或 html"),
-    ("no street has the id {}", "街道 {} 不存在"),
     // ── patrols and patrol plans ──
     ("a {} may not plan patrols", "{}不能制定巡防计划"),
     ("must be from 1 to 48", "须为 1 到 48"),

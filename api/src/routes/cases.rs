@@ -336,6 +336,8 @@ pub struct TransitionBody {
     department_id: Option<String>,
     extend_by: Option<String>,
     satisfaction: Option<i32>,
+    /// Revisit: whether the problem was found solved.
+    satisfied: Option<bool>,
     into: Option<String>,
     /// Where the actor stood, when the phone says.
     lng: Option<f64>,
@@ -410,6 +412,7 @@ pub async fn transition(
         department_id: body.department_id,
         extend_by: body.extend_by,
         satisfaction: body.satisfaction,
+        satisfied: body.satisfied,
         into: body.into,
         at_point,
         expected_version: Some(body.expected_version),

@@ -39,7 +39,7 @@ pub(super) fn blocked(
             "it was closed more than {} days ago; it counts as not evaluated",
             policy.evaluation_window.num_days()
         )),
-        Action::Evaluate | Action::Reopen if case.merged_into.is_some() => {
+        Action::Evaluate | Action::Reopen | Action::Revisit if case.merged_into.is_some() => {
             Some("this duplicate was merged; act on the original".into())
         }
         Action::Evaluate if !is_reporter(conn, &case.id, &caller.user_id)? => {
@@ -48,12 +48,27 @@ pub(super) fn blocked(
         Action::Reopen if case.closed_at.is_some_and(|t| t + policy.reopen_window < now()) => {
             Some(format!("it was closed more than {} days ago; file a new case", policy.reopen_window.num_days()))
         }
+        Action::Revisit if revisited(conn, case)? => Some("the case has been revisited since it closed".into()),
         Action::GrantExtension | Action::DenyExtension if case.pending_extension.is_none() => {
             Some("no extension is pending".into())
         }
         Action::RequestExtension if case.pending_extension.is_some() => Some("an extension is pending already".into()),
         _ => None,
     })
+}
+
+/// Whether the office revisited the case since it (last) closed.
+fn revisited(conn: &mut DbConn, case: &Case) -> StoreResult<bool> {
+    use crate::schema::case_events;
+    use diesel::prelude::*;
+    let Some(closed_at) = case.closed_at else { return Ok(false) };
+    let n: i64 = case_events::table
+        .filter(case_events::case_id.eq(&case.id))
+        .filter(case_events::action.eq("revisit"))
+        .filter(case_events::at.ge(closed_at))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// 首问负责: whoever first takes up a resident request — accepts it (`file`) or answers it

@@ -106,6 +106,7 @@ pub enum Action {
     Answer,
     Remark,
     Redo,
+    Revisit,
 }
 
 /// What a resident who follows the case sees of an event: the event and its note, the event
@@ -209,6 +210,7 @@ pub const TRANSITIONS: &[Transition] = &[
     Transition { action: Action::Reply, name: "reply", label: "答复", from: REPLIED, to: Next::Stay, roles: ANSWERS, note: true, resident: Face::Note, needs: "a resident request; the note is the reply its residents read (a department: its own case)" },
     Transition { action: Action::Answer, name: "answer", label: "答复办结", from: &[Reported, Filed], to: Next::To(Closed), roles: LOCAL, note: true, resident: Face::Note, needs: "a resident request settled without dispatch (a consultation); the note is the reply; counted as 就地解决" },
     Transition { action: Action::Remark, name: "remark", label: "备注", from: NOT_FINISHED, to: Next::Stay, roles: STAFF, note: true, resident: Face::Hidden, needs: "an internal note, staff only (a department: its own case)" },
+    Transition { action: Action::Revisit, name: "revisit", label: "回访", from: &[Closed], to: Next::Stay, roles: LOCAL, note: true, resident: Face::Hidden, needs: "satisfied: true or false, and what the visit found; once per closing; not satisfied reopens it once for a second handling (重办)" },
     Transition { action: Action::Redo, name: "redo", label: "重办", from: &[Closed], to: Next::To(Filed), roles: &[], note: false, resident: Face::Event, needs: "taken by no one: a resident's rating of 1–2 (不满意) reopens their request for a second handling, once" },
 ];
 
@@ -273,10 +275,10 @@ mod tests {
     }
 
     #[test]
-    fn no_way_out_of_void_and_only_reopen_or_evaluate_after_closing() {
+    fn no_way_out_of_void_and_only_reopen_evaluate_or_revisit_after_closing() {
         assert!(TRANSITIONS.iter().all(|t| !t.from.contains(&Void)));
         let after_close: Vec<&str> = TRANSITIONS.iter().filter(|t| t.from.contains(&Closed)).map(|t| t.name).collect();
-        assert_eq!(after_close, ["evaluate", "reopen", "reply", "redo"]);
+        assert_eq!(after_close, ["evaluate", "reopen", "reply", "revisit", "redo"]);
         let moving: Vec<&str> =
             TRANSITIONS.iter().filter(|t| t.from.contains(&Closed) && t.to != Next::Stay).map(|t| t.name).collect();
         assert_eq!(moving, ["reopen", "redo"], "a closed case moves only when it is reopened or redone");

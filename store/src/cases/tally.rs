@@ -117,7 +117,7 @@ pub const COUNTS: &[Count] = &[
     Count { name: "fined", label: "罚款数", owner: D, counts: "`handle`s whose outcome was a fine (罚款)" },
     Count { name: "detained", label: "行政拘留数", owner: D, counts: "`handle`s whose outcome was an administrative detention (行政拘留)" },
     Count { name: "fines_yuan", label: "罚款金额(元)", owner: D, counts: "the fines of those handlings, in whole yuan" },
-    Count { name: "redone", label: "重办数", owner: C, counts: "resident requests sent back for a second handling by their reporter's rating of 1–2 (重办)" },
+    Count { name: "redone", label: "重办数", owner: C, counts: "cases sent back for a second handling (重办): a reporter's rating of 1–2, or a revisit (回访) that found the problem unsolved" },
     Count { name: "file_steps", label: "立案环节数", owner: C, counts: "reports filed or rejected (their minutes: `file_minutes`)" },
     Count { name: "dispatch_steps", label: "派遣环节数", owner: C, counts: "filed cases dispatched or self-handled (their minutes: `dispatch_minutes`)" },
     Count { name: "verify_steps", label: "核查环节数", owner: C, counts: "handlings verified, passed or failed (their minutes: `verify_minutes`)" },

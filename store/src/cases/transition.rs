@@ -37,6 +37,8 @@ pub struct Act {
     pub extend_by: Option<String>,
     /// Evaluate: 1 to 5.
     pub satisfaction: Option<i32>,
+    /// Revisit: whether the problem was found solved.
+    pub satisfied: Option<bool>,
     /// Merge: the original case.
     pub into: Option<String>,
     /// Where the actor stood (WGS-84), when the phone said.
@@ -59,6 +61,7 @@ impl Act {
             department_id: None,
             extend_by: None,
             satisfaction: None,
+            satisfied: None,
             into: None,
             at_point: None,
             expected_version: None,
@@ -82,6 +85,9 @@ fn check_input(act: &Act) -> StoreResult<()> {
     }
     if act.action == Action::Evaluate && !act.satisfaction.is_some_and(|s| (1..=5).contains(&s)) {
         return Err(StoreError::invalid("satisfaction", "is required: a whole number from 1 to 5"));
+    }
+    if act.action == Action::Revisit && act.satisfied.is_none() {
+        return Err(StoreError::invalid("satisfied", "is required: true if the problem was found solved, else false"));
     }
     if act.action == Action::Merge && act.into.is_none() {
         return Err(StoreError::invalid("into", "is required: the id of the original case"));
@@ -206,6 +212,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.start_step(to, &category, at, &cal);
                 data = json!({"rework": true});
             }
+            Action::Revisit => data = json!({"satisfied": act.satisfied}),
             // a reply or a remark changes nothing but the timeline: the step and its clock go on
             Action::Reply | Action::Remark => {}
             _ => {
@@ -256,10 +263,16 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             &case.place(),
             json!({"from": state.as_str(), "to": to.as_str(), "data": data}),
         )?;
-        // a resident not satisfied (1–2) sends their request back for a second handling, once
-        let new = match act.satisfaction {
-            Some(s) if action == Action::Evaluate && s <= 2 && !redone(conn, id)? => {
-                redo(conn, caller, new, s, &category, &cal)?
+        // a resident not satisfied (1–2), or a revisit that found the problem unsolved, sends the
+        // case back for a second handling, once
+        let new = match (action, act.satisfaction, act.satisfied) {
+            (Action::Evaluate, Some(s), _) if s <= 2 && !redone(conn, id)? => {
+                let message = format!("居民对「{}」不满意（{s} 分），已重新立案，请重新派遣办理", new.title);
+                redo(conn, caller, new, json!({"satisfaction": s}), message, &category, &cal)?
+            }
+            (Action::Revisit, _, Some(false)) if !redone(conn, id)? => {
+                let message = format!("「{}」回访发现问题未解决，已重新立案，请重新派遣办理", new.title);
+                redo(conn, caller, new, json!({"revisit": false}), message, &category, &cal)?
             }
             _ => new,
         };
@@ -352,14 +365,16 @@ fn redone(conn: &mut DbConn, id: &str) -> StoreResult<bool> {
     Ok(n > 0)
 }
 
-/// A resident's rating of 1–2 (不满意) reopens their request for a second handling (重办): filed
-/// again with a fresh deadline, off the department's desk, to be rated again when it closes
-/// again. The street office is told to dispatch it anew.
+/// A resident's rating of 1–2 (不满意), or an office's revisit that found the problem unsolved,
+/// reopens the case for a second handling (重办): filed again with a fresh deadline, off the
+/// department's desk, to be rated and revisited again when it closes again. The street office
+/// is told (`message`) to dispatch it anew.
 fn redo(
     conn: &mut DbConn,
     caller: &Caller,
     case: Case,
-    satisfaction: i32,
+    why: serde_json::Value,
+    message: String,
     category: &category::Category,
     cal: &crate::clocks::Calendar,
 ) -> StoreResult<Case> {
@@ -373,7 +388,8 @@ fn redo(
     new.satisfaction = None;
     new.start_step(Status::Filed, category, at, cal);
     save(conn, case.version, &new)?;
-    let data = json!({"satisfaction": satisfaction, "department_id": case.department_id});
+    let mut data = why;
+    data["department_id"] = json!(case.department_id);
     event::record(
         conn,
         caller,
@@ -381,7 +397,6 @@ fn redo(
     )?;
     audit::record(conn, caller, "case.redo", ("case", &case.id), &case.place(), data)?;
     if let Some(street) = &case.street_id {
-        let message = format!("居民对「{}」不满意（{satisfaction} 分），已重新立案，请重新派遣办理", case.title);
         let about = About::case(&case.id);
         notify::notify(conn, Recipient::Street(street), "case.redo", about, message)?;
     }

@@ -66,8 +66,8 @@ fn workdays_between(cal: &Calendar, from: NaiveDateTime, to: NaiveDateTime) -> i
 
 /// The candidates for the agenda of `street_id`, for its street's or district's office.
 pub fn candidates(conn: &mut DbConn, caller: &Caller, street_id: &str, cal: &Calendar) -> StoreResult<Vec<Candidate>> {
-    let place = crate::access::place::of_street(conn, street_id)
-        .map_err(|_| StoreError::invalid("street_id", format!("no street has the id {street_id}")))?;
+    let place =
+        crate::access::place::of_street(conn, street_id).map_err(|_| StoreError::not_found("street", street_id))?;
     if !agenda::runs(caller, &place) {
         return Err(StoreError::Forbidden("the street's or the district's office prepares its agenda".into()));
     }
