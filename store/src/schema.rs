@@ -343,6 +343,8 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        result -> Nullable<Text>,
+        closed_by -> Nullable<Text>,
     }
 }
 
@@ -358,6 +360,35 @@ diesel::table! {
         note -> Nullable<Text>,
         attachments -> Text,
         overdue_at -> Nullable<Timestamp>,
+        rating -> Nullable<Integer>,
+        rating_note -> Nullable<Text>,
+        rated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    whistle_plans (whistle_id, task_id) {
+        whistle_id -> Text,
+        task_id -> Text,
+    }
+}
+
+diesel::table! {
+    whistle_requests (id) {
+        id -> Text,
+        case_id -> Text,
+        district_id -> Text,
+        street_id -> Text,
+        community_id -> Nullable<Text>,
+        requested_by -> Nullable<Text>,
+        departments -> Text,
+        note -> Text,
+        status -> Text,
+        whistle_id -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 
@@ -873,6 +904,8 @@ diesel::joinable!(meeting_items -> agenda_items (item_id));
 diesel::joinable!(decisions -> meetings (meeting_id));
 diesel::joinable!(milestones -> decisions (decision_id));
 diesel::joinable!(milestones -> tasks (task_id));
+diesel::joinable!(whistle_plans -> tasks (task_id));
+diesel::joinable!(whistle_plans -> whistles (whistle_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -932,4 +965,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     decisions,
     milestones,
     consultation_rotations,
+    whistle_plans,
+    whistle_requests,
 );

@@ -313,7 +313,20 @@ fn cases(conn: &mut DbConn, people: &CasePeople, units: &[cell::Cell]) -> StoreR
                 report_in_within_minutes: 60,
                 note: Some("占道停车屡禁不止，请城管、交警、市场监管联合到场".into()),
             };
-            whistle::blow(conn, &people.office, &id, new)?;
+            let w = whistle::blow(conn, &people.office, &id, new)?.whistle.id;
+            // and plans each department's part: the whistle stays open until the street is clear
+            let due = gridhub_store::time::now() + chrono::Duration::days(3);
+            let part = |code: &str, task: &str| whistle::PlanItem {
+                department_id: people.departments[code].clone(),
+                task: task.into(),
+                due_at: due,
+            };
+            let items = vec![
+                part("chengguan", "清理占道经营摊点，设置隔离设施"),
+                part("gongan", "查处违停车辆，早晚高峰疏导"),
+                part("shichang", "核查周边商户证照"),
+            ];
+            whistle::plan(conn, &people.office, &w, items)?;
         }
     }
     Ok(())

@@ -1,10 +1,12 @@
-//! 吹哨报到 over HTTP: a street office summons departments to a case; each reports in from the
-//! place; everyone concerned follows who is on site, who is late.
+//! 吹哨报到 over HTTP: a street office summons departments to a case (or grants a community's
+//! request to); each reports in from the place; the street plans each department's part, closes
+//! the whistle when the problem is solved and rates each response.
 
 use actix_web::{HttpResponse, web};
-use gridhub_store::supervision::whistle::{self, NewWhistle, ReportIn, WhistleStatus};
+use gridhub_store::supervision::whistle::requests::{self, RequestStatus};
+use gridhub_store::supervision::whistle::{self, NewWhistle, PlanItem, ReportIn, WhistleStatus};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::caller::Authenticated;
 use crate::error::{ApiError, ApiResult};
@@ -98,4 +100,186 @@ pub async fn report_in(
     let on_site = state.settings.cases.whistle_on_site_m;
     let w = state.db(move |conn| whistle::report_in(conn, &caller, &id, report, on_site)).await?;
     Ok(HttpResponse::Ok().json(w))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanItemBody {
+    department_id: String,
+    task: String,
+    due_at: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanBody {
+    items: Vec<PlanItemBody>,
+}
+
+/// `POST /api/v1/whistles/{id}/plan {"items":[{"department_id","task","due_at"}]}`: a task for each
+/// summoned department.
+pub async fn plan(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: Id,
+    Json(body): Json<PlanBody>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    if body.items.is_empty() || body.items.len() > whistle::MAX_DEPARTMENTS {
+        check.push("items", format!("must name 1 to {} tasks", whistle::MAX_DEPARTMENTS));
+    }
+    let mut items = Vec::new();
+    for (i, item) in body.items.into_iter().enumerate() {
+        let task = check.name(&format!("items[{i}].task"), &item.task);
+        let due_at = check.time(&format!("items[{i}].due_at"), &item.due_at);
+        items.push(PlanItem { department_id: item.department_id, task, due_at: due_at.unwrap_or_default() });
+    }
+    check.done()?;
+    let w = state.db(move |conn| whistle::plan(conn, &caller, &id, items)).await?;
+    Ok(HttpResponse::Ok().json(w))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseBody {
+    result: String,
+}
+
+/// `POST /api/v1/whistles/{id}/close {"result"}`: the street office closes it with what came of it.
+pub async fn close(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: Id,
+    Json(body): Json<CloseBody>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    let result = check.text("result", &body.result, 2000, true);
+    check.done()?;
+    let w = state.db(move |conn| whistle::close(conn, &caller, &id, result)).await?;
+    Ok(HttpResponse::Ok().json(w))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingBody {
+    department_id: String,
+    rating: i32,
+    note: Option<String>,
+}
+
+/// `POST /api/v1/whistles/{id}/ratings {"department_id","rating":1–5,"note"}`
+pub async fn rate(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: Id,
+    Json(body): Json<RatingBody>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    if !(1..=5).contains(&body.rating) {
+        check.push("rating", "must be a whole number from 1 to 5");
+    }
+    let note = body.note.map(|n| check.text("note", &n, 2000, false));
+    check.done()?;
+    let w = state.db(move |conn| whistle::rate(conn, &caller, &id, &body.department_id, body.rating, note)).await?;
+    Ok(HttpResponse::Ok().json(w))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    #[serde(default, deserialize_with = "or_default")]
+    departments: Vec<String>,
+    note: String,
+}
+
+/// `POST /api/v1/cases/{id}/whistle-requests {"departments","note"}`: a community asks its street.
+pub async fn request(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: Id,
+    Json(body): Json<RequestBody>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    if body.departments.len() > whistle::MAX_DEPARTMENTS {
+        check.push("departments", format!("at most {}", whistle::MAX_DEPARTMENTS));
+    }
+    let note = check.text("note", &body.note, 2000, true);
+    check.done()?;
+    let r = state.db(move |conn| requests::request(conn, &caller, &id, body.departments, note)).await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+list_query! {
+    pub struct RequestsQuery { status }
+}
+
+/// `GET /api/v1/whistle-requests?status=requested|granted|declined`
+pub async fn requests(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    query: Query<RequestsQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = query.into_inner();
+    let page = q.page()?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            RequestStatus::parse(s)
+                .ok_or_else(|| ApiError::bad_field("status", format!("must be one of {}", RequestStatus::names())))
+        })
+        .transpose()?;
+    let rows = state.db(move |conn| requests::list(conn, &caller, status, &page)).await?;
+    Ok(HttpResponse::Ok().json(json!({"items": rows.items, "next_cursor": cursor(rows.next_after)})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBody {
+    #[serde(default, deserialize_with = "or_default")]
+    departments: Vec<String>,
+    report_in_within_minutes: i32,
+    note: Option<String>,
+}
+
+/// `POST /api/v1/whistle-requests/{id}/grant`: the street blows the whistle asked for.
+pub async fn grant(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: Id,
+    Json(body): Json<GrantBody>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    if body.departments.len() > whistle::MAX_DEPARTMENTS {
+        check.push("departments", format!("at most {}", whistle::MAX_DEPARTMENTS));
+    }
+    if !(5..=24 * 60).contains(&body.report_in_within_minutes) {
+        check.push("report_in_within_minutes", "must be from 5 to 1440 minutes");
+    }
+    let note = body.note.map(|n| check.text("note", &n, 2000, false));
+    check.done()?;
+    let new =
+        NewWhistle { departments: body.departments, report_in_within_minutes: body.report_in_within_minutes, note };
+    let w = state.db(move |conn| requests::grant(conn, &caller, &id, new)).await?;
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/whistles/{}", w.whistle.id))).json(w))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineBody {
+    note: String,
+}
+
+/// `POST /api/v1/whistle-requests/{id}/decline {"note"}`
+pub async fn decline(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    id: Id,
+    Json(body): Json<DeclineBody>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::default();
+    let note = check.text("note", &body.note, 2000, true);
+    check.done()?;
+    let r = state.db(move |conn| requests::decline(conn, &caller, &id, note)).await?;
+    Ok(HttpResponse::Ok().json(r))
 }

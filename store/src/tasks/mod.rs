@@ -269,6 +269,19 @@ fn check_child(parent: &Task, place: &Place, due_at: NaiveDateTime) -> StoreResu
     Ok(())
 }
 
+/// A task a whistle's plan gives a department it summoned, assigned by the street that blew it
+/// (吹哨报到: the street summons, the departments report in and do their part) — the whistle has
+/// checked who may. Otherwise as `create`.
+pub(crate) fn assign_for_whistle(
+    conn: &mut DbConn,
+    caller: &Caller,
+    new: NewTask,
+    street_id: &str,
+) -> StoreResult<Task> {
+    let (place, _) = unit::find(conn, new.owner.0, &new.owner.1)?;
+    insert(conn, caller, &new, (Unit::Street, street_id.to_owned()), &place)
+}
+
 /// Writes a new task, its first event, and tells its owner (a department by its webhook too).
 fn insert(
     conn: &mut DbConn,

@@ -415,6 +415,7 @@ fn whistle_counts(conn: &mut DbConn, caller: &Caller, ask: &Ask) -> StoreResult<
         Option<chrono::NaiveDateTime>,
         String,
         Option<chrono::NaiveDateTime>,
+        Option<i32>,
     );
     let rows: Vec<Row> = whistle_departments::table
         .inner_join(whistles::table.inner_join(cases::table.on(cases::id.eq(whistles::case_id))))
@@ -429,10 +430,11 @@ fn whistle_counts(conn: &mut DbConn, caller: &Caller, ask: &Ask) -> StoreResult<
             whistle_departments::reported_at,
             whistle_departments::state,
             whistle_departments::overdue_at,
+            whistle_departments::rating,
         ))
         .load(conn)?;
     let mut out = Vec::new();
-    for (district, street, community, cell, department, reported_at, state, overdue_at) in rows {
+    for (district, street, community, cell, department, reported_at, state, overdue_at, rating) in rows {
         let place =
             Place { district: Some(district.clone()), street: Some(street.clone()), community: community.clone() };
         let mine = caller.reach().covers(&place)
@@ -455,7 +457,12 @@ fn whistle_counts(conn: &mut DbConn, caller: &Caller, ask: &Ask) -> StoreResult<
             out.push((key.clone(), "whistle_reported_in", 1));
         }
         if reported_at.is_some() && overdue_at.is_none() && state == "on_site" {
-            out.push((key, "whistle_on_site", 1));
+            out.push((key.clone(), "whistle_on_site", 1));
+        }
+        if let Some(r) = rating {
+            out.push((key.clone(), "whistle_rated", 1));
+            out.push((key.clone(), "whistle_rating_points", i64::from(r - 1)));
+            out.push((key, "whistle_rating_full", 4));
         }
     }
     Ok(out)

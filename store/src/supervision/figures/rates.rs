@@ -38,6 +38,7 @@ pub const RATES: &[Rate] = &[
     Rate { name: "valid_report_rate", label: "有效上报率", numerator: "filed", denominator: "reported", better: H },
     Rate { name: "report_in_rate", label: "报到率", numerator: "whistle_reported_in", denominator: "whistle_summoned", better: H },
     Rate { name: "on_site_rate", label: "到场率", numerator: "whistle_on_site", denominator: "whistle_summoned", better: H },
+    Rate { name: "response_rating_rate", label: "报到响应评价得分率", numerator: "whistle_rating_points", denominator: "whistle_rating_full", better: H },
     Rate { name: "patrol_coverage", label: "巡查覆盖率", numerator: "cells_patrolled", denominator: "cells", better: H },
     Rate { name: "milestone_on_time_rate", label: "会商任务按期完成率", numerator: "milestones_on_time", denominator: "milestones_due", better: H },
 ];
@@ -48,6 +49,9 @@ pub const OTHER_COUNTS: &[(&str, &str, &str)] = &[
     ("whistle_summoned", "吹哨召集部门数", "departments summoned by whistles blown in the period (吹哨), by the whistle's district, street and case's place"),
     ("whistle_reported_in", "报到部门数", "of those, departments that reported in (报到), late or not"),
     ("whistle_on_site", "到场部门数", "of those, departments that reported in on site and in time"),
+    ("whistle_rated", "已评价响应数", "of those, responses the street rated when the whistle closed (1–5)"),
+    ("whistle_rating_points", "评价得分", "the ratings' points above the lowest: 1 is 0, 5 is 4 (average rating = 1 + points ÷ rated)"),
+    ("whistle_rating_full", "评价满分", "4 for each rated response"),
     ("cells", "网格数", "active governance grids of the unit (a worker's: the grids assigned to them now); none for a department"),
     ("cells_patrolled", "已巡查网格数", "of those, grids with a patrol started in the period (a worker's: by them)"),
     ("milestones_due", "会商任务到期数", "milestones of meetings' decisions (tasks of kind meeting) a department owns, due in the period"),

@@ -3,6 +3,17 @@
 //! within `on_site_m` of the case counts as on site. Departments that have not reported in by
 //! the deadline are marked overdue by the sweep, escalated to the district and counted against
 //! them (a late report-in still arrives, but the overdue mark stays).
+//!
+//! Reporting in is not the end: the whistle stays open until the problem is solved — its case
+//! closed (or voided), or the street office closes it with its result. Its plan gives each
+//! summoned department a task (kind `whistle`, assigned by the street), and at the end the street
+//! rates each department's response (1–5), counted in their figures. A community asks its street
+//! to blow the whistle (`requests`).
+
+pub mod requests;
+mod settle;
+
+pub use settle::{PlanItem, close, plan, rate};
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -17,7 +28,8 @@ use crate::error::{StoreError, StoreResult};
 use crate::notify::{self, About, Recipient};
 use crate::page::{Page, Paged};
 use crate::regions::department;
-use crate::schema::{departments, whistle_departments, whistles};
+use crate::schema::{cases, departments, tasks, whistle_departments, whistle_plans, whistles};
+use crate::tasks::{Task, TaskStatus, is_overdue};
 use crate::time::now;
 use crate::types::CaseId;
 
@@ -33,13 +45,17 @@ pub struct Whistle {
     pub report_in_within_minutes: i32,
     #[serde(serialize_with = "crate::time::serialize")]
     pub deadline_at: NaiveDateTime,
-    /// `open` while a department may still report in; `closed` once every one has, or the
-    /// deadline passed (see `counts` for how each answered).
+    /// `open` until the problem is solved: its case closed or voided, or the street office
+    /// closed it with its result (see `counts` for how each department answered).
     pub status: WhistleStatus,
     #[serde(serialize_with = "crate::time::serialize")]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "crate::time::serialize_opt")]
     pub closed_at: Option<NaiveDateTime>,
+    /// What came of it, when it closed.
+    pub result: Option<String>,
+    /// Who closed it (none when its case closed it).
+    pub closed_by: Option<String>,
 }
 
 crate::types::text_enum! {
@@ -103,6 +119,11 @@ pub struct Summoned {
     /// When it was found not to have reported in in time (kept after a late report-in).
     #[serde(serialize_with = "crate::time::serialize_opt")]
     pub overdue_at: Option<NaiveDateTime>,
+    /// The street's rating of its response, 1–5, once the whistle closed.
+    pub rating: Option<i32>,
+    pub rating_note: Option<String>,
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub rated_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +132,20 @@ pub struct WhistleView {
     pub whistle: Whistle,
     pub counts: Counts,
     pub departments: Vec<SummonedView>,
+    /// The plan: each summoned department's task.
+    pub plan: Vec<PlanTask>,
+}
+
+/// A task of a whistle's plan, as the whistle shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanTask {
+    pub task_id: String,
+    pub department_id: String,
+    pub title: String,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub due_at: NaiveDateTime,
+    pub status: TaskStatus,
+    pub overdue: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -178,6 +213,8 @@ pub fn blow(conn: &mut DbConn, caller: &Caller, case_id: &str, new: NewWhistle) 
             status: WhistleStatus::Open,
             created_at: t,
             closed_at: None,
+            result: None,
+            closed_by: None,
         };
         diesel::insert_into(whistles::table).values(&w).execute(conn)?;
         let about = About::whistle(&c.id, &w.id);
@@ -193,6 +230,9 @@ pub fn blow(conn: &mut DbConn, caller: &Caller, case_id: &str, new: NewWhistle) 
                 note: None,
                 attachments: "[]".into(),
                 overdue_at: None,
+                rating: None,
+                rating_note: None,
+                rated_at: None,
             };
             diesel::insert_into(whistle_departments::table).values(&row).execute(conn)?;
             let message = format!("吹哨报到：请于 {} 分钟内到「{}」现场报到", w.report_in_within_minutes, c.title);
@@ -209,7 +249,7 @@ pub fn blow(conn: &mut DbConn, caller: &Caller, case_id: &str, new: NewWhistle) 
     })
 }
 
-fn get(conn: &mut DbConn, id: &str) -> StoreResult<Whistle> {
+pub(crate) fn get(conn: &mut DbConn, id: &str) -> StoreResult<Whistle> {
     whistles::table
         .find(id)
         .select(Whistle::as_select())
@@ -218,7 +258,8 @@ fn get(conn: &mut DbConn, id: &str) -> StoreResult<Whistle> {
         .ok_or_else(|| StoreError::not_found("whistle", id))
 }
 
-fn view(conn: &mut DbConn, whistle: Whistle) -> StoreResult<WhistleView> {
+pub(crate) fn view(conn: &mut DbConn, whistle: Whistle) -> StoreResult<WhistleView> {
+    let whistle = settle(conn, whistle)?;
     let rows: Vec<(Summoned, String)> = whistle_departments::table
         .inner_join(departments::table)
         .filter(whistle_departments::whistle_id.eq(&whistle.id))
@@ -227,12 +268,51 @@ fn view(conn: &mut DbConn, whistle: Whistle) -> StoreResult<WhistleView> {
         .load(conn)?;
     let departments: Vec<SummonedView> =
         rows.into_iter().map(|(summoned, department_name)| SummonedView { summoned, department_name }).collect();
-    Ok(WhistleView { whistle, counts: Counts::of(&departments), departments })
+    let at = now();
+    let tasks: Vec<Task> = whistle_plans::table
+        .inner_join(tasks::table)
+        .filter(whistle_plans::whistle_id.eq(&whistle.id))
+        .order(tasks::id.asc())
+        .select(Task::as_select())
+        .load(conn)?;
+    let plan = tasks
+        .into_iter()
+        .map(|t| PlanTask {
+            overdue: is_overdue(&t, at),
+            task_id: t.id,
+            department_id: t.owner_id,
+            title: t.title,
+            due_at: t.due_at,
+            status: t.status,
+        })
+        .collect();
+    Ok(WhistleView { whistle, counts: Counts::of(&departments), departments, plan })
+}
+
+/// A whistle whose case has closed (or been voided) is closed with it: the problem is solved.
+fn settle(conn: &mut DbConn, w: Whistle) -> StoreResult<Whistle> {
+    if w.status != WhistleStatus::Open {
+        return Ok(w);
+    }
+    let (status, closed_at): (Status, Option<NaiveDateTime>) =
+        cases::table.find(&w.case_id).select((cases::status, cases::closed_at)).first(conn)?;
+    let result = match status {
+        Status::Closed => "案件已结案",
+        Status::Void => "案件已作废",
+        _ => return Ok(w),
+    };
+    let at = closed_at.unwrap_or_else(now);
+    crate::db::write(conn, |conn| {
+        diesel::update(whistles::table.find(&w.id).filter(whistles::status.eq(WhistleStatus::Open)))
+            .set((whistles::status.eq(WhistleStatus::Closed), whistles::closed_at.eq(at), whistles::result.eq(result)))
+            .execute(conn)?;
+        get(conn, &w.id)
+    })
 }
 
 /// Whether the caller sees the whistle: whoever sees its case, and the staff of a summoned
 /// department.
-fn visible(conn: &mut DbConn, caller: &Caller, w: &Whistle) -> StoreResult<bool> {
+pub(crate) fn visible(conn: &mut DbConn, caller: &Caller, w: &Whistle) -> StoreResult<bool> {
     if caller.role == Role::DeptStaff {
         let scope = caller.scope_id.clone().unwrap_or_default();
         let summoned = whistle_departments::table
@@ -346,7 +426,6 @@ pub fn report_in(
                 whistle_departments::attachments.eq(json!(report.attachments).to_string()),
             ))
             .execute(conn)?;
-        close_if_answered(conn, &w.id, t)?;
         let data = json!({"whistle_id": w.id, "department_id": report.department_id, "state": state, "distance_m": (distance * 10.0).round() / 10.0, "late": row.overdue_at.is_some()});
         let s = c.status;
         let mut e = NewEvent::on(&c.id, "report_in", s).note(report.note.as_deref()).data(data);
@@ -356,22 +435,6 @@ pub fn report_in(
         let w = get(conn, id)?;
         view(conn, w)
     })
-}
-
-/// A whistle closes when no department is still only summoned (each reported in, or was found
-/// absent at the deadline).
-fn close_if_answered(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> StoreResult<()> {
-    let waiting: i64 = whistle_departments::table
-        .filter(whistle_departments::whistle_id.eq(id))
-        .filter(whistle_departments::state.eq("summoned"))
-        .count()
-        .get_result(conn)?;
-    if waiting == 0 {
-        diesel::update(whistles::table.find(id).filter(whistles::status.eq(WhistleStatus::Open)))
-            .set((whistles::status.eq(WhistleStatus::Closed), whistles::closed_at.eq(at)))
-            .execute(conn)?;
-    }
-    Ok(())
 }
 
 /// Marks the departments that have not reported in by their whistle's deadline; escalates each
@@ -406,7 +469,17 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
             let state = c.status;
             let data = json!({"whistle_id": w.id, "department_id": d.id, "department_name": d.name, "escalated_to": "district"});
             case::event::record(conn, &system, NewEvent::on(&c.id, "whistle_overdue", state).data(data))?;
-            close_if_answered(conn, &w.id, at)?;
+        }
+        // whistles whose case is done are closed with it
+        let done: Vec<Whistle> = whistles::table
+            .inner_join(cases::table.on(cases::id.eq(whistles::case_id)))
+            .filter(whistles::status.eq(WhistleStatus::Open))
+            .filter(cases::status.eq_any([Status::Closed, Status::Void]))
+            .select(Whistle::as_select())
+            .limit(200)
+            .load(conn)?;
+        for w in done {
+            settle(conn, w)?;
         }
         Ok(due.len())
     })
