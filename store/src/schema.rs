@@ -190,6 +190,7 @@ diesel::table! {
         sync_ms -> BigInt,
         standard_code -> Nullable<Text>,
         clock -> Text,
+        on_the_spot -> Bool,
     }
 }
 

@@ -6,6 +6,7 @@
 mod catalogue;
 mod closed_loop;
 mod filing;
+mod on_the_spot;
 mod revisit;
 
 use std::collections::HashMap;

@@ -246,6 +246,8 @@ const CASES: &[DemoCase] = &[
     // with the department's reply to the resident beside the office's own remark
     ("ZL0502", "咨询社区老年助餐点怎么报名", true, &["answer"]),
     ("ZL0503", "楼下烧烤店油烟扰民", true, &["file", "remark", "dispatch", "accept", "reply"]),
+    // 随手办: the grid worker clears it on the spot and closes it from the report, photos before and after
+    ("SJ0104", "巷口路面油污", false, &["self_handle"]),
 ];
 
 /// Files the demo cases at points of 孺子亭社区's unit grids (`units`).
@@ -280,7 +282,7 @@ fn cases(conn: &mut DbConn, people: &CasePeople, units: &[cell::Cell]) -> StoreR
             let action = Action::parse(name).expect("demo actions are in the table");
             let actor = match action {
                 Action::Accept | Action::Handle | Action::Reply => &people.chengguan,
-                Action::VerifyPass => &people.worker,
+                Action::VerifyPass | Action::SelfHandle => &people.worker,
                 Action::Evaluate => &people.resident,
                 Action::Shelve => &people.district,
                 _ => &people.office,
@@ -292,6 +294,7 @@ fn cases(conn: &mut DbConn, people: &CasePeople, units: &[cell::Cell]) -> StoreR
                     Action::Suspend => "需协调产权单位，暂时缓办".into(),
                     Action::Answer => "社区老年助餐点在社区服务中心一楼，每天11点开餐，带身份证到服务台登记即可".into(),
                     Action::Remark => "该居民本月第三次反映，回复时注意沟通方式".into(),
+                    Action::SelfHandle => "现场用洗涤剂清洗油污，路面已恢复整洁".into(),
                     Action::Reply => "已联系店主整改，本周内加装油烟净化设备，我们会再去复查".into(),
                     Action::Shelve => {
                         "违建形成于九十年代，产权人已故、继承未定，需结合老旧小区改造统筹解决，列入挂账".into()
@@ -301,6 +304,11 @@ fn cases(conn: &mut DbConn, people: &CasePeople, units: &[cell::Cell]) -> StoreR
                 // the demo's department staff account is 城管's: its cases go there
                 department_id: people.departments.get("chengguan").cloned(),
                 satisfaction: Some(5),
+                attachments: if action == Action::SelfHandle {
+                    vec![format!("demo-before-{k}.jpg"), format!("demo-after-{k}.jpg")]
+                } else {
+                    vec![]
+                },
                 ..Act::new(action)
             };
             case::transition(conn, actor, &id, act, &Policy::default())?;

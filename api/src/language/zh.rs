@@ -515,6 +515,8 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("is given only for a fine", "仅在罚款时填写"),
     ("is required: true if the problem was found solved, else false", "必填：问题已解决填 true，否则填 false"),
     ("the case has been revisited since it closed", "该案件结案后已回访过"),
+    ("this category is not fixed on the spot; the street office files it first", "该类别不能随手办：请由街道先立案"),
+    ("a fix on the spot shows a photo before and one after", "随手办须附处置前、处置后照片各一张"),
     // ── the whistle until solved ──
     ("a community's admin asks its street to blow the whistle", "由社区管理员向街道申请吹哨"),
     ("must be a department the whistle summoned", "须为本次吹哨召集的部门"),

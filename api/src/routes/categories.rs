@@ -63,6 +63,8 @@ pub struct NewBody {
     standard_code: Option<String>,
     /// `working` or `natural`; a 小类 without one has its 大类's.
     clock: Option<Clock>,
+    /// Whether grid workers may fix it on the spot (随手办); a 小类 without it has its 大类's.
+    on_the_spot: Option<bool>,
 }
 
 fn check_duplicates(check: &mut Check, radius: Option<f64>, hours: Option<i32>) {
@@ -100,6 +102,7 @@ pub async fn create(
         duplicate_window_hours: body.duplicate_window_hours,
         standard_code: body.standard_code,
         clock: body.clock,
+        on_the_spot: body.on_the_spot,
     };
     if new.standard_code.as_ref().is_some_and(|c| !matches!(c.len(), 2 | 4) || !c.bytes().all(|b| b.is_ascii_digit())) {
         check.push("standard_code", "must be a 大类 (2 digits) or 小类 (4 digits) of GB/T 30428.2");
@@ -134,6 +137,8 @@ pub struct PatchBody {
     /// Cases count it from their next step on.
     #[serde(default, deserialize_with = "given")]
     clock: Option<Clock>,
+    #[serde(default, deserialize_with = "given")]
+    on_the_spot: Option<bool>,
 }
 
 pub async fn update(
@@ -157,6 +162,7 @@ pub async fn update(
         duplicate_window_hours: body.duplicate_window_hours,
         active: body.active,
         clock: body.clock,
+        on_the_spot: body.on_the_spot,
     };
     check.done()?;
     let c = state.db(move |conn| category::update(conn, &caller, &code, patch, expected)).await?;

@@ -49,6 +49,11 @@ pub(super) fn blocked(
             Some(format!("it was closed more than {} days ago; file a new case", policy.reopen_window.num_days()))
         }
         Action::Revisit if revisited(conn, case)? => Some("the case has been revisited since it closed".into()),
+        Action::SelfHandle
+            if case.status == Status::Reported && !super::category::get(conn, &case.category_code)?.on_the_spot =>
+        {
+            Some("this category is not fixed on the spot; the street office files it first".into())
+        }
         Action::GrantExtension | Action::DenyExtension if case.pending_extension.is_none() => {
             Some("no extension is pending".into())
         }

@@ -156,6 +156,8 @@ pub struct Category {
     /// What its time limits count: `natural` time for what cannot wait (fire, gas, fireworks,
     /// people in danger), `working` time otherwise.
     pub clock: Clock,
+    /// Whether a grid worker may fix it on the spot and close it from the report (随手办).
+    pub on_the_spot: bool,
 }
 
 impl Category {
@@ -179,6 +181,7 @@ pub struct NewCategory {
     pub duplicate_window_hours: Option<i32>,
     pub standard_code: Option<String>,
     pub clock: Option<Clock>,
+    pub on_the_spot: Option<bool>,
 }
 
 pub const DEFAULT_DUPLICATE_RADIUS_M: f64 = 50.0;
@@ -229,6 +232,7 @@ fn row_of(new: &NewCategory, kind: Kind, parent: Option<&Category>) -> StoreResu
         sync_ms: 0,
         standard_code: new.standard_code.clone(),
         clock: new.clock.or(parent.map(|p| p.clock)).unwrap_or(Clock::Working),
+        on_the_spot: new.on_the_spot.or(parent.map(|p| p.on_the_spot)).unwrap_or(false),
     })
 }
 
@@ -241,7 +245,7 @@ pub fn shipped() -> Vec<NewCategory> {
         .skip(1)
         .map(|line| {
             let f: Vec<&str> = line.split(',').map(str::trim).collect();
-            assert_eq!(f.len(), 13, "data/categories.csv: {line}");
+            assert_eq!(f.len(), 14, "data/categories.csv: {line}");
             let time_limits = Step::ALL
                 .iter()
                 .zip(&f[3..8])
@@ -257,6 +261,7 @@ pub fn shipped() -> Vec<NewCategory> {
                 standard_code: nonempty(f[10]),
                 clock: nonempty(f[12])
                     .map(|c| Clock::parse(&c).expect("data/categories.csv: clock is working or natural")),
+                on_the_spot: nonempty(f[13]).map(|v| v == "true"),
                 time_limits,
                 ..NewCategory::default()
             }
@@ -382,6 +387,7 @@ pub struct CategoryPatch {
     pub duplicate_window_hours: Option<i32>,
     pub active: Option<bool>,
     pub clock: Option<Clock>,
+    pub on_the_spot: Option<bool>,
 }
 
 pub fn update(
@@ -411,6 +417,7 @@ pub fn update(
         new.duplicate_window_hours = patch.duplicate_window_hours.unwrap_or(new.duplicate_window_hours);
         new.active = patch.active.unwrap_or(new.active);
         new.clock = patch.clock.unwrap_or(new.clock);
+        new.on_the_spot = patch.on_the_spot.unwrap_or(new.on_the_spot);
         diesel::update(categories::table.find(code)).set(&new).execute(conn)?;
         audit::record(
             conn,
@@ -424,6 +431,7 @@ pub fn update(
                 ("time_limits", json!(old.time_limits), json!(new.time_limits)),
                 ("active", json!(old.active), json!(new.active)),
                 ("clock", json!(old.clock), json!(new.clock)),
+                ("on_the_spot", json!(old.on_the_spot), json!(new.on_the_spot)),
             ]),
         )?;
         Ok(new)

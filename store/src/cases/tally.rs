@@ -241,7 +241,11 @@ pub fn of_timeline(case: &Case, events: &[Moment]) -> Vec<Tally> {
                 current = None;
                 main.redone = 1;
             }
-            "self_handle" => self_handled = true,
+            // fixed on the spot from the report (随手办): filed and settled in one step
+            "self_handle" => {
+                filed_at.get_or_insert(e.occurred_at);
+                self_handled = true;
+            }
             // a consultation answered on the spot is accepted (受理) and settled in one step
             "answer" => {
                 filed_at.get_or_insert(e.occurred_at);

@@ -123,6 +123,9 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             });
         }
         check_input(&act)?;
+        if action == Action::SelfHandle && state == Status::Reported && act.attachments.len() < 2 {
+            return Err(StoreError::invalid("attachments", "a fix on the spot shows a photo before and one after"));
+        }
         let category = category::get(conn, &case.category_code)?;
         let cal = calendar::load(conn, &policy.hours)?;
         let at = now();

@@ -1,0 +1,1 @@
+ALTER TABLE categories DROP COLUMN on_the_spot;
