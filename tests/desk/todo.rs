@@ -56,6 +56,7 @@ async fn each_user_sees_what_awaits_them_and_is_told_in_chinese(backend: Backend
             "returned_cases",
             "extension_requests",
             "cases_to_verify",
+            "whistle_requests",
             "tasks_to_do",
             "tasks_to_verify"
         ]

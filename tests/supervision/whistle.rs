@@ -218,6 +218,13 @@ async fn a_community_asks_its_street_to_blow_the_whistle(backend: Backend) {
     assert!(told["items"].as_array().unwrap().iter().any(|n| n["kind"] == "whistle.requested"));
     let pending = get_ok(app, s.t("office"), "/api/v1/whistle-requests?status=requested").await;
     assert_eq!(pending["items"].as_array().unwrap().len(), 1);
+    let desk = get_ok(app, s.t("office"), "/api/v1/todo").await;
+    let pile = desk["piles"].as_array().unwrap().iter().find(|p| p["kind"] == "whistle_requests").unwrap().clone();
+    assert_eq!(
+        (pile["count"].as_i64(), pile["items"][0]["case_id"].as_str()),
+        (Some(1), Some(id.as_str())),
+        "on the street's desk"
+    );
     let rid = asked["id"].as_str().unwrap();
     problem(
         app.post(

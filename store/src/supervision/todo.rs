@@ -66,6 +66,7 @@ pub const PILES: &[(&str, &str, &[Role])] = &[
     ("extension_requests", "待审批延期申请", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin]),
     ("cases_to_verify", "待核查结案", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin, Role::CommunityAdmin, Role::GridWorker]),
     ("shelved_due_for_review", "待复核挂账", &[Role::SystemAdmin, Role::DistrictAdmin]),
+    ("whistle_requests", "待决定吹哨申请", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin]),
     ("cases_to_accept", "待签收", &[Role::DeptStaff]),
     ("cases_to_handle", "待处置", &[Role::DeptStaff]),
     ("whistles_to_report_in", "待报到吹哨", &[Role::DeptStaff]),
@@ -82,6 +83,7 @@ pub fn todo(conn: &mut DbConn, caller: &Caller) -> StoreResult<Todo> {
         }
         let (count, items) = match *kind {
             "whistles_to_report_in" => whistles_waiting(conn, caller)?,
+            "whistle_requests" => requests_waiting(conn, caller)?,
             "tasks_to_do" => tasks_waiting(conn, caller, Mine::Owned)?,
             "tasks_to_verify" => tasks_waiting(conn, caller, Mine::Assigned)?,
             _ => cases_waiting(conn, caller, kind)?,
@@ -187,6 +189,27 @@ fn whistles_waiting(conn: &mut DbConn, caller: &Caller) -> StoreResult<(i64, Vec
             })
             .collect(),
     ))
+}
+
+/// Communities' requests to blow the whistle the caller's street has still to decide.
+fn requests_waiting(conn: &mut DbConn, caller: &Caller) -> StoreResult<(i64, Vec<Item>)> {
+    use crate::supervision::whistle::requests::{self, RequestStatus};
+    let page = crate::page::Page::first(500);
+    let all = requests::list(conn, caller, Some(RequestStatus::Requested), &page)?.items;
+    let mut items = Vec::new();
+    for r in all.iter().rev().take(FIRST as usize) {
+        let title: String = cases::table.find(&r.case_id).select(cases::title).first(conn)?;
+        items.push(Item {
+            id: r.id.clone(),
+            case_id: Some(r.case_id.clone()),
+            task_id: None,
+            title,
+            status: r.status.as_str().to_owned(),
+            deadline_at: None,
+            overdue: false,
+        });
+    }
+    Ok((all.len() as i64, items))
 }
 
 /// The tasks the caller's units own still to do, or assigned and now submitted.
