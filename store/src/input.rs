@@ -221,6 +221,11 @@ impl Check {
     }
 }
 
+/// Whether `text` is a SHA-256 in lower-case hex (how photos are addressed).
+pub fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

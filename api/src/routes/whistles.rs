@@ -4,7 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 use gridhub_store::supervision::whistle::requests::{self, RequestStatus};
-use gridhub_store::supervision::whistle::{self, NewWhistle, PlanItem, ReportIn, WhistleStatus};
+use gridhub_store::supervision::whistle::{self, NewWhistle, PlanItem, ReportIn, WhistleStatus, WhistleView};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,9 +17,30 @@ use gridhub_store::input::Check;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewBody {
+    #[serde(default, deserialize_with = "or_default")]
     departments: Vec<String>,
     report_in_within_minutes: i32,
     note: Option<String>,
+}
+
+/// A summons as asked for: the departments (none: those a community's request named, when
+/// `from_request`), the minutes they have to report in, the note.
+fn summons(body: NewBody, from_request: bool) -> ApiResult<NewWhistle> {
+    let mut check = Check::default();
+    let n = body.departments.len();
+    if (n == 0 && !from_request) || n > whistle::MAX_DEPARTMENTS {
+        check.push("departments", format!("must name 1 to {} departments", whistle::MAX_DEPARTMENTS));
+    }
+    if !(5..=24 * 60).contains(&body.report_in_within_minutes) {
+        check.push("report_in_within_minutes", "must be from 5 to 1440 minutes");
+    }
+    let note = body.note.map(|n| check.text("note", &n, 2000, false));
+    check.done()?;
+    Ok(NewWhistle { departments: body.departments, report_in_within_minutes: body.report_in_within_minutes, note })
+}
+
+fn blown(w: &WhistleView) -> HttpResponse {
+    HttpResponse::Created().insert_header(("Location", format!("/api/v1/whistles/{}", w.whistle.id))).json(w)
 }
 
 /// `POST /api/v1/cases/{id}/whistle`
@@ -29,19 +50,9 @@ pub async fn blow(
     id: Id,
     Json(body): Json<NewBody>,
 ) -> ApiResult<HttpResponse> {
-    let mut check = Check::default();
-    if body.departments.is_empty() || body.departments.len() > whistle::MAX_DEPARTMENTS {
-        check.push("departments", format!("must name 1 to {} departments", whistle::MAX_DEPARTMENTS));
-    }
-    if !(5..=24 * 60).contains(&body.report_in_within_minutes) {
-        check.push("report_in_within_minutes", "must be from 5 to 1440 minutes");
-    }
-    let note = body.note.map(|n| check.text("note", &n, 2000, false));
-    check.done()?;
-    let new =
-        NewWhistle { departments: body.departments, report_in_within_minutes: body.report_in_within_minutes, note };
+    let new = summons(body, false)?;
     let w = state.db(move |conn| whistle::blow(conn, &caller, &id, new)).await?;
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/whistles/{}", w.whistle.id))).json(w))
+    Ok(blown(&w))
 }
 
 list_query! {
@@ -233,35 +244,17 @@ pub async fn requests(
     Ok(HttpResponse::Ok().json(json!({"items": rows.items, "next_cursor": cursor(rows.next_after)})))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GrantBody {
-    #[serde(default, deserialize_with = "or_default")]
-    departments: Vec<String>,
-    report_in_within_minutes: i32,
-    note: Option<String>,
-}
-
-/// `POST /api/v1/whistle-requests/{id}/grant`: the street blows the whistle asked for.
+/// `POST /api/v1/whistle-requests/{id}/grant`: the street blows the whistle asked for — the
+/// departments it names, or those the community asked for.
 pub async fn grant(
     state: web::Data<AppState>,
     Authenticated(caller): Authenticated,
     id: Id,
-    Json(body): Json<GrantBody>,
+    Json(body): Json<NewBody>,
 ) -> ApiResult<HttpResponse> {
-    let mut check = Check::default();
-    if body.departments.len() > whistle::MAX_DEPARTMENTS {
-        check.push("departments", format!("at most {}", whistle::MAX_DEPARTMENTS));
-    }
-    if !(5..=24 * 60).contains(&body.report_in_within_minutes) {
-        check.push("report_in_within_minutes", "must be from 5 to 1440 minutes");
-    }
-    let note = body.note.map(|n| check.text("note", &n, 2000, false));
-    check.done()?;
-    let new =
-        NewWhistle { departments: body.departments, report_in_within_minutes: body.report_in_within_minutes, note };
+    let new = summons(body, true)?;
     let w = state.db(move |conn| requests::grant(conn, &caller, &id, new)).await?;
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/whistles/{}", w.whistle.id))).json(w))
+    Ok(blown(&w))
 }
 
 #[derive(Deserialize)]

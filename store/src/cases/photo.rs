@@ -53,10 +53,7 @@ pub struct Photo {
     pub url: String,
 }
 
-/// Whether `text` is a SHA-256 in lower-case hex.
-pub fn is_sha256(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
+pub use crate::input::is_sha256;
 
 /// Checks what a phone says of a photo.
 pub fn check(a: &Attachment, max_bytes: i64) -> StoreResult<()> {

@@ -9,10 +9,9 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::access::Caller;
-use crate::cases::photo::is_sha256;
 use crate::db::DbConn;
 use crate::error::{StoreError, StoreResult};
-use crate::input::Check;
+use crate::input::{Check, is_sha256};
 use crate::phones::feeds::List;
 use crate::phones::holding::{Holding, Pull};
 use crate::schema::{task_events, tasks};

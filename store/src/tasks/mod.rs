@@ -419,7 +419,7 @@ fn insert_event(conn: &mut DbConn, e: &TaskEvent) -> StoreResult<()> {
     diesel::insert_into(task_events::table).values(&e).execute(conn)?;
     let named: Vec<String> = serde_json::from_str(&e.attachments).unwrap_or_default();
     let mut photos: Vec<String> =
-        named.iter().filter(|a| crate::cases::photo::is_sha256(a)).map(|a| a.to_ascii_lowercase()).collect();
+        named.iter().map(|a| a.to_ascii_lowercase()).filter(|a| crate::input::is_sha256(a)).collect();
     photos.sort();
     photos.dedup();
     for sha256 in photos {
