@@ -246,6 +246,7 @@ diesel::table! {
         unit_code -> Nullable<Text>,
         shelved_review_at -> Nullable<Timestamp>,
         clock -> Text,
+        level -> Text,
     }
 }
 

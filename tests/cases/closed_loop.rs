@@ -32,7 +32,10 @@ async fn every_legal_transition_and_illegal_ones_in_each_state(backend: Backend)
     assert!(c["deadline_at"].is_string());
     refused_now(app, office, id, "dispatch").await;
     let c = step(app, office, id, "file", json!({}), "filed").await;
-    assert_eq!(strings(&c["allowed_actions"]), ["dispatch", "self_handle", "suspend", "void", "merge", "remark"]);
+    assert_eq!(
+        strings(&c["allowed_actions"]),
+        ["dispatch", "self_handle", "suspend", "void", "merge", "remark", "escalate", "delegate"]
+    );
     refused_now(app, office, id, "verify_pass").await;
     step(app, office, id, "suspend", note("等待产权单位确认"), "suspended").await;
     refused_now(app, office, id, "file").await;
@@ -157,7 +160,10 @@ async fn each_role_is_refused_what_it_may_not_do(backend: Backend) {
     let s = Fixture::new(app, &w.admin).await;
     let c = file(app, s.t("worker"), &report("SJ0502", HERE)).await;
     let id = c["id"].as_str().unwrap();
-    for (who, action) in [("worker", "file"), ("volunteer", "file"), ("cadre", "file"), ("worker", "void")] {
+    // a community commands only the cases handed down to it: this one is the street's
+    let p = problem(act(app, s.t("cadre"), id, "file", note("x")).await, 409).await;
+    assert!(p["detail"].as_str().unwrap().contains("street level"), "{p}");
+    for (who, action) in [("worker", "file"), ("volunteer", "file"), ("worker", "void")] {
         // the worker reported it, so may see it; the others see their community
         let p = problem(act(app, s.t(who), id, action, note("x")).await, 403).await;
         assert!(p["detail"].as_str().unwrap().contains(action), "{who} {action}: {p}");
@@ -178,7 +184,7 @@ async fn each_role_is_refused_what_it_may_not_do(backend: Backend) {
     assert_eq!(strings(&seen["allowed_actions"]), ["accept", "return", "request_extension", "remark"]);
     assert_eq!(
         strings(&get_case(app, s.t("office"), id).await["allowed_actions"]),
-        ["suspend", "void", "merge", "remark"]
+        ["suspend", "void", "merge", "remark", "escalate", "delegate"]
     );
     assert_eq!(strings(&get_case(app, s.t("volunteer"), id).await["allowed_actions"]), Vec::<String>::new());
     for (who, action) in [
@@ -188,7 +194,7 @@ async fn each_role_is_refused_what_it_may_not_do(backend: Backend) {
         ("office", "accept"),
         ("office", "handle"),
         ("worker", "accept"),
-        ("cadre", "dispatch"),
+        ("cadre", "accept"),
         ("volunteer", "verify_pass"),
         ("donghu", "evaluate"),
     ] {

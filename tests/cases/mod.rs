@@ -6,6 +6,7 @@
 mod catalogue;
 mod closed_loop;
 mod filing;
+mod levels;
 mod on_the_spot;
 mod revisit;
 

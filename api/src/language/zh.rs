@@ -517,6 +517,12 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("the case has been revisited since it closed", "该案件结案后已回访过"),
     ("this category is not fixed on the spot; the street office files it first", "该类别不能随手办：请由街道先立案"),
     ("a fix on the spot shows a photo before and one after", "随手办须附处置前、处置后照片各一张"),
+    ("the case is at the {} level: its office commands it", "案件在{}一级：由该级指挥"),
+    ("the case is at the {} level: that level's office escalates it", "案件在{}一级：由该级提级"),
+    ("the case is at the community level already", "案件已在社区一级"),
+    ("the case is at the {} level: its office or one above hands it down", "案件在{}一级：由该级或上级下派"),
+    ("a case at the {} level is handed down one level, to the {}", "{0}一级的案件只能下派一级，即下派至{1}"),
+    ("the case is at the {} level: there is no level to move it to", "案件在{}一级：无处可再移动"),
     // ── the whistle until solved ──
     ("a community's admin asks its street to blow the whistle", "由社区管理员向街道申请吹哨"),
     ("must be a department the whistle summoned", "须为本次吹哨召集的部门"),

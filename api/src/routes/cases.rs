@@ -338,6 +338,8 @@ pub struct TransitionBody {
     satisfaction: Option<i32>,
     /// Revisit: whether the problem was found solved.
     satisfied: Option<bool>,
+    /// Delegate: `street` or `community`, the level below the case's.
+    to: Option<String>,
     into: Option<String>,
     /// Where the actor stood, when the phone says.
     lng: Option<f64>,
@@ -404,6 +406,13 @@ pub async fn transition(
     };
     let attachments = check.attachments(body.attachments);
     let outcome = outcome(&mut check, body.outcome);
+    let to = body.to.as_deref().and_then(|t| match gridhub_store::cases::Level::parse(t) {
+        Some(l) if l != gridhub_store::cases::Level::District => Some(l),
+        _ => {
+            check.push("to", "must be street or community");
+            None
+        }
+    });
     check.done()?;
     let act = Act {
         note,
@@ -413,6 +422,7 @@ pub async fn transition(
         extend_by: body.extend_by,
         satisfaction: body.satisfaction,
         satisfied: body.satisfied,
+        to,
         into: body.into,
         at_point,
         expected_version: Some(body.expected_version),

@@ -2,7 +2,7 @@
 //! table): the department's own case, a resident's own request evaluated once, the reopen
 //! window, a pending extension. `transition` refuses by it; `read` answers `allowed_actions`.
 
-use super::lifecycle::TRANSITIONS;
+use super::lifecycle::{COMMAND, Level, TRANSITIONS};
 use super::{Action, Case, Policy, Source, Status, is_reporter};
 use crate::access::{Caller, Role};
 use crate::db::DbConn;
@@ -49,6 +49,16 @@ pub(super) fn blocked(
             Some(format!("it was closed more than {} days ago; file a new case", policy.reopen_window.num_days()))
         }
         Action::Revisit if revisited(conn, case)? => Some("the case has been revisited since it closed".into()),
+        _ if COMMAND.contains(&action) && !case.level.commanded_by(caller.role) => {
+            Some(format!("the case is at the {} level: its office commands it", case.level))
+        }
+        Action::Escalate if Level::of(caller.role) != Some(case.level) => {
+            Some(format!("the case is at the {} level: that level's office escalates it", case.level))
+        }
+        Action::Delegate if case.level == Level::Community => Some("the case is at the community level already".into()),
+        Action::Delegate if !case.level.commanded_by(caller.role) => {
+            Some(format!("the case is at the {} level: its office or one above hands it down", case.level))
+        }
         Action::SelfHandle
             if case.status == Status::Reported && !super::category::get(conn, &case.category_code)?.on_the_spot =>
         {

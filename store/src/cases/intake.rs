@@ -354,6 +354,7 @@ pub fn prepare(
         unit_code: new.placement.unit.as_ref().map(|u| u.code.clone()),
         shelved_review_at: None,
         clock: Clock::Working,
+        level: super::Level::Street,
     };
     let (campaigns, natural) = watching.of(case.district_id.as_deref(), category, t);
     case.clock = Case::clock_of(category, r.priority, natural);

@@ -107,6 +107,8 @@ pub enum Action {
     Remark,
     Redo,
     Revisit,
+    Escalate,
+    Delegate,
 }
 
 /// What a resident who follows the case sees of an event: the event and its note, the event
@@ -171,6 +173,9 @@ const OFFICE: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin];
 /// Those who act in the grid: the office, the community, the grid worker on site.
 const GRID: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridWorker];
 const DEPARTMENT: &[Role] = &[DeptStaff];
+/// Who commands a case at some level (see `LEVELS`): the offices, and a community for the
+/// cases handed down to it.
+const COMMANDERS: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin, CommunityAdmin];
 /// The district: it approves what leaves the ordinary loop (挂账).
 const DISTRICT: &[Role] = &[SystemAdmin, DistrictAdmin];
 const WORKING: &[Status] = &[Filed, Dispatched, Accepted];
@@ -182,13 +187,16 @@ const ANSWERS: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin, CommunityAdm
 const LOCAL: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin, CommunityAdmin];
 /// Everyone who works cases (not residents, not volunteers).
 const STAFF: &[Role] = &[SystemAdmin, DistrictAdmin, StreetAdmin, CommunityAdmin, GridWorker, DeptStaff];
+/// While a level commands the case: before it is closed, voided or rejected (a shelved case is
+/// the district's, by its approval).
+const COMMANDED: &[Status] = &[Reported, Filed, Dispatched, Accepted, Handled, Suspended];
 const REPLIED: &[Status] = &[Reported, Filed, Dispatched, Accepted, Handled, Suspended, Shelved, Closed];
 
 #[rustfmt::skip]
 pub const TRANSITIONS: &[Transition] = &[
-    Transition { action: Action::File, name: "file", label: "立案", from: &[Reported], to: Next::To(Filed), roles: OFFICE, note: false, resident: Face::Event, needs: "" },
-    Transition { action: Action::Reject, name: "reject", label: "不予立案", from: &[Reported], to: Next::To(Rejected), roles: OFFICE, note: true, resident: Face::Note, needs: "the reason" },
-    Transition { action: Action::Dispatch, name: "dispatch", label: "派遣", from: &[Filed], to: Next::To(Dispatched), roles: OFFICE, note: false, resident: Face::Event, needs: "department_id, or a routing rule / the category's default department" },
+    Transition { action: Action::File, name: "file", label: "立案", from: &[Reported], to: Next::To(Filed), roles: COMMANDERS, note: false, resident: Face::Event, needs: "" },
+    Transition { action: Action::Reject, name: "reject", label: "不予立案", from: &[Reported], to: Next::To(Rejected), roles: COMMANDERS, note: true, resident: Face::Note, needs: "the reason" },
+    Transition { action: Action::Dispatch, name: "dispatch", label: "派遣", from: &[Filed], to: Next::To(Dispatched), roles: COMMANDERS, note: false, resident: Face::Event, needs: "department_id, or a routing rule / the category's default department" },
     Transition { action: Action::SelfHandle, name: "self_handle", label: "自处理", from: &[Reported, Filed], to: Next::To(Closed), roles: GRID, note: true, resident: Face::Note, needs: "attachments where photos were taken; from reported (随手办, fixed on the spot) only in a category marked on_the_spot, with a photo before and one after; counted as 就地解决" },
     Transition { action: Action::Accept, name: "accept", label: "签收", from: &[Dispatched], to: Next::To(Accepted), roles: DEPARTMENT, note: false, resident: Face::Event, needs: "the case is dispatched to the caller's department" },
     Transition { action: Action::Return, name: "return", label: "退回", from: &[Dispatched], to: Next::To(Filed), roles: DEPARTMENT, note: true, resident: Face::Hidden, needs: "counted as a mis-dispatch" },
@@ -211,8 +219,63 @@ pub const TRANSITIONS: &[Transition] = &[
     Transition { action: Action::Answer, name: "answer", label: "答复办结", from: &[Reported, Filed], to: Next::To(Closed), roles: LOCAL, note: true, resident: Face::Note, needs: "a resident request settled without dispatch (a consultation); the note is the reply; counted as 就地解决" },
     Transition { action: Action::Remark, name: "remark", label: "备注", from: NOT_FINISHED, to: Next::Stay, roles: STAFF, note: true, resident: Face::Hidden, needs: "an internal note, staff only (a department: its own case)" },
     Transition { action: Action::Revisit, name: "revisit", label: "回访", from: &[Closed], to: Next::Stay, roles: LOCAL, note: true, resident: Face::Hidden, needs: "satisfied: true or false, and what the visit found; once per closing; not satisfied reopens it once for a second handling (重办)" },
+    Transition { action: Action::Escalate, name: "escalate", label: "提级", from: COMMANDED, to: Next::Stay, roles: &[CommunityAdmin, StreetAdmin], note: true, resident: Face::Hidden, needs: "the case at the caller's own level; it goes one level up (community → street → district), to that level's to-do" },
+    Transition { action: Action::Delegate, name: "delegate", label: "下派", from: COMMANDED, to: Next::Stay, roles: &[SystemAdmin, DistrictAdmin, StreetAdmin], note: true, resident: Face::Hidden, needs: "to: street or community, one level below the case's; by that level's office or one above" },
     Transition { action: Action::Redo, name: "redo", label: "重办", from: &[Closed], to: Next::To(Filed), roles: &[], note: false, resident: Face::Event, needs: "taken by no one: a resident's rating of 1–2 (不满意) reopens their request for a second handling, once" },
 ];
+
+crate::types::text_enum! {
+    /// The level whose office commands a case (两级指挥、三级联动).
+    pub enum Level {
+        Community = "community",
+        Street = "street",
+        District = "district",
+    }
+}
+
+impl Level {
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Community => "社区",
+            Level::Street => "街道",
+            Level::District => "区",
+        }
+    }
+
+    /// The level above, where `escalate` sends a case.
+    pub fn up(self) -> Option<Level> {
+        match self {
+            Level::Community => Some(Level::Street),
+            Level::Street => Some(Level::District),
+            Level::District => None,
+        }
+    }
+
+    /// The level of an office's role, if it commands any.
+    pub fn of(role: Role) -> Option<Level> {
+        LEVELS.iter().find(|(_, r, _)| *r == role).map(|(l, _, _)| *l)
+    }
+
+    /// Whether `role` commands a case at this level: its own level's office, or an office
+    /// above (which supervises); a system admin always.
+    pub fn commanded_by(self, role: Role) -> bool {
+        role == SystemAdmin || Level::of(role).is_some_and(|own| own >= self)
+    }
+}
+
+/// Which office commands a case at each level — files, rejects and dispatches it (an office
+/// above may too) — and whose to-do it stands in. A community escalates to its street, a street
+/// to its district (`escalate`); a level hands a case down (`delegate`). The one home of the
+/// rule, rendered into docs/case-lifecycle.md.
+#[rustfmt::skip]
+pub const LEVELS: &[(Level, Role, &str)] = &[
+    (Level::Community, CommunityAdmin, "problems the community settles with its own means, handed down by the street"),
+    (Level::Street, StreetAdmin, "every report by default: the street office files and dispatches"),
+    (Level::District, DistrictAdmin, "what a street cannot command alone, escalated to the district (区级指挥)"),
+];
+
+/// The actions of command, taken by the office of the case's level (or one above).
+pub const COMMAND: &[Action] = &[Action::File, Action::Reject, Action::Dispatch];
 
 impl Action {
     pub fn transition(self) -> &'static Transition {
@@ -234,6 +297,20 @@ impl Action {
 }
 
 /// The table as Markdown, for `docs/case-lifecycle.md`.
+/// The levels as Markdown, for `docs/case-lifecycle.md`.
+pub fn levels_markdown() -> String {
+    let mut out = String::from("| level | 中文 | commanded by | what stands there |\n|---|---|---|---|\n");
+    for (level, role, what) in LEVELS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} (or an office above) | {what} |\n",
+            level.as_str(),
+            level.label(),
+            role.as_str()
+        ));
+    }
+    out
+}
+
 pub fn markdown() -> String {
     let mut out = String::from(
         "| action | 中文 | from | to | roles | note | resident sees | also needs |\n|---|---|---|---|---|---|---|---|\n",
@@ -292,5 +369,14 @@ mod tests {
             "docs/case-lifecycle.md is out of step with the table; paste this in:\n{}",
             markdown()
         );
+        assert!(doc.contains(&levels_markdown()), "docs/case-lifecycle.md: paste this in:\n{}", levels_markdown());
+    }
+
+    #[test]
+    fn each_level_has_one_office_and_a_higher_level_commands_a_lower_one() {
+        assert_eq!(LEVELS.iter().map(|l| l.0).collect::<Vec<_>>(), Level::ALL);
+        assert!(Level::Community.commanded_by(StreetAdmin) && !Level::District.commanded_by(StreetAdmin));
+        assert!(Level::Street.commanded_by(DistrictAdmin) && !Level::Street.commanded_by(CommunityAdmin));
+        assert!(Level::District.commanded_by(SystemAdmin) && !Level::Community.commanded_by(GridWorker));
     }
 }

@@ -24,7 +24,7 @@ pub mod routing;
 pub mod tally;
 mod transition;
 
-pub use lifecycle::{Action, Status};
+pub use lifecycle::{Action, Level, Status};
 pub use transition::{Act, transition};
 
 use chrono::{Duration, NaiveDateTime};
@@ -157,6 +157,8 @@ pub struct Case {
     /// What its time limits count: natural time for a category that cannot wait or an urgent
     /// case, working time otherwise (see `Case::clock_of`).
     pub clock: Clock,
+    /// The level whose office commands it (files, rejects, dispatches): `lifecycle::LEVELS`.
+    pub level: Level,
 }
 
 impl Case {

@@ -39,6 +39,8 @@ pub struct Act {
     pub satisfaction: Option<i32>,
     /// Revisit: whether the problem was found solved.
     pub satisfied: Option<bool>,
+    /// Delegate: the level it is handed down to.
+    pub to: Option<super::Level>,
     /// Merge: the original case.
     pub into: Option<String>,
     /// Where the actor stood (WGS-84), when the phone said.
@@ -62,6 +64,7 @@ impl Act {
             extend_by: None,
             satisfaction: None,
             satisfied: None,
+            to: None,
             into: None,
             at_point: None,
             expected_version: None,
@@ -216,6 +219,26 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 data = json!({"rework": true});
             }
             Action::Revisit => data = json!({"satisfied": act.satisfied}),
+            Action::Escalate | Action::Delegate => {
+                let below = match case.level {
+                    super::Level::District => Some(super::Level::Street),
+                    super::Level::Street => Some(super::Level::Community),
+                    super::Level::Community => None,
+                };
+                let to = if action == Action::Escalate { case.level.up() } else { below };
+                let Some(to) = to else {
+                    let detail = format!("the case is at the {} level: there is no level to move it to", case.level);
+                    return Err(StoreError::NotAllowedNow { detail, allowed: vec![] });
+                };
+                if action == Action::Delegate && act.to.is_some_and(|t| t != to) {
+                    return Err(StoreError::invalid(
+                        "to",
+                        format!("a case at the {} level is handed down one level, to the {}", case.level, to),
+                    ));
+                }
+                new.level = to;
+                data = json!({"from": case.level, "to": to});
+            }
             // a reply or a remark changes nothing but the timeline: the step and its clock go on
             Action::Reply | Action::Remark => {}
             _ => {
@@ -248,6 +271,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
         save(conn, case.version, &new)?;
         tell_department(conn, action, to, &case, &new)?;
         tell_who_acts_next(conn, &act, &case, &new)?;
+        tell_new_level(conn, action, &case, &new)?;
         tell_reporters(conn, &act, &new)?;
         let mut e = NewEvent::new(id, t.name, Some(state), to).note(act.note.as_deref()).data(data.clone());
         e.attachments = &act.attachments;
@@ -404,6 +428,25 @@ fn redo(
         notify::notify(conn, Recipient::Street(street), "case.redo", about, message)?;
     }
     Ok(new)
+}
+
+/// A case escalated or handed down is news for the office of its new level.
+fn tell_new_level(conn: &mut DbConn, action: Action, was: &Case, case: &Case) -> StoreResult<()> {
+    if !matches!(action, Action::Escalate | Action::Delegate) {
+        return Ok(());
+    }
+    let verb = if action == Action::Escalate { "提级" } else { "下派" };
+    let message = format!("「{}」由{}{}至{}，请指挥处置", case.title, was.level.label(), verb, case.level.label());
+    let about = About::case(&case.id);
+    let recipient = match case.level {
+        super::Level::District => case.district_id.as_deref().map(Recipient::District),
+        super::Level::Street => case.street_id.as_deref().map(Recipient::Street),
+        super::Level::Community => case.community_id.as_deref().map(Recipient::Community),
+    };
+    match recipient {
+        Some(r) => notify::notify(conn, r, &format!("case.{}", action.as_str()), about, message),
+        None => Ok(()),
+    }
 }
 
 /// A resident request's residents hear what they should: that it was accepted (受理) or not, each

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::access::{Caller, Reach, Role};
-use crate::cases::{Source, Status};
+use crate::cases::{Level, Source, Status};
 use crate::db::DbConn;
 use crate::error::StoreResult;
 use crate::schema::{assignments, case_events, cases, whistle_departments, whistles};
@@ -67,6 +67,8 @@ pub const PILES: &[(&str, &str, &[Role])] = &[
     ("cases_to_verify", "待核查结案", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin, Role::CommunityAdmin, Role::GridWorker]),
     ("shelved_due_for_review", "待复核挂账", &[Role::SystemAdmin, Role::DistrictAdmin]),
     ("whistle_requests", "待决定吹哨申请", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin]),
+    ("cases_escalated", "提级待指挥", &[Role::SystemAdmin, Role::DistrictAdmin]),
+    ("cases_handed_down", "下派待办", &[Role::CommunityAdmin]),
     ("cases_to_accept", "待签收", &[Role::DeptStaff]),
     ("cases_to_handle", "待处置", &[Role::DeptStaff]),
     ("whistles_to_report_in", "待报到吹哨", &[Role::DeptStaff]),
@@ -115,7 +117,17 @@ fn cases_waiting(conn: &mut DbConn, caller: &Caller, kind: &str) -> StoreResult<
             q = q.filter(cases::cell_id.eq_any(mine));
         }
         let returned = case_events::table.filter(case_events::action.eq("return")).select(case_events::case_id);
+        // a street's office commands no case escalated to its district: those leave its piles
+        if caller.role == Role::StreetAdmin {
+            q = q.filter(cases::level.ne(Level::District));
+        }
         match kind {
+            "cases_escalated" => {
+                q.filter(cases::level.eq(Level::District)).filter(cases::status.eq_any(Status::RUNNING))
+            }
+            "cases_handed_down" => {
+                q.filter(cases::level.eq(Level::Community)).filter(cases::status.eq_any(Status::RUNNING))
+            }
             "reports_to_file" => {
                 q.filter(cases::status.eq(Status::Reported)).filter(cases::source.ne(Source::ResidentRequest))
             }

@@ -1,0 +1,2 @@
+DROP INDEX cases_level;
+ALTER TABLE cases DROP COLUMN level;
