@@ -36,7 +36,7 @@ async fn a_case_goes_down_to_the_community_and_up_to_the_district(backend: Backe
         step(app, s.t("office"), &id, "delegate", json!({"to": "community", "note": "店外经营由社区劝导"}), "filed")
             .await;
     assert_eq!(c["level"], "community");
-    assert_eq!(pile(&get_ok(app, s.t("cadre"), "/api/v1/todo").await, "cases_handed_down"), [id.clone()]);
+    assert_eq!(pile(&get_ok(app, s.t("cadre"), "/api/v1/todo").await, "cases_handed_down"), std::slice::from_ref(&id));
     let told = get_ok(app, s.t("cadre"), "/api/v1/notifications").await;
     assert!(
         told["items"].as_array().unwrap().iter().any(|n| n["kind"] == "case.delegate" && n["case_id"] == id.as_str())
@@ -48,7 +48,7 @@ async fn a_case_goes_down_to_the_community_and_up_to_the_district(backend: Backe
     let c = step(app, s.t("office"), &id, "escalate", note("涉及多部门，需区级协调"), "filed").await;
     assert_eq!(c["level"], "district");
     let district = get_ok(app, s.t("donghu"), "/api/v1/todo").await;
-    assert_eq!(pile(&district, "cases_escalated"), [id.clone()]);
+    assert_eq!(pile(&district, "cases_escalated"), std::slice::from_ref(&id));
     let office = get_ok(app, s.t("office"), "/api/v1/todo").await;
     assert!(!pile(&office, "cases_to_dispatch").contains(&id), "it left the street's desk");
     problem(act(app, s.t("office"), &id, "dispatch", json!({"department_id": s.depts["chengguan"]})).await, 409).await;
