@@ -180,5 +180,19 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
         .find(|m| m["agenda"].as_array().is_some_and(|a| a.len() == 1 && a[0]["status"] == "on_agenda"))
         .expect("next month's");
     assert_eq!(next["agenda"][0]["title"], "沿江路违章搭建阳光房");
+
+    // a case handed down to 孺子亭社区 and one escalated to the district, each on that level's desk;
+    // a whistle solved, closed and rated
+    let cadre = app.login("ruziting.admin", gridhub::demo::PASSWORD).await;
+    let desk = json(app.get(Some(&cadre), "/api/v1/todo").await).await;
+    let handed = desk["piles"].as_array().unwrap().iter().find(|p| p["kind"] == "cases_handed_down").unwrap();
+    assert_eq!(handed["items"][0]["title"], "小区门口占道废品收购");
+    let desk = json(app.get(Some(&district), "/api/v1/todo").await).await;
+    let up = desk["piles"].as_array().unwrap().iter().find(|p| p["kind"] == "cases_escalated").unwrap();
+    assert_eq!(up["items"][0]["title"], "阳明路人行道大面积破损");
+    let whistles = json(app.get(Some(&office), "/api/v1/whistles?status=closed").await).await;
+    let solved = &whistles["items"][0];
+    assert_eq!(solved["result"], "围挡已收窄，恢复双向通行");
+    assert!(solved["departments"].as_array().unwrap().iter().all(|d| d["rating"].is_number()));
     app.stop().await;
 }

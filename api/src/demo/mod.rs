@@ -248,6 +248,11 @@ const CASES: &[DemoCase] = &[
     ("ZL0503", "楼下烧烤店油烟扰民", true, &["file", "remark", "dispatch", "accept", "reply"]),
     // 随手办: the grid worker clears it on the spot and closes it from the report, photos before and after
     ("SJ0104", "巷口路面油污", false, &["self_handle"]),
+    // levels of command: handed down to the community, and escalated to the district
+    ("SJ0503", "小区门口占道废品收购", false, &["file", "delegate"]),
+    ("BJ0205", "阳明路人行道大面积破损", false, &["file", "escalate"]),
+    // a whistle that went the whole way: reported in, solved, closed and rated
+    ("SJ0304", "燃气管道施工长期占道", false, &["file"]),
 ];
 
 /// Files the demo cases at points of 孺子亭社区's unit grids (`units`).
@@ -295,6 +300,8 @@ fn cases(conn: &mut DbConn, people: &CasePeople, units: &[cell::Cell]) -> StoreR
                     Action::Answer => "社区老年助餐点在社区服务中心一楼，每天11点开餐，带身份证到服务台登记即可".into(),
                     Action::Remark => "该居民本月第三次反映，回复时注意沟通方式".into(),
                     Action::SelfHandle => "现场用洗涤剂清洗油污，路面已恢复整洁".into(),
+                    Action::Delegate => "由社区组织劝导，限期清理".into(),
+                    Action::Escalate => "需结合道路改造统筹资金，提请区级指挥".into(),
                     Action::Reply => "已联系店主整改，本周内加装油烟净化设备，我们会再去复查".into(),
                     Action::Shelve => {
                         "违建形成于九十年代，产权人已故、继承未定，需结合老旧小区改造统筹解决，列入挂账".into()
@@ -304,6 +311,7 @@ fn cases(conn: &mut DbConn, people: &CasePeople, units: &[cell::Cell]) -> StoreR
                 // the demo's department staff account is 城管's: its cases go there
                 department_id: people.departments.get("chengguan").cloned(),
                 satisfaction: Some(5),
+                to: (action == Action::Delegate).then_some(gridhub_store::cases::Level::Community),
                 attachments: if action == Action::SelfHandle {
                     vec![format!("demo-before-{k}.jpg"), format!("demo-after-{k}.jpg")]
                 } else {
@@ -336,7 +344,34 @@ fn cases(conn: &mut DbConn, people: &CasePeople, units: &[cell::Cell]) -> StoreR
             ];
             whistle::plan(conn, &people.office, &w, items)?;
         }
+        if *category == "SJ0304" {
+            solved_whistle(conn, people, &id, (point.x(), point.y()))?;
+        }
     }
+    Ok(())
+}
+
+/// A whistle on the long road works: 城管 and 公安 summoned, 城管 on site at once, 公安 never;
+/// the street closes it when the road is clear and rates them.
+fn solved_whistle(conn: &mut DbConn, people: &CasePeople, case_id: &str, (lng, lat): (f64, f64)) -> StoreResult<()> {
+    let departments = ["chengguan", "gongan"].map(|c| people.departments[c].clone()).to_vec();
+    let new = whistle::NewWhistle {
+        departments,
+        report_in_within_minutes: 30,
+        note: Some("施工围挡超期占道，请城管、交警到场".into()),
+    };
+    let w = whistle::blow(conn, &people.office, case_id, new)?.whistle.id;
+    let here = whistle::ReportIn {
+        department_id: people.departments["chengguan"].clone(),
+        lng,
+        lat,
+        note: Some("已到场，责令施工单位收窄围挡".into()),
+        attachments: vec![],
+    };
+    whistle::report_in(conn, &people.chengguan, &w, here, 200.0)?;
+    whistle::close(conn, &people.office, &w, "围挡已收窄，恢复双向通行".into())?;
+    whistle::rate(conn, &people.office, &w, &people.departments["chengguan"], 5, Some("到场迅速".into()))?;
+    whistle::rate(conn, &people.office, &w, &people.departments["gongan"], 2, Some("未到场报到".into()))?;
     Ok(())
 }
 
