@@ -117,6 +117,44 @@ fn the_spec_shows_the_phone_schema_the_server_speaks() {
     assert_eq!(schema_route.as_i64(), Some(version), "GET /api/v1/sync/schema?version= goes up to the newest");
 }
 
+#[test]
+fn the_spec_names_every_kind_of_notification_the_store_sends() {
+    let doc = spec();
+    let kinds: Vec<&str> = doc["components"]["schemas"]["Notification"]["properties"]["kind"]["enum"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    // every kind the store writes is a literal "area.event" in its source
+    let mut missing = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../store/src"))];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for area in ["case", "task", "whistle", "campaign", "residence", "notice", "poll"] {
+                for (at, _) in text.match_indices(&format!("\"{area}.")) {
+                    let rest = &text[at + 1..];
+                    let end = rest.find('"').unwrap_or(0);
+                    let kind = &rest[..end];
+                    if kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_') && !kinds.contains(&kind)
+                    {
+                        missing.push(format!("{kind} ({})", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "Notification.kind in openapi.yaml lacks {missing:?}");
+}
+
 #[tokio::test]
 async fn every_route_that_needs_a_login_refuses_a_request_without_one() {
     let db = TestDb::new(Backend::Sqlite).unwrap();

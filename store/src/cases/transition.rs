@@ -435,7 +435,8 @@ fn tell_new_level(conn: &mut DbConn, action: Action, was: &Case, case: &Case) ->
     if !matches!(action, Action::Escalate | Action::Delegate) {
         return Ok(());
     }
-    let verb = if action == Action::Escalate { "提级" } else { "下派" };
+    let (verb, kind) =
+        if action == Action::Escalate { ("提级", "case.escalate") } else { ("下派", "case.delegate") };
     let message = format!("「{}」由{}{}至{}，请指挥处置", case.title, was.level.label(), verb, case.level.label());
     let about = About::case(&case.id);
     let recipient = match case.level {
@@ -444,7 +445,7 @@ fn tell_new_level(conn: &mut DbConn, action: Action, was: &Case, case: &Case) ->
         super::Level::Community => case.community_id.as_deref().map(Recipient::Community),
     };
     match recipient {
-        Some(r) => notify::notify(conn, r, &format!("case.{}", action.as_str()), about, message),
+        Some(r) => notify::notify(conn, r, kind, about, message),
         None => Ok(()),
     }
 }
