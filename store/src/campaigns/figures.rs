@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
@@ -20,10 +20,7 @@ use crate::schema::{
     streets, tasks,
 };
 use crate::tasks::{TaskStatus, Unit, unit};
-use crate::time::now;
-
-/// China Standard Time, for the days of a campaign.
-const CST: Duration = Duration::hours(8);
+use crate::time::{local_date, now};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CampaignFigures {
@@ -136,7 +133,7 @@ pub fn of(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<CampaignF
     let c = find_campaign(conn, caller, id)?;
     let at = now();
     let end = c.ends_at.min(at).max(c.starts_at);
-    let (from, to) = ((c.starts_at + CST).date(), (end + CST).date());
+    let (from, to) = (local_date(c.starts_at), local_date(end));
     let districts = districts_of(conn, &c.id)?;
 
     let all_communities: Vec<(String, String)> = communities::table
@@ -156,7 +153,7 @@ pub fn of(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<CampaignF
         if let Some(community) = community {
             *per_community.entry(community.as_str()).or_default() += 1;
         }
-        *per_date.entry((*received + CST).date()).or_default() += 1;
+        *per_date.entry(local_date(*received)).or_default() += 1;
     }
     let mut with_cases: Vec<CommunityCases> = all_communities
         .iter()

@@ -15,10 +15,7 @@ use crate::db::DbConn;
 use crate::error::{FieldProblem, StoreError, StoreResult};
 use crate::page::{Page, Paged};
 use crate::schema::{cells, communities, patrol_plans, patrols, streets, users};
-use crate::time::now;
-
-/// China Standard Time, for the days of a plan.
-const CST: Duration = Duration::hours(8);
+use crate::time::{local_date, now};
 
 /// A patrol as the office reads it.
 #[derive(Debug, Clone, Serialize)]
@@ -274,7 +271,7 @@ pub fn coverage(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Cov
     let members: HashSet<String> =
         serde_json::from_str::<Vec<String>>(&plan.members).unwrap_or_default().into_iter().collect();
     let end = plan.ends_at.min(now()).max(plan.starts_at);
-    let (first, last) = ((plan.starts_at + CST).date(), (end + CST).date());
+    let (first, last) = (local_date(plan.starts_at), local_date(end));
     let days = (last - first).num_days() + 1;
     let walks: Vec<(String, String, i64)> = patrols::table
         .filter(patrols::cell_id.eq_any(&grid_ids))
@@ -287,7 +284,7 @@ pub fn coverage(conn: &mut DbConn, caller: &Caller, id: &str) -> StoreResult<Cov
         if !members.is_empty() && !members.contains(user) {
             continue;
         }
-        *per.entry((cell.as_str(), (moment(*started) + CST).date())).or_default() += 1;
+        *per.entry((cell.as_str(), local_date(moment(*started)))).or_default() += 1;
         *total.entry(cell.as_str()).or_default() += 1;
     }
     let names: HashMap<String, String> = cells::table
