@@ -171,7 +171,7 @@ pub async fn sweep(state: &AppState) -> Result<(), crate::error::ApiError> {
         .db(|conn| {
             let at = now();
             Ok((
-                overdue::sweep(conn, at)?,
+                overdue::sweep(conn, at)? + gridhub_store::cases::parts::sweep(conn, at)?,
                 whistle::sweep(conn, at)?,
                 gridhub_store::tasks::overdue::sweep(conn, at)?,
                 gridhub_store::campaigns::notices::chase(conn, at)?,

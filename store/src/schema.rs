@@ -60,6 +60,7 @@ diesel::table! {
         webhook_url -> Nullable<Text>,
         webhook_secret -> Nullable<Text>,
         kind -> Text,
+        street_id -> Nullable<Text>,
     }
 }
 
@@ -548,6 +549,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    case_parts (case_id, department_id) {
+        case_id -> Text,
+        department_id -> Text,
+        status -> Text,
+        step_started_at -> Nullable<Timestamp>,
+        deadline_at -> Nullable<Timestamp>,
+        overdue_at -> Nullable<Timestamp>,
+        late -> Bool,
+        accepted_by -> Nullable<Text>,
+        note -> Nullable<Text>,
+        dispatched_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(case_parts -> cases (case_id));
+diesel::joinable!(case_parts -> departments (department_id));
 diesel::joinable!(whistle_departments -> whistles (whistle_id));
 diesel::joinable!(whistle_departments -> departments (department_id));
 diesel::joinable!(case_events -> cases (case_id));
@@ -932,6 +951,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     whistles,
     whistle_departments,
+    case_parts,
     sync_clock,
     patrols,
     attachments,

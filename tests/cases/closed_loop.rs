@@ -184,7 +184,7 @@ async fn each_role_is_refused_what_it_may_not_do(backend: Backend) {
     assert_eq!(strings(&seen["allowed_actions"]), ["accept", "return", "request_extension", "remark"]);
     assert_eq!(
         strings(&get_case(app, s.t("office"), id).await["allowed_actions"]),
-        ["suspend", "void", "merge", "remark", "escalate", "delegate"]
+        ["co_dispatch", "suspend", "void", "merge", "remark", "escalate", "delegate"]
     );
     assert_eq!(strings(&get_case(app, s.t("volunteer"), id).await["allowed_actions"]), Vec::<String>::new());
     for (who, action) in [

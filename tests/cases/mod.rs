@@ -6,6 +6,7 @@
 mod catalogue;
 mod closed_loop;
 mod filing;
+mod joint;
 mod levels;
 mod on_the_spot;
 mod revisit;

@@ -57,6 +57,7 @@ async fn each_user_sees_what_awaits_them_and_is_told_in_chinese(backend: Backend
             "extension_requests",
             "cases_to_verify",
             "whistle_requests",
+            "returned_parts",
             "tasks_to_do",
             "tasks_to_verify"
         ]
@@ -91,7 +92,17 @@ async fn each_user_sees_what_awaits_them_and_is_told_in_chinese(backend: Backend
     )
     .await;
     let chengguan = get_ok(app, s.t("chengguan"), "/api/v1/todo").await;
-    assert_eq!(kinds(&chengguan), ["cases_to_accept", "cases_to_handle", "whistles_to_report_in", "tasks_to_do"]);
+    assert_eq!(
+        kinds(&chengguan),
+        [
+            "cases_to_accept",
+            "cases_to_handle",
+            "assists_to_accept",
+            "assists_to_handle",
+            "whistles_to_report_in",
+            "tasks_to_do"
+        ]
+    );
     assert_eq!(pile(&chengguan, "cases_to_handle").0, 1);
     assert_eq!(pile(&get_ok(app, s.t("office"), "/api/v1/todo").await, "extension_requests").0, 1);
     steps(

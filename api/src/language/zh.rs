@@ -523,6 +523,22 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("the case is at the {} level: its office or one above hands it down", "案件在{}一级：由该级或上级下派"),
     ("a case at the {} level is handed down one level, to the {}", "{0}一级的案件只能下派一级，即下派至{1}"),
     ("the case is at the {} level: there is no level to move it to", "案件在{}一级：无处可再移动"),
+    // ── lead and assisting departments (主办/协办) ──
+    ("is required: the assisting departments to add", "必填：要增派的协办部门"),
+    ("is given with dispatch or co_dispatch only", "仅在派遣或增派协办时填写"),
+    ("names {} twice", "重复列出了 {}"),
+    ("{} leads the case (主办); it does not assist it", "{} 是本案件的主办部门，不能同时协办"),
+    ("{} assists already ({})", "{0} 已在协办（{1}）"),
+    ("is required: the assisting department whose part is waived", "必填：要免除协办任务的部门"),
+    ("{} has no part of this case still to come in", "{} 在本案件中没有待完成的协办任务"),
+    ("your department's part (协办) is {} on a {} case", "本部门的协办任务为 {0}，案件状态为 {1}"),
+    ("is required to {} your part", "{}协办任务时必填"),
+    (
+        "the assisting departments' parts are not all in ({}): each reports its part, or the office waives it",
+        "协办部门尚未全部反馈（{}）：请各协办部门反馈，或由指挥中心免除",
+    ),
+    ("names at most {} assisting departments", "最多指定 {} 个协办部门"),
+    ("no assisting department's part is still to come in", "没有待完成的协办任务"),
     // ── the whistle until solved ──
     ("a community's admin asks its street to blow the whistle", "由社区管理员向街道申请吹哨"),
     ("must be a department the whistle summoned", "须为本次吹哨召集的部门"),

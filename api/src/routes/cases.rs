@@ -334,6 +334,9 @@ pub struct TransitionBody {
     #[serde(default, deserialize_with = "or_default")]
     attachments: Vec<String>,
     department_id: Option<String>,
+    /// Dispatch, co_dispatch: the assisting departments (协办).
+    #[serde(default, deserialize_with = "or_default")]
+    co_departments: Vec<String>,
     extend_by: Option<String>,
     satisfaction: Option<i32>,
     /// Revisit: whether the problem was found solved.
@@ -381,6 +384,9 @@ fn outcome(check: &mut Check, body: Option<OutcomeBody>) -> Option<Outcome> {
     Some(Outcome { kind: kind?, persons, amount_yuan: body.amount_yuan })
 }
 
+/// How many assisting departments one dispatch names at most.
+const MAX_CO_DEPARTMENTS: usize = 10;
+
 /// `POST /api/v1/cases/{id}/transitions`: one action of the closed loop.
 pub async fn transition(
     state: web::Data<AppState>,
@@ -406,6 +412,9 @@ pub async fn transition(
     };
     let attachments = check.attachments(body.attachments);
     let outcome = outcome(&mut check, body.outcome);
+    if body.co_departments.len() > MAX_CO_DEPARTMENTS {
+        check.push("co_departments", format!("names at most {MAX_CO_DEPARTMENTS} assisting departments"));
+    }
     let to = body.to.as_deref().and_then(|t| match gridhub_store::cases::Level::parse(t) {
         Some(l) if l != gridhub_store::cases::Level::District => Some(l),
         _ => {
@@ -419,6 +428,7 @@ pub async fn transition(
         attachments,
         outcome,
         department_id: body.department_id,
+        co_departments: body.co_departments,
         extend_by: body.extend_by,
         satisfaction: body.satisfaction,
         satisfied: body.satisfied,

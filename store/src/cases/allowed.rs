@@ -20,9 +20,13 @@ pub(super) fn blocked(
     let dept_action = matches!(action, Action::Accept | Action::Return | Action::Handle | Action::RequestExtension)
         || (caller.role == Role::DeptStaff && matches!(action, Action::Reply | Action::Remark));
     Ok(match action {
-        _ if dept_action && case.department_id != caller.scope_id => {
+        _ if dept_action && case.department_id != caller.scope_id && !assists_on(conn, caller, case, action)? => {
             Some("the case is dispatched to another department".into())
         }
+        Action::Handle if !super::parts::waiting(conn, &case.id)?.is_empty() => Some(format!(
+            "the assisting departments' parts are not all in ({}): each reports its part, or the office waives it",
+            super::parts::waiting(conn, &case.id)?.join("、")
+        )),
         Action::Evaluate if case.source != Source::ResidentRequest => {
             Some("only resident requests are evaluated".into())
         }
@@ -64,12 +68,21 @@ pub(super) fn blocked(
         {
             Some("this category is not fixed on the spot; the street office files it first".into())
         }
+        Action::WaivePart if super::parts::waiting(conn, &case.id)?.is_empty() => {
+            Some("no assisting department's part is still to come in".into())
+        }
         Action::GrantExtension | Action::DenyExtension if case.pending_extension.is_none() => {
             Some("no extension is pending".into())
         }
         Action::RequestExtension if case.pending_extension.is_some() => Some("an extension is pending already".into()),
         _ => None,
     })
+}
+
+/// Whether the caller's department assists on the case (协办) and the action is one an assisting
+/// department takes on the case itself (reply, remark; its part's own steps are `parts::allowed`).
+fn assists_on(conn: &mut DbConn, caller: &Caller, case: &Case, action: Action) -> StoreResult<bool> {
+    Ok(matches!(action, Action::Reply | Action::Remark) && super::parts::mine(conn, caller, &case.id)?.is_some())
 }
 
 /// Whether the office revisited the case since it (last) closed.
@@ -120,7 +133,20 @@ pub(crate) fn allowed(
 ) -> StoreResult<Vec<&'static str>> {
     let state = case.status;
     let mut out = Vec::new();
+    // an assisting department's part answers for its accept, return and handle
+    let part = match case.department_id != caller.scope_id {
+        true => super::parts::mine(conn, caller, &case.id)?,
+        false => None,
+    };
     for t in TRANSITIONS {
+        if let Some(part) = &part
+            && matches!(t.action, Action::Accept | Action::Return | Action::Handle)
+        {
+            if super::parts::allowed(case, part).contains(&t.action) {
+                out.push(t.name);
+            }
+            continue;
+        }
         if t.from.contains(&state)
             && t.roles.contains(&caller.role)
             && blocked(conn, caller, case, t.action, policy)?.is_none()

@@ -109,6 +109,8 @@ pub enum Action {
     Revisit,
     Escalate,
     Delegate,
+    CoDispatch,
+    WaivePart,
 }
 
 /// What a resident who follows the case sees of an event: the event and its note, the event
@@ -198,9 +200,11 @@ pub const TRANSITIONS: &[Transition] = &[
     Transition { action: Action::Reject, name: "reject", label: "不予立案", from: &[Reported], to: Next::To(Rejected), roles: COMMANDERS, note: true, resident: Face::Note, needs: "the reason" },
     Transition { action: Action::Dispatch, name: "dispatch", label: "派遣", from: &[Filed], to: Next::To(Dispatched), roles: COMMANDERS, note: false, resident: Face::Event, needs: "department_id, or a routing rule / the category's default department" },
     Transition { action: Action::SelfHandle, name: "self_handle", label: "自处理", from: &[Reported, Filed], to: Next::To(Closed), roles: GRID, note: true, resident: Face::Note, needs: "attachments where photos were taken; from reported (随手办, fixed on the spot) only in a category marked on_the_spot, with a photo before and one after; counted as 就地解决" },
-    Transition { action: Action::Accept, name: "accept", label: "签收", from: &[Dispatched], to: Next::To(Accepted), roles: DEPARTMENT, note: false, resident: Face::Event, needs: "the case is dispatched to the caller's department" },
-    Transition { action: Action::Return, name: "return", label: "退回", from: &[Dispatched], to: Next::To(Filed), roles: DEPARTMENT, note: true, resident: Face::Hidden, needs: "counted as a mis-dispatch" },
-    Transition { action: Action::Handle, name: "handle", label: "处置反馈", from: &[Accepted], to: Next::To(Handled), roles: DEPARTMENT, note: true, resident: Face::Hidden, needs: "attachments where photos were taken" },
+    Transition { action: Action::Accept, name: "accept", label: "签收", from: &[Dispatched], to: Next::To(Accepted), roles: DEPARTMENT, note: false, resident: Face::Event, needs: "the case is dispatched to the caller's department (an assisting department accepts its part: see PARTS)" },
+    Transition { action: Action::Return, name: "return", label: "退回", from: &[Dispatched], to: Next::To(Filed), roles: DEPARTMENT, note: true, resident: Face::Hidden, needs: "counted as a mis-dispatch (an assisting department returns its part)" },
+    Transition { action: Action::Handle, name: "handle", label: "处置反馈", from: &[Accepted], to: Next::To(Handled), roles: DEPARTMENT, note: true, resident: Face::Hidden, needs: "attachments where photos were taken; the lead only once every assisting part is handled or waived (an assisting department reports its part)" },
+    Transition { action: Action::CoDispatch, name: "co_dispatch", label: "增派协办", from: WITH_DEPARTMENT, to: Next::Stay, roles: COMMANDERS, note: false, resident: Face::Hidden, needs: "co_departments: assisting departments (协办) besides the lead; a returned part is dispatched again this way (dispatch names them too)" },
+    Transition { action: Action::WaivePart, name: "waive_part", label: "免除协办", from: WITH_DEPARTMENT, to: Next::Stay, roles: COMMANDERS, note: true, resident: Face::Hidden, needs: "department_id: the assisting department whose part is no longer needed (also a returned part)" },
     Transition { action: Action::VerifyPass, name: "verify_pass", label: "核查结案", from: &[Handled], to: Next::To(Closed), roles: GRID, note: false, resident: Face::Note, needs: "" },
     Transition { action: Action::VerifyFail, name: "verify_fail", label: "返工", from: &[Handled], to: Next::To(Accepted), roles: GRID, note: true, resident: Face::Hidden, needs: "counted as rework" },
     Transition { action: Action::Suspend, name: "suspend", label: "缓办", from: WORKING, to: Next::To(Suspended), roles: OFFICE, note: true, resident: Face::Event, needs: "" },
@@ -275,7 +279,103 @@ pub const LEVELS: &[(Level, Role, &str)] = &[
 ];
 
 /// The actions of command, taken by the office of the case's level (or one above).
-pub const COMMAND: &[Action] = &[Action::File, Action::Reject, Action::Dispatch];
+pub const COMMAND: &[Action] = &[Action::File, Action::Reject, Action::Dispatch, Action::CoDispatch, Action::WaivePart];
+
+crate::types::text_enum! {
+    /// Where an assisting department's part of a case stands (协办).
+    pub enum PartStatus {
+        /// 待签收
+        Dispatched = "dispatched",
+        /// 已签收, being done
+        Accepted = "accepted",
+        /// 已反馈: the part is done
+        Handled = "handled",
+        /// 已退回: back with the office, which dispatches it again or waives it
+        Returned = "returned",
+        /// 已免除: the office no longer needs it
+        Waived = "waived",
+    }
+}
+
+impl PartStatus {
+    /// The parts still to come in: each holds the lead's `handle`.
+    pub const WAITING: [PartStatus; 3] = [PartStatus::Dispatched, PartStatus::Accepted, PartStatus::Returned];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PartStatus::Dispatched => "待签收",
+            PartStatus::Accepted => "协办中",
+            PartStatus::Handled => "已反馈",
+            PartStatus::Returned => "已退回",
+            PartStatus::Waived => "已免除",
+        }
+    }
+
+    /// The step whose deadline runs (on the case's clock, by the category's limits).
+    pub fn step(self) -> Option<Step> {
+        match self {
+            PartStatus::Dispatched => Some(Step::Accept),
+            PartStatus::Accepted => Some(Step::Handle),
+            _ => None,
+        }
+    }
+}
+
+/// A step of an assisting part: the case's action that takes it, the event on the case's timeline,
+/// the part's states it is taken from (none: a new part), where it leads, and by whom.
+pub struct PartStep {
+    pub action: Action,
+    pub event: &'static str,
+    pub from: &'static [PartStatus],
+    pub to: PartStatus,
+    pub by: &'static str,
+}
+
+/// 主办/协办: a dispatch names the lead department (the case's) and may name assisting ones; each
+/// works its part with the case's own actions while the case is with the lead (dispatched or
+/// accepted). The one home of the rule, rendered into docs/case-lifecycle.md.
+#[rustfmt::skip]
+pub const PARTS: &[PartStep] = &[
+    PartStep { action: Action::CoDispatch, event: "co_dispatch", from: &[PartStatus::Returned, PartStatus::Handled, PartStatus::Waived], to: PartStatus::Dispatched, by: "the office commanding the case (`dispatch` or `co_dispatch` with `co_departments`); a new part, or one no longer open dispatched again" },
+    PartStep { action: Action::Accept, event: "assist_accept", from: &[PartStatus::Dispatched], to: PartStatus::Accepted, by: "the assisting department, by the accept step's deadline" },
+    PartStep { action: Action::Return, event: "assist_return", from: &[PartStatus::Dispatched], to: PartStatus::Returned, by: "the assisting department, with why; back to the office like a return (counted as a mis-dispatch of the part)" },
+    PartStep { action: Action::Handle, event: "assist_handle", from: &[PartStatus::Accepted], to: PartStatus::Handled, by: "the assisting department, with what it did, by the handle step's deadline (协办按期率); the lead is told" },
+    PartStep { action: Action::WaivePart, event: "waive_part", from: &[PartStatus::Dispatched, PartStatus::Accepted, PartStatus::Returned], to: PartStatus::Waived, by: "the office, with why" },
+];
+
+/// The case's states in which assisting parts are worked.
+pub const PARTS_WORKED: &[Status] = &[Dispatched, Accepted];
+
+impl PartStep {
+    /// The step `action` takes on a part in `state` (none: a new part), if it takes one.
+    pub fn of(action: Action, state: Option<PartStatus>) -> Option<&'static PartStep> {
+        PARTS.iter().find(|p| {
+            p.action == action
+                && state.is_none_or(|s| p.from.contains(&s))
+                && (state.is_some() || p.action == Action::CoDispatch)
+        })
+    }
+}
+
+/// The parts' steps as Markdown, for `docs/case-lifecycle.md`.
+pub fn parts_markdown() -> String {
+    let mut out = String::from("| action | on the timeline | part from | part to | by |\n|---|---|---|---|---|\n");
+    for p in PARTS {
+        let from: Vec<String> = p.from.iter().map(|s| format!("{} ({})", s.as_str(), s.label())).collect();
+        let from =
+            if p.action == Action::CoDispatch { format!("(none), {}", from.join(", ")) } else { from.join(", ") };
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} | {} ({}) | {} |\n",
+            p.action.as_str(),
+            p.event,
+            from,
+            p.to.as_str(),
+            p.to.label(),
+            p.by
+        ));
+    }
+    out
+}
 
 impl Action {
     pub fn transition(self) -> &'static Transition {
@@ -370,6 +470,7 @@ mod tests {
             markdown()
         );
         assert!(doc.contains(&levels_markdown()), "docs/case-lifecycle.md: paste this in:\n{}", levels_markdown());
+        assert!(doc.contains(&parts_markdown()), "docs/case-lifecycle.md: paste this in:\n{}", parts_markdown());
     }
 
     #[test]

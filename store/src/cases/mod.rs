@@ -2,10 +2,11 @@
 //! department, verified on site, closed and scored. Here is the record and who sees it; a report
 //! becomes a case through `intake`, the state machine is `lifecycle`, its application
 //! `transition`, the timeline `event`; `read` lists and shows cases, `correct` changes what a
-//! report says, `tally` what a case counts for in the figures.
+//! report says, `tally` what a case counts for in the figures, `parts` the assisting departments'
+//! parts (协办).
 //!
 //! Who sees a case: the admins, grid workers and volunteers whose area holds it, the staff of
-//! the department it is dispatched to, and everyone who reported it (residents see only those).
+//! the department it is dispatched to and of those assisting it, and everyone who reported it (residents see only those).
 
 mod allowed;
 pub mod campaign;
@@ -17,6 +18,7 @@ pub mod intake;
 pub mod lifecycle;
 pub mod outcome;
 pub mod overdue;
+pub mod parts;
 pub mod phone;
 pub mod photo;
 pub mod read;
@@ -24,7 +26,7 @@ pub mod routing;
 pub mod tally;
 mod transition;
 
-pub use lifecycle::{Action, Level, Status};
+pub use lifecycle::{Action, Level, PartStatus, Status};
 pub use transition::{Act, transition};
 
 use chrono::{Duration, NaiveDateTime};
@@ -294,6 +296,9 @@ pub struct CaseView {
     /// Every photo of the case, whatever route it came by (detail views only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub photos: Option<Vec<photo::Photo>>,
+    /// The assisting departments' parts (协办), staff's detail views only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<Vec<parts::PartView>>,
 }
 
 pub(crate) fn get(conn: &mut DbConn, id: &str) -> StoreResult<Case> {
@@ -317,7 +322,12 @@ pub(crate) fn is_reporter(conn: &mut DbConn, case_id: &str, user_id: &str) -> St
 /// Whether the caller may see the case (see the module).
 fn visible(conn: &mut DbConn, caller: &Caller, case: &Case) -> StoreResult<bool> {
     let by_role = match caller.role {
-        Role::DeptStaff => case.department_id.is_some() && case.department_id == caller.scope_id,
+        Role::DeptStaff => match caller.scope_id.as_deref() {
+            Some(department) => {
+                case.department_id.as_deref() == Some(department) || parts::assists(conn, &case.id, department)?
+            }
+            None => false,
+        },
         Role::Resident => false,
         _ => caller.reach().covers(&case.place()),
     };

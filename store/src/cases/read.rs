@@ -36,6 +36,9 @@ pub(crate) fn detail(
 ) -> StoreResult<CaseView> {
     let mut v = view(conn, case, cal)?;
     v.allowed_actions = Some(allowed(conn, caller, &v.case, policy)?);
+    if caller.role != Role::Resident {
+        v.parts = Some(super::parts::list(conn, &v.case.id)?);
+    }
     let photos = photo::of_case(conn, &v.case.id)?;
     if caller.role == Role::Resident {
         face::case(&mut v);
@@ -113,6 +116,7 @@ fn views(conn: &mut DbConn, rows: Vec<Case>, cal: &Calendar) -> StoreResult<Vec<
                 misdispatch_count: count(&case.id, "return"),
                 allowed_actions: None,
                 photos: None,
+                parts: None,
                 case,
             }
         })
@@ -279,7 +283,12 @@ fn run_of(
     let mut q = cases::table.select(Case::as_select()).into_boxed();
     q = match (caller.role, caller.reach()) {
         (Role::DeptStaff, _) => {
-            q.filter(cases::department_id.eq(caller.scope_id.clone().unwrap_or_default()).or(cases::id.eq_any(mine)))
+            let department = caller.scope_id.clone().unwrap_or_default();
+            // the cases it leads, those it assists on (协办), and those its staff reported
+            let assisted = crate::schema::case_parts::table
+                .filter(crate::schema::case_parts::department_id.eq(department.clone()))
+                .select(crate::schema::case_parts::case_id);
+            q.filter(cases::department_id.eq(department).or(cases::id.eq_any(assisted)).or(cases::id.eq_any(mine)))
         }
         (Role::Resident, _) => q.filter(cases::id.eq_any(mine)),
         (_, reach) => crate::access::within_reach!(

@@ -13,7 +13,7 @@ use super::event::{self, NewEvent};
 use super::lifecycle::Next;
 use super::read::detail;
 use super::routing::{self, Decision};
-use super::{Action, Case, CaseView, Policy, Status, find_case, save};
+use super::{Action, Case, CaseView, Policy, Status, find_case, parts, save};
 use crate::access::{Caller, audit};
 use crate::clocks::calendar;
 use crate::db::DbConn;
@@ -31,8 +31,11 @@ pub struct Act {
     pub action: Action,
     pub note: Option<String>,
     pub attachments: Vec<String>,
-    /// Dispatch: the department chosen by hand (else the routing rule's choice).
+    /// Dispatch: the department chosen by hand (else the routing rule's choice); waive_part: the
+    /// assisting department whose part is waived.
     pub department_id: Option<String>,
+    /// Dispatch, co_dispatch: the assisting departments (协办) besides the lead.
+    pub co_departments: Vec<String>,
     /// Request or grant an extension: `4h`, `2d`.
     pub extend_by: Option<String>,
     /// Evaluate: 1 to 5.
@@ -61,6 +64,7 @@ impl Act {
             note: None,
             attachments: Vec::new(),
             department_id: None,
+            co_departments: Vec::new(),
             extend_by: None,
             satisfaction: None,
             satisfied: None,
@@ -92,6 +96,13 @@ fn check_input(act: &Act) -> StoreResult<()> {
     if act.action == Action::Revisit && act.satisfied.is_none() {
         return Err(StoreError::invalid("satisfied", "is required: true if the problem was found solved, else false"));
     }
+    let assisting = matches!(act.action, Action::Dispatch | Action::CoDispatch);
+    if act.action == Action::CoDispatch && act.co_departments.is_empty() {
+        return Err(StoreError::invalid("co_departments", "is required: the assisting departments to add"));
+    }
+    if !assisting && !act.co_departments.is_empty() {
+        return Err(StoreError::invalid("co_departments", "is given with dispatch or co_dispatch only"));
+    }
     if act.action == Action::Merge && act.into.is_none() {
         return Err(StoreError::invalid("into", "is required: the id of the original case"));
     }
@@ -111,6 +122,16 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             )));
         }
         expect_version("case", id, case.version, act.expected_version)?;
+        // an assisting department (协办) accepts, returns and reports its own part
+        if matches!(action, Action::Accept | Action::Return | Action::Handle)
+            && case.department_id != caller.scope_id
+            && let Some(part) = parts::mine(conn, caller, &case.id)?
+        {
+            let category = category::get(conn, &case.category_code)?;
+            let cal = calendar::load(conn, &policy.hours)?;
+            let new = parts::act(conn, caller, &case, &part, &act, &category, &cal)?;
+            return detail(conn, caller, new, &cal, policy);
+        }
         let t = action.transition();
         let state = case.status;
         let why = if t.from.contains(&state) {
@@ -147,6 +168,18 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.assignee_id = None;
                 new.start_step(to, &category, at, &cal);
                 data = json!({"routing": d});
+                if !act.co_departments.is_empty() {
+                    let co = parts::dispatch(conn, &new, &d.department_id, &act.co_departments, &category, &cal, at)?;
+                    data["co_departments"] = json!(co);
+                }
+            }
+            Action::CoDispatch => {
+                let lead = case.department_id.clone().unwrap_or_default();
+                data = json!({"co_departments": parts::dispatch(conn, &case, &lead, &act.co_departments, &category, &cal, at)?});
+            }
+            Action::WaivePart => {
+                let note = act.note.as_deref().unwrap_or_default().trim();
+                data = parts::waive(conn, &case, act.department_id.as_deref(), note, at)?;
             }
             Action::Accept => {
                 new.assignee_id = Some(caller.user_id.clone());
@@ -187,6 +220,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.deadline_at = left.map(|m| timer.add_minutes(at, m));
                 new.suspended_from = None;
                 new.status = to;
+                parts::resume(conn, &case, &cal, since, at)?;
                 data = json!({"suspended_secs": (at - since).num_seconds(), "minutes_left": left, "clock": case.clock});
             }
             Action::RequestExtension => {

@@ -1,7 +1,8 @@
 //! 待办 — what awaits the caller's action, pile by pile, each with its count and the most urgent
 //! first items: a street office's reports to file, resident requests, cases to dispatch, returned
-//! cases, handlings to verify, extension requests (and, for the district, shelved cases due for
-//! review); a department's cases to accept and to handle and whistles to report in to; a
+//! cases, handlings to verify, extension requests, assisting parts returned (and, for the district,
+//! shelved cases due for review); a department's cases to accept and to handle, its assisting
+//! parts (协办) to accept and to report, and whistles to report in to; a
 //! community's and a grid worker's handlings to verify in their community or grids; and for each
 //! unit the tasks it owns still to do and those it assigned now submitted. Each pile
 //! also raises a notification when something lands on it (see `cases::transition`).
@@ -11,10 +12,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::access::{Caller, Reach, Role};
-use crate::cases::{Level, Source, Status};
+use crate::cases::{Level, PartStatus, Source, Status};
 use crate::db::DbConn;
 use crate::error::StoreResult;
-use crate::schema::{assignments, case_events, cases, whistle_departments, whistles};
+use crate::schema::{assignments, case_events, case_parts, cases, whistle_departments, whistles};
 use crate::tasks::Mine;
 use crate::time::now;
 
@@ -67,10 +68,13 @@ pub const PILES: &[(&str, &str, &[Role])] = &[
     ("cases_to_verify", "待核查结案", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin, Role::CommunityAdmin, Role::GridWorker]),
     ("shelved_due_for_review", "待复核挂账", &[Role::SystemAdmin, Role::DistrictAdmin]),
     ("whistle_requests", "待决定吹哨申请", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin]),
+    ("returned_parts", "协办被退回待增派或免除", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin]),
     ("cases_escalated", "提级待指挥", &[Role::SystemAdmin, Role::DistrictAdmin]),
     ("cases_handed_down", "下派待办", &[Role::CommunityAdmin]),
     ("cases_to_accept", "待签收", &[Role::DeptStaff]),
     ("cases_to_handle", "待处置", &[Role::DeptStaff]),
+    ("assists_to_accept", "待签收协办", &[Role::DeptStaff]),
+    ("assists_to_handle", "待反馈协办", &[Role::DeptStaff]),
     ("whistles_to_report_in", "待报到吹哨", &[Role::DeptStaff]),
     ("tasks_to_do", "待办任务", &[Role::DistrictAdmin, Role::StreetAdmin, Role::CommunityAdmin, Role::GridWorker, Role::DeptStaff]),
     ("tasks_to_verify", "待核验任务", &[Role::SystemAdmin, Role::DistrictAdmin, Role::StreetAdmin, Role::CommunityAdmin]),
@@ -86,6 +90,9 @@ pub fn todo(conn: &mut DbConn, caller: &Caller) -> StoreResult<Todo> {
         let (count, items) = match *kind {
             "whistles_to_report_in" => whistles_waiting(conn, caller)?,
             "whistle_requests" => requests_waiting(conn, caller)?,
+            "assists_to_accept" => parts_waiting(conn, caller, PartStatus::Dispatched)?,
+            "assists_to_handle" => parts_waiting(conn, caller, PartStatus::Accepted)?,
+            "returned_parts" => parts_waiting(conn, caller, PartStatus::Returned)?,
             "tasks_to_do" => tasks_waiting(conn, caller, Mine::Owned)?,
             "tasks_to_verify" => tasks_waiting(conn, caller, Mine::Assigned)?,
             _ => cases_waiting(conn, caller, kind)?,
@@ -158,6 +165,50 @@ fn cases_waiting(conn: &mut DbConn, caller: &Caller, kind: &str) -> StoreResult<
         count,
         rows.into_iter()
             .map(|(id, title, status, deadline_at, overdue_at)| Item {
+                case_id: Some(id.clone()),
+                task_id: None,
+                id,
+                title,
+                status: status.as_str().to_owned(),
+                deadline_at,
+                overdue: overdue_at.is_some() || deadline_at.is_some_and(|d| d < at),
+            })
+            .collect(),
+    ))
+}
+
+/// Assisting parts (协办) in `status`, on cases with their departments: a department's own parts
+/// to accept or report, or the parts returned to an office in its reach.
+fn parts_waiting(conn: &mut DbConn, caller: &Caller, status: PartStatus) -> StoreResult<(i64, Vec<Item>)> {
+    let query = || {
+        let mut q = case_parts::table
+            .inner_join(cases::table)
+            .filter(case_parts::status.eq(status))
+            .filter(cases::status.eq_any(crate::cases::lifecycle::PARTS_WORKED))
+            .into_boxed();
+        q = match caller.reach() {
+            _ if caller.role == Role::DeptStaff => {
+                q.filter(case_parts::department_id.eq(caller.scope_id.clone().unwrap_or_default()))
+            }
+            Reach::Everywhere => q,
+            Reach::District { district } => q.filter(cases::district_id.eq(district.clone())),
+            Reach::Street { street, .. } => q.filter(cases::street_id.eq(street.clone())),
+            Reach::Community { community, .. } => q.filter(cases::community_id.eq(community.clone())),
+            Reach::Nothing => q.filter(cases::id.eq("")),
+        };
+        q
+    };
+    let count: i64 = query().count().get_result(conn)?;
+    let rows: Vec<(String, String, Option<NaiveDateTime>, Option<NaiveDateTime>)> = query()
+        .order((case_parts::deadline_at.is_null().asc(), case_parts::deadline_at.asc(), cases::id.asc()))
+        .limit(FIRST)
+        .select((cases::id, cases::title, case_parts::deadline_at, case_parts::overdue_at))
+        .load(conn)?;
+    let at = now();
+    Ok((
+        count,
+        rows.into_iter()
+            .map(|(id, title, deadline_at, overdue_at)| Item {
                 case_id: Some(id.clone()),
                 task_id: None,
                 id,

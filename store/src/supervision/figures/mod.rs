@@ -327,6 +327,14 @@ pub fn figures(conn: &mut DbConn, caller: &Caller, ask: &Ask) -> StoreResult<Vec
             c.add(name, n);
         }
     }
+    if ask.unit == UnitKind::Department {
+        let (start, end) = day_bounds(ask.period.from, ask.period.to);
+        for (key, name, n) in crate::cases::parts::counts(conn, start, end)? {
+            if let Some(c) = counts.get_mut(&key) {
+                c.add(name, n);
+            }
+        }
+    }
     for (key, name, n) in milestone_counts(conn, ask)? {
         if let Some(c) = counts.get_mut(&key) {
             c.add(name, n);

@@ -40,6 +40,7 @@ pub const RATES: &[Rate] = &[
     Rate { name: "on_site_rate", label: "到场率", numerator: "whistle_on_site", denominator: "whistle_summoned", better: H },
     Rate { name: "response_rating_rate", label: "报到响应评价得分率", numerator: "whistle_rating_points", denominator: "whistle_rating_full", better: H },
     Rate { name: "patrol_coverage", label: "巡查覆盖率", numerator: "cells_patrolled", denominator: "cells", better: H },
+    Rate { name: "assist_on_time_rate", label: "协办按期率", numerator: "assists_on_time", denominator: "assists", better: H },
     Rate { name: "milestone_on_time_rate", label: "会商任务按期完成率", numerator: "milestones_on_time", denominator: "milestones_due", better: H },
 ];
 
@@ -54,6 +55,8 @@ pub const OTHER_COUNTS: &[(&str, &str, &str)] = &[
     ("whistle_rating_full", "评价满分", "4 for each rated response"),
     ("cells", "网格数", "active governance grids of the unit (a worker's: the grids assigned to them now); none for a department"),
     ("cells_patrolled", "已巡查网格数", "of those, grids with a patrol started in the period (a worker's: by them)"),
+    ("assists", "协办数", "assisting parts (协办) of cases a department reported in the period, or that went overdue in it while still open"),
+    ("assists_on_time", "按期协办数", "of those, reported without ever passing a deadline (accept or handle)"),
     ("milestones_due", "会商任务到期数", "milestones of meetings' decisions (tasks of kind meeting) a department owns, due in the period"),
     ("milestones_on_time", "会商任务按期完成数", "of those, verified by their due date"),
 ];

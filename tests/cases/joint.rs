@@ -1,0 +1,185 @@
+//! Joint handling (联动处置, 主办/协办): a case led by 城管 with 公安 and 市场监管 assisting. Each
+//! assisting department works its own part with the case's accept, return and handle; 市场监管
+//! returns its part and the office dispatches it again, a part added by mistake is waived, 公安 is
+//! late (marked, told, its webhook); the lead cannot report the case handled until every part is
+//! in; the case closes; the figures count 协办按期率.
+
+use chrono::Duration;
+use gridhub_e2e::*;
+use gridhub_store::access::Role;
+use serde_json::{Value, json};
+
+use super::*;
+
+on_both_backends!(a_case_is_led_by_one_department_and_assisted_by_two,);
+
+fn part(case: &Value, department: &str) -> Value {
+    case["parts"].as_array().unwrap().iter().find(|p| p["department_id"] == department).cloned().unwrap_or(Value::Null)
+}
+
+fn pile(todo: &Value, kind: &str) -> Vec<String> {
+    todo["piles"].as_array().unwrap().iter().find(|p| p["kind"] == kind).map_or_else(Vec::new, |p| {
+        p["items"].as_array().unwrap().iter().map(|i| i["case_id"].as_str().unwrap().to_owned()).collect()
+    })
+}
+
+async fn told(app: &TestApp, token: &str, kind: &str, id: &str) -> bool {
+    let n = get_ok(app, token, "/api/v1/notifications").await;
+    n["items"].as_array().unwrap().iter().any(|n| n["kind"] == kind && n["case_id"] == id)
+}
+
+async fn a_case_is_led_by_one_department_and_assisted_by_two(backend: Backend) {
+    let Some(w) = World::with(backend, |s| s.cases.worker_interval_ms = 50).await else { return };
+    let app = &w.app;
+    let mut s = Fixture::new(app, &w.admin).await;
+    let shichang = s.depts["shichang"].clone();
+    s.add(app, "shichang", Role::DeptStaff, Some(&shichang));
+    let (cg, ga, xf) = (s.depts["chengguan"].clone(), s.depts["gongan"].clone(), shichang.clone());
+    let police = Receiver::start(|_| Some(204)).await;
+    let hook = json!({"webhook_url": police.url, "webhook_secret": "a-secret-of-the-police-branch-1"});
+    let res = app.patch(Some(s.t("donghu")), &format!("/api/v1/departments/{ga}"), None, &hook).await;
+    assert_eq!(res.status(), 200);
+
+    let c = file(app, s.t("worker"), &report("SJ0502", s.inside(0))).await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    step(app, s.t("office"), &id, "file", json!({}), "filed").await;
+
+    // the lead is not its own helper, and a helper is a department of the district
+    let p = problem(
+        act(app, s.t("office"), &id, "dispatch", json!({"department_id": cg, "co_departments": [cg]})).await,
+        422,
+    )
+    .await;
+    assert_eq!(fields(&p), ["co_departments"]);
+    let c = step(
+        app,
+        s.t("office"),
+        &id,
+        "dispatch",
+        json!({"department_id": cg, "co_departments": [ga, xf]}),
+        "dispatched",
+    )
+    .await;
+    assert_eq!(c["department_id"], cg.as_str(), "城管 leads");
+    assert_eq!(
+        (part(&c, &ga)["status"].as_str(), part(&c, &xf)["status"].as_str()),
+        (Some("dispatched"), Some("dispatched"))
+    );
+    assert!(part(&c, &ga)["deadline_at"].is_string(), "each part has its deadline on the case's clock");
+
+    // each assisting department sees the case and what it may do with its part; others do not
+    let seen = get_case(app, s.t("gongan"), &id).await;
+    assert_eq!(
+        strings(&seen["allowed_actions"])
+            .iter()
+            .filter(|a| ["accept", "return", "handle"].contains(&a.as_str()))
+            .count(),
+        2
+    );
+    assert!(strings(&seen["allowed_actions"]).contains(&"accept".to_owned()));
+    assert_eq!(app.get(Some(s.t("xiaofang")), &format!("/api/v1/cases/{id}")).await.status(), 404);
+    assert_eq!(pile(&get_ok(app, s.t("gongan"), "/api/v1/todo").await, "assists_to_accept"), std::slice::from_ref(&id));
+    assert!(told(app, s.t("shichang"), "case.assist", &id).await);
+
+    // the lead accepts; its handle waits for the parts
+    step(app, s.t("chengguan"), &id, "accept", json!({}), "accepted").await;
+    let lead = get_case(app, s.t("chengguan"), &id).await;
+    assert!(!strings(&lead["allowed_actions"]).contains(&"handle".to_owned()));
+    let p = problem(act(app, s.t("chengguan"), &id, "handle", note("已清理")).await, 409).await;
+    assert!(p["detail"].as_str().unwrap().contains("公安分局"), "{p}");
+
+    // 市场监管 returns its part: back to the office, which dispatches it again
+    let p = problem(act(app, s.t("shichang"), &id, "return", json!({})).await, 422).await;
+    assert_eq!(fields(&p), ["note"]);
+    let c = step(app, s.t("shichang"), &id, "return", note("需先由公安核实经营者身份"), "accepted").await;
+    assert_eq!(part(&c, &xf)["status"], "returned");
+    assert_eq!(pile(&get_ok(app, s.t("office"), "/api/v1/todo").await, "returned_parts"), std::slice::from_ref(&id));
+    assert!(told(app, s.t("office"), "case.part_returned", &id).await);
+    problem(act(app, s.t("shichang"), &id, "accept", json!({})).await, 409).await;
+    // a part added by mistake is waived
+    let xiaofang = s.depts["xiaofang"].clone();
+    let c = step(app, s.t("office"), &id, "co_dispatch", json!({"co_departments": [xf, xiaofang]}), "accepted").await;
+    assert_eq!(
+        (part(&c, &xf)["status"].as_str(), part(&c, &xiaofang)["status"].as_str()),
+        (Some("dispatched"), Some("dispatched"))
+    );
+    let p = problem(act(app, s.t("office"), &id, "co_dispatch", json!({"co_departments": [ga]})).await, 422).await;
+    assert_eq!(fields(&p), ["co_departments"], "公安 assists already");
+    let p = problem(act(app, s.t("office"), &id, "waive_part", json!({"department_id": xiaofang})).await, 422).await;
+    assert_eq!(fields(&p), ["note"]);
+    let c = step(
+        app,
+        s.t("office"),
+        &id,
+        "waive_part",
+        json!({"department_id": xiaofang, "note": "无消防隐患，无需协办"}),
+        "accepted",
+    )
+    .await;
+    assert_eq!(part(&c, &xiaofang)["status"], "waived");
+    assert!(told(app, s.t("xiaofang"), "case.part_waived", &id).await);
+
+    // 市场监管 accepts and reports its part in time; the lead hears
+    step(app, s.t("shichang"), &id, "accept", json!({}), "accepted").await;
+    let c = step(app, s.t("shichang"), &id, "handle", note("已核查证照，责令限期整改"), "accepted").await;
+    assert_eq!(part(&c, &xf)["status"], "handled");
+    assert_eq!(part(&c, &xf)["late"], false);
+    assert!(told(app, s.t("chengguan"), "case.part_handled", &id).await);
+    problem(act(app, s.t("chengguan"), &id, "handle", note("已清理")).await, 409).await;
+
+    // 公安 runs late: its part is marked once, it and the street are told, its webhook fires
+    app.advance_clock(Duration::days(4));
+    eventually("the sweep marks 公安's part overdue", async || {
+        part(&get_case(app, s.t("office"), &id).await, &ga)["overdue_at"].is_string()
+    })
+    .await;
+    eventually("公安's receiver hears of it", async || {
+        police.got.lock().unwrap().iter().any(|(_, body)| body.contains("case.part_overdue") && body.contains(&id))
+    })
+    .await;
+    assert!(told(app, s.t("gongan"), "case.part_overdue", &id).await);
+    assert!(told(app, s.t("office"), "case.part_overdue", &id).await);
+    step(app, s.t("gongan"), &id, "accept", json!({}), "accepted").await;
+    assert_eq!(pile(&get_ok(app, s.t("gongan"), "/api/v1/todo").await, "assists_to_handle"), std::slice::from_ref(&id));
+    let c = step(app, s.t("gongan"), &id, "handle", note("已核实经营者身份并训诫"), "accepted").await;
+    assert_eq!((part(&c, &ga)["status"].as_str(), part(&c, &ga)["late"].as_bool()), (Some("handled"), Some(true)));
+
+    // every part in: the lead reports, the street verifies, the case closes
+    step(app, s.t("chengguan"), &id, "handle", note("摊点已清理，经营者已劝离"), "handled").await;
+    step(app, s.t("worker"), &id, "verify_pass", json!({}), "closed").await;
+
+    let events = get_ok(app, s.t("office"), &format!("/api/v1/cases/{id}/events")).await;
+    let parts: Vec<(String, Option<String>)> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            ["assist_accept", "assist_return", "assist_handle", "co_dispatch", "waive_part", "part_overdue"]
+                .contains(&e["action"].as_str().unwrap())
+        })
+        .map(|e| (e["action"].as_str().unwrap().to_owned(), e["data"]["department_id"].as_str().map(str::to_owned)))
+        .collect();
+    let want = [
+        ("assist_return", Some(&xf)),
+        ("co_dispatch", None),
+        ("waive_part", Some(&xiaofang)),
+        ("assist_accept", Some(&xf)),
+        ("assist_handle", Some(&xf)),
+        ("part_overdue", Some(&ga)),
+        ("assist_accept", Some(&ga)),
+        ("assist_handle", Some(&ga)),
+    ];
+    assert_eq!(parts, want.map(|(a, d)| (a.to_owned(), d.cloned())));
+
+    // 协办按期率: 市场监管 1 of 1 on time, 公安 0 of 1; 城管 assisted nothing
+    let day = |d: i64| gridhub_store::time::local_date(app.now() + Duration::days(d)).to_string();
+    let f =
+        get_ok(app, s.t("donghu"), &format!("/api/v1/figures?unit=department&from={}&to={}", day(-10), day(1))).await;
+    let of = |d: &str| {
+        let row = f["items"].as_array().unwrap().iter().find(|r| r["id"] == d).unwrap().clone();
+        (row["counts"]["assists"].as_i64(), row["rates"]["assist_on_time_rate"].as_f64())
+    };
+    assert_eq!(of(&xf), (Some(1), Some(1.0)));
+    assert_eq!(of(&ga), (Some(1), Some(0.0)));
+    assert_eq!(of(&cg).1, None);
+}
