@@ -2,7 +2,8 @@
 //! assisting department works its own part with the case's accept, return and handle; 市场监管
 //! returns its part and the office dispatches it again, a part added by mistake is waived, 公安 is
 //! late (marked, told, its webhook); the lead cannot report the case handled until every part is
-//! in; the case closes; the figures count 协办按期率.
+//! in; the case closes; the figures count 协办按期率. And a street's own unit (综合执法队): the
+//! street adds it, dispatches to it, and its staff file in the street.
 
 use chrono::Duration;
 use gridhub_e2e::*;
@@ -182,4 +183,52 @@ async fn a_case_is_led_by_one_department_and_assisted_by_two(backend: Backend) {
     assert_eq!(of(&xf), (Some(1), Some(1.0)));
     assert_eq!(of(&ga), (Some(1), Some(0.0)));
     assert_eq!(of(&cg).1, None);
+}
+
+on_both_backends!(a_streets_own_unit_takes_its_streets_cases_and_files_in_it,);
+
+/// 人员下沉: the street office adds its own enforcement team, dispatches to it without the
+/// district, and the team's staff file what they find in the street — not in another street.
+async fn a_streets_own_unit_takes_its_streets_cases_and_files_in_it(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let mut s = Fixture::new(app, &w.admin).await;
+    let (district, street) = (s.r.district.clone(), s.r.street.clone());
+    let team =
+        json!({"district_id": district, "code": "gongyuan-zhifa", "name": "公园街道综合执法队", "street_id": street});
+    problem(app.post(Some(s.t("office2")), "/api/v1/departments", &team).await, 403).await;
+    let bureau = json!({"district_id": district, "code": "wenlv", "name": "文旅局"});
+    problem(app.post(Some(s.t("office")), "/api/v1/departments", &bureau).await, 403).await;
+    let made = app.create(s.t("office"), "/api/v1/departments", &team).await;
+    assert_eq!(made["street_id"], street.as_str());
+    let unit = made["id"].as_str().unwrap().to_owned();
+    s.add(app, "zhifa", Role::DeptStaff, Some(&unit));
+
+    // the street dispatches to its own team
+    let c = file(app, s.t("worker"), &report("SJ0502", s.inside(0))).await;
+    let id = c["id"].as_str().unwrap().to_owned();
+    step(app, s.t("office"), &id, "file", json!({}), "filed").await;
+    step(app, s.t("office"), &id, "dispatch", json!({"department_id": unit}), "dispatched").await;
+    step(app, s.t("zhifa"), &id, "accept", json!({}), "accepted").await;
+
+    // another street may not use it, as lead or as helper
+    let other = file(app, s.t("worker2"), &report("SJ0502", inside(&s.cells2[0]))).await;
+    let other = other["id"].as_str().unwrap().to_owned();
+    step(app, s.t("office2"), &other, "file", json!({}), "filed").await;
+    let p = problem(act(app, s.t("office2"), &other, "dispatch", json!({"department_id": unit})).await, 422).await;
+    assert_eq!(fields(&p), ["department_id"]);
+    let body = json!({"department_id": s.depts["chengguan"], "co_departments": [unit]});
+    let p = problem(act(app, s.t("office2"), &other, "dispatch", body).await, 422).await;
+    assert_eq!(fields(&p), ["co_departments"]);
+
+    // its staff file field reports in its street, like grid workers, and nowhere else
+    let found = file(app, s.t("zhifa"), &report("SJ0104", s.inside(1))).await;
+    assert_eq!((found["street_id"].as_str(), found["source"].as_str()), (Some(street.as_str()), Some("field_report")));
+    let res = app.post(Some(s.t("zhifa")), "/api/v1/cases", &report("SJ0104", inside(&s.cells2[0]))).await;
+    problem(res, 403).await;
+    let mut request = report("SJ0104", s.inside(1));
+    request["source"] = json!("resident_request");
+    problem(app.post(Some(s.t("zhifa")), "/api/v1/cases", &request).await, 403).await;
+    // a district department's staff still file nothing
+    problem(app.post(Some(s.t("chengguan")), "/api/v1/cases", &report("SJ0104", s.inside(1))).await, 403).await;
 }

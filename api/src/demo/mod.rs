@@ -481,7 +481,14 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
         }
         let mut departments = Vec::new();
         for (dept_code, name, kind) in DEPARTMENTS {
-            let new = department::NewDepartment { district_id: &d.id, code: dept_code, name, kind: *kind, phone: None };
+            let new = department::NewDepartment {
+                district_id: &d.id,
+                code: dept_code,
+                name,
+                kind: *kind,
+                phone: None,
+                street_id: None,
+            };
             departments.push(department::create(conn, &system, new)?);
         }
         let hash = hash_password(PASSWORD);

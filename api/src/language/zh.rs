@@ -539,6 +539,10 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("names at most {} assisting departments", "最多指定 {} 个协办部门"),
     ("no assisting department's part is still to come in", "没有待完成的协办任务"),
+    // ── a street's own units (综合执法队, 派出所) ──
+    ("no street of the district has the id {}", "本区没有 id 为 {} 的街道"),
+    ("{} is a street's own unit; it takes that street's cases only", "{} 是街道自有力量，只承办本街道的案件"),
+    ("a street's own unit reports in the cells of its street", "街道自有力量只能在本街道的网格内上报"),
     // ── the whistle until solved ──
     ("a community's admin asks its street to blow the whistle", "由社区管理员向街道申请吹哨"),
     ("must be a department the whistle summoned", "须为本次吹哨召集的部门"),

@@ -23,6 +23,8 @@ pub struct NewDepartment {
     /// government (default), utility, property_management or other.
     kind: Option<department::Kind>,
     phone: Option<String>,
+    /// A street's own unit (综合执法队, 派出所): it takes that street's cases only.
+    street_id: Option<String>,
 }
 
 /// A department code: lower-case letters, digits and `-`/`_`, 2 to 32 of them (`chengguan`).
@@ -62,6 +64,7 @@ pub async fn create(
                 name: &name,
                 kind: body.kind.unwrap_or(department::Kind::Government),
                 phone: phone.as_deref(),
+                street_id: body.street_id.as_deref(),
             };
             department::create(conn, &caller, new)
         })
@@ -105,6 +108,8 @@ pub struct Patch {
     webhook_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     webhook_secret: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    street_id: Option<Option<String>>,
 }
 
 pub async fn update(
@@ -137,6 +142,7 @@ pub async fn update(
         phone,
         webhook_url: body.webhook_url,
         webhook_secret: body.webhook_secret,
+        street_id: body.street_id,
     };
     let d = state.db(move |conn| department::update(conn, &caller, &id, patch, expected)).await?;
     Ok(HttpResponse::Ok().insert_header(etag(d.version)).json(d))

@@ -52,11 +52,19 @@ pub fn of_community(conn: &mut DbConn, id: &str) -> StoreResult<Place> {
     found.map(|(d, s)| Place::community(&d, &s, id)).ok_or_else(|| StoreError::not_found("community", id))
 }
 
-/// A department lies in its district.
+/// A department lies in its district; a street's own unit in its street.
 pub fn of_department(conn: &mut DbConn, id: &str) -> StoreResult<Place> {
-    let district: Option<String> =
-        departments::table.find(id).select(departments::district_id).first(conn).optional()?;
-    district.map(|d| Place::district(&d)).ok_or_else(|| StoreError::not_found("department", id))
+    let found: Option<(String, Option<String>)> = departments::table
+        .find(id)
+        .select((departments::district_id, departments::street_id))
+        .first(conn)
+        .optional()?;
+    match found {
+        // a street's own unit (综合执法队, 派出所) stands in its street
+        Some((d, Some(s))) => Ok(Place::street(&d, &s)),
+        Some((d, None)) => Ok(Place::district(&d)),
+        None => Err(StoreError::not_found("department", id)),
+    }
 }
 
 /// A cell lies in its community.

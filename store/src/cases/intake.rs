@@ -167,14 +167,16 @@ impl Draft {
 
 /// The sources a role may file from: residents their own requests, people in the grid what
 /// they find, offices anything (hotline calls included).
-fn may_file(role: Role, source: Source) -> bool {
+/// Department staff file what they find only as field staff of a street's own unit (人员下沉),
+/// in that street (`street_unit`: the caller stands in a street).
+fn may_file(role: Role, source: Source, street_unit: bool) -> bool {
     match role {
         Role::Resident => source == Source::ResidentRequest,
         Role::GridWorker | Role::Volunteer | Role::CommunityAdmin => {
             matches!(source, Source::FieldReport | Source::Patrol)
         }
         Role::SystemAdmin | Role::DistrictAdmin | Role::StreetAdmin => true,
-        Role::DeptStaff => false,
+        Role::DeptStaff => street_unit && matches!(source, Source::FieldReport | Source::Patrol),
     }
 }
 
@@ -288,7 +290,8 @@ pub fn prepare(
     watching: &Watching,
 ) -> StoreResult<Filed> {
     let r = &new.report;
-    if !may_file(caller.role, r.source) {
+    let street_unit = caller.role == Role::DeptStaff && caller.place().street.is_some();
+    if !may_file(caller.role, r.source, street_unit) {
         return Err(StoreError::Forbidden(format!("a {} may not file a case of source {}", caller.role, r.source)));
     }
     let category = category.filter(|c| c.active).ok_or_else(|| {
@@ -310,6 +313,9 @@ pub fn prepare(
             "a {} reports in the cells of their own community; this point lies in another",
             caller.role
         )));
+    }
+    if street_unit && inside && place.street != caller.place().street {
+        return Err(StoreError::Forbidden("a street's own unit reports in the cells of its street".into()));
     }
     let (cell_id, near_cell_id) = match &new.placement.grid {
         Placement::Inside(c) => (Some(c.id.clone()), None),

@@ -122,11 +122,7 @@ pub(crate) fn dispatch(
         if id == lead {
             return Err(StoreError::invalid(field, format!("{id} leads the case (主办); it does not assist it")));
         }
-        let d =
-            department::get(conn, id).ok().filter(|d| case.district_id.as_ref().is_none_or(|c| *c == d.district_id));
-        let Some(d) = d else {
-            return Err(StoreError::invalid(field, format!("no department of this case's district has the id {id}")));
-        };
+        let d = department::serving(conn, id, &case.place(), field)?;
         let known: Option<Part> =
             case_parts::table.find((case.id.as_str(), id.as_str())).select(Part::as_select()).first(conn).optional()?;
         if let Some(p) = &known

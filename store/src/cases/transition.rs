@@ -520,7 +520,8 @@ fn tell_reporters(conn: &mut DbConn, act: &Act, case: &Case) -> StoreResult<()> 
     Ok(())
 }
 
-/// The department a dispatch goes to: the one named (it must be of the case's district), else
+/// The department a dispatch goes to: the one named (of the case's district; a street's own unit
+/// only in its street), else
 /// the routing rules' choice, else the category's default department.
 fn choose_department(
     conn: &mut DbConn,
@@ -530,12 +531,10 @@ fn choose_department(
     named: Option<&str>,
 ) -> StoreResult<Decision> {
     if let Some(id) = named {
-        let d = department::find(conn, caller, id)
-            .ok()
-            .filter(|d| case.district_id.as_ref().is_none_or(|c| *c == d.district_id))
-            .ok_or_else(|| {
-                StoreError::invalid("department_id", format!("no department of this case's district has the id {id}"))
-            })?;
+        department::find(conn, caller, id).map_err(|_| {
+            StoreError::invalid("department_id", format!("no department of this case's district has the id {id}"))
+        })?;
+        let d = department::serving(conn, id, &case.place(), "department_id")?;
         return Ok(routing::decision(d, "explicit", None));
     }
     let chosen = match &case.district_id {

@@ -1,6 +1,8 @@
 //! 职能部门 — departments of a district (城管, 公安, 消防, 市场监管 …) that act on dispatched
 //! cases. Their staff users are scoped to one department. Everyone who works in the district
-//! reads them; district admins add and change them.
+//! reads them; district admins add and change them. A department may belong to a street (its own
+//! units: 综合执法队, 派出所, 司法所, a property manager): the street office adds and changes those,
+//! they serve that street's cases only, and their staff file field reports in it (人员下沉).
 
 use diesel::prelude::*;
 use serde_json::json;
@@ -49,6 +51,8 @@ pub struct Department {
     #[serde(skip)]
     pub webhook_secret: Option<String>,
     pub kind: Kind,
+    /// The street whose own unit it is; none for a district's department.
+    pub street_id: Option<String>,
 }
 
 /// A department to add to a district.
@@ -59,21 +63,23 @@ pub struct NewDepartment<'a> {
     pub name: &'a str,
     pub kind: Kind,
     pub phone: Option<&'a str>,
+    /// A street's own unit.
+    pub street_id: Option<&'a str>,
 }
 
 impl<'a> NewDepartment<'a> {
     /// A government bureau without a duty phone.
     pub fn government(district_id: &'a str, code: &'a str, name: &'a str) -> Self {
-        Self { district_id, code, name, kind: Kind::Government, phone: None }
+        Self { district_id, code, name, kind: Kind::Government, phone: None, street_id: None }
     }
 }
 
 pub fn create(conn: &mut DbConn, caller: &Caller, new: NewDepartment) -> StoreResult<Department> {
-    let NewDepartment { district_id, code, name, kind, phone } = new;
+    let NewDepartment { district_id, code, name, kind, phone, street_id } = new;
     crate::db::write(conn, |conn| {
         let parent = district::get(conn, district_id)
             .map_err(|_| StoreError::invalid("district_id", format!("no district has the id {district_id}")))?;
-        caller.require_region_admin(Some(&parent.id))?;
+        require_admin(conn, caller, &parent.id, street_id)?;
         let t = now();
         let row = Department {
             id: uuid::Uuid::now_v7().to_string(),
@@ -87,6 +93,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewDepartment) -> StoreRe
             webhook_url: None,
             webhook_secret: None,
             kind,
+            street_id: street_id.map(str::to_owned),
         };
         diesel::insert_into(departments::table)
             .values(&row)
@@ -98,7 +105,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewDepartment) -> StoreRe
             "department.create",
             ("department", &row.id),
             &Place::district(district_id),
-            json!({"code": code, "name": name, "kind": kind}),
+            json!({"code": code, "name": name, "kind": kind, "street_id": street_id}),
         )?;
         Ok(row)
     })
@@ -127,6 +134,36 @@ pub fn by_code(conn: &mut DbConn, district_id: &str, code: &str) -> StoreResult<
 /// (department staff included), system admins everywhere.
 fn readable(reach: &Reach, district_id: &str) -> bool {
     matches!(reach, Reach::Everywhere) || reach.district() == Some(district_id)
+}
+
+/// Who adds and changes a department: the district's admin; for a street's own unit, also that
+/// street's office. The street must be of the district.
+fn require_admin(conn: &mut DbConn, caller: &Caller, district_id: &str, street_id: Option<&str>) -> StoreResult<()> {
+    let Some(street) = street_id else { return caller.require_region_admin(Some(district_id)) };
+    let place = crate::access::place::of_street(conn, street)
+        .ok()
+        .filter(|p| p.district.as_deref() == Some(district_id))
+        .ok_or_else(|| StoreError::invalid("street_id", format!("no street of the district has the id {street}")))?;
+    if caller.role == crate::access::Role::StreetAdmin && caller.reach().covers(&place) {
+        return Ok(());
+    }
+    caller.require_region_admin(Some(district_id))
+}
+
+/// The department `id` as one that may take a case at `place` (lead or assisting): of the case's
+/// district, and — a street's own unit — of its street. Else 422 on `field`.
+pub fn serving(conn: &mut DbConn, id: &str, place: &Place, field: &str) -> StoreResult<Department> {
+    let d = get(conn, id)
+        .ok()
+        .filter(|d| place.district.as_ref().is_none_or(|c| *c == d.district_id))
+        .ok_or_else(|| StoreError::invalid(field, format!("no department of this case's district has the id {id}")))?;
+    match &d.street_id {
+        Some(street) if place.street.as_ref() != Some(street) => Err(StoreError::invalid(
+            field,
+            format!("{} is a street's own unit; it takes that street's cases only", d.name),
+        )),
+        _ => Ok(d),
+    }
 }
 
 /// A department the caller may read; 404 for one outside their district.
@@ -166,6 +203,8 @@ pub struct DepartmentPatch {
     pub phone: Option<Option<String>>,
     pub webhook_url: Option<Option<String>>,
     pub webhook_secret: Option<Option<String>>,
+    /// Make it a street's own unit, or (null) the district's.
+    pub street_id: Option<Option<String>>,
 }
 
 pub fn update(
@@ -177,7 +216,10 @@ pub fn update(
 ) -> StoreResult<Department> {
     crate::db::write(conn, |conn| {
         let old = find(conn, caller, id)?;
-        caller.require_region_admin(Some(&old.district_id))?;
+        require_admin(conn, caller, &old.district_id, old.street_id.as_deref())?;
+        if let Some(street) = &patch.street_id {
+            require_admin(conn, caller, &old.district_id, street.as_deref())?;
+        }
         expect_version("department", id, old.version, expected_version)?;
         let mut new = Department { version: old.version + 1, updated_at: now(), ..old.clone() };
         new.name = patch.name.unwrap_or(new.name);
@@ -185,6 +227,7 @@ pub fn update(
         new.phone = patch.phone.unwrap_or(new.phone);
         new.webhook_url = patch.webhook_url.unwrap_or(new.webhook_url);
         new.webhook_secret = patch.webhook_secret.unwrap_or(new.webhook_secret);
+        new.street_id = patch.street_id.unwrap_or(new.street_id);
         if new.webhook_url.is_some() && new.webhook_secret.is_none() {
             return Err(StoreError::invalid("webhook_secret", "is required with a webhook_url, to sign what is sent"));
         }
@@ -201,6 +244,7 @@ pub fn update(
                 ("phone", json!(old.phone), json!(new.phone)),
                 ("webhook_url", json!(old.webhook_url), json!(new.webhook_url)),
                 ("webhook_secret", json!(old.webhook_secret.is_some()), json!(new.webhook_secret.is_some())),
+                ("street_id", json!(old.street_id), json!(new.street_id)),
             ]),
         )?;
         Ok(new)
