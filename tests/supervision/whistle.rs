@@ -9,7 +9,57 @@ on_both_backends!(
     a_whistle_with_departments_on_site_off_site_and_overdue,
     a_whistle_is_planned_closed_when_solved_and_rated,
     a_community_asks_its_street_to_blow_the_whistle,
+    a_whistle_blown_on_what_is_no_case_yet_makes_its_case,
 );
+
+async fn whistle_cases(app: &TestApp, token: &str) -> usize {
+    get_ok(app, token, "/api/v1/cases?source=whistle").await["items"].as_array().unwrap().len()
+}
+
+/// 吹哨 on what the street found itself: the case (source `whistle`, filed) and the summons in one
+/// step; a refused summons leaves no case behind; a whistle's case is not filed as a report.
+async fn a_whistle_blown_on_what_is_no_case_yet_makes_its_case(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let s = Fixture::new(app, &w.admin).await;
+    let (lng, lat) = HERE;
+    let departments = [&s.depts["chengguan"], &s.depts["gongan"]];
+    let body = json!({
+        "category_code": "SJ0502", "title": "菜市场周边占道经营回潮", "lng": lng, "lat": lat,
+        "departments": departments, "report_in_within_minutes": 30, "note": "联合整治，请到场"
+    });
+    problem(app.post(Some(s.t("worker")), "/api/v1/whistles", &body).await, 403).await;
+    let mut bad = body.clone();
+    bad["departments"] = json!([departments[0], "nope"]);
+    let p = problem(app.post(Some(s.t("office")), "/api/v1/whistles", &bad).await, 422).await;
+    assert_eq!(fields(&p), ["departments[1]"]);
+    assert_eq!(whistle_cases(app, s.t("office")).await, 0, "a refused summons leaves no case behind");
+    let mut bad = body.clone();
+    bad["title"] = json!("");
+    bad["report_in_within_minutes"] = json!(1);
+    let p = problem(app.post(Some(s.t("office")), "/api/v1/whistles", &bad).await, 422).await;
+    assert_eq!(fields(&p), ["title"]);
+
+    let res = app.post(Some(s.t("office")), "/api/v1/whistles", &body).await;
+    assert_eq!(res.status(), 201);
+    let whistle = json(res).await;
+    let case_id = whistle["case_id"].as_str().unwrap().to_owned();
+    let c = get_ok(app, s.t("office"), &format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!((c["source"].as_str(), c["status"].as_str()), (Some("whistle"), Some("filed")));
+    assert_eq!(c["title"], "菜市场周边占道经营回潮");
+    assert_eq!(whistle_cases(app, s.t("office")).await, 1);
+    let told = get_ok(app, s.t("gongan"), "/api/v1/notifications").await;
+    assert!(told["items"].as_array().unwrap().iter().any(|n| n["kind"] == "whistle.summoned"));
+    let events = get_ok(app, s.t("office"), &format!("/api/v1/cases/{case_id}/events")).await;
+    let actions: Vec<&str> =
+        events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["report", "file", "whistle"]);
+
+    // a report may not pose as a whistle's case
+    let report = json!({"source": "whistle", "category_code": "SJ0502", "title": "占道", "lng": lng, "lat": lat});
+    let p = problem(app.post(Some(s.t("office")), "/api/v1/cases", &report).await, 422).await;
+    assert_eq!(fields(&p), ["source"]);
+}
 
 async fn a_whistle_with_departments_on_site_off_site_and_overdue(backend: Backend) {
     let Some(w) = World::with(backend, |s| s.cases.worker_interval_ms = 50).await else { return };

@@ -164,6 +164,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep(M::POST, "/api/v1/cases/{id}/merge", cases::merge),
         ep(M::GET, "/api/v1/cases/{id}/events", cases::events),
         ep(M::POST, "/api/v1/cases/{id}/whistle", whistles::blow),
+        ep(M::POST, "/api/v1/whistles", whistles::blow_new),
         ep(M::GET, "/api/v1/whistles", whistles::list),
         ep(M::GET, "/api/v1/whistles/{id}", whistles::get),
         ep(M::POST, "/api/v1/whistles/{id}/report-in", whistles::report_in),

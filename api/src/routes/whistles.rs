@@ -3,6 +3,8 @@
 //! the whistle when the problem is solved and rates each response.
 
 use actix_web::{HttpResponse, web};
+use gridhub_store::cases::Source;
+use gridhub_store::cases::intake::{Draft, NewCase};
 use gridhub_store::supervision::whistle::requests::{self, RequestStatus};
 use gridhub_store::supervision::whistle::{self, NewWhistle, PlanItem, ReportIn, WhistleStatus, WhistleView};
 use serde::Deserialize;
@@ -52,6 +54,62 @@ pub async fn blow(
 ) -> ApiResult<HttpResponse> {
     let new = summons(body, false)?;
     let w = state.db(move |conn| whistle::blow(conn, &caller, &id, new)).await?;
+    Ok(blown(&w))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWithCaseBody {
+    category_code: String,
+    title: String,
+    /// What was found; the title when not given.
+    description: Option<String>,
+    address: Option<String>,
+    priority: Option<String>,
+    lng: f64,
+    lat: f64,
+    crs: Option<String>,
+    #[serde(default, deserialize_with = "or_default")]
+    attachments: Vec<String>,
+    #[serde(default, deserialize_with = "or_default")]
+    departments: Vec<String>,
+    report_in_within_minutes: i32,
+    note: Option<String>,
+}
+
+/// `POST /api/v1/whistles`: the street office blows the whistle on a problem it found that is no
+/// case yet — the case (source `whistle`, filed) and the summons in one step.
+pub async fn blow_new(
+    state: web::Data<AppState>,
+    Authenticated(caller): Authenticated,
+    Json(body): Json<NewWithCaseBody>,
+) -> ApiResult<HttpResponse> {
+    let draft = Draft {
+        category_code: Some(body.category_code),
+        description: Some(body.description.unwrap_or_else(|| body.title.clone())),
+        title: Some(body.title),
+        address: body.address,
+        priority: body.priority,
+        lng: Some(body.lng),
+        lat: Some(body.lat),
+        crs: body.crs,
+        attachments: body.attachments,
+        ..Draft::default()
+    };
+    let mut report = draft.check(Check::default())?;
+    report.source = Source::Whistle;
+    let new = summons(
+        NewBody {
+            departments: body.departments,
+            report_in_within_minutes: body.report_in_within_minutes,
+            note: body.note,
+        },
+        false,
+    )?;
+    let placement = state.grid.index().place(report.lng, report.lat);
+    let report = NewCase { report, placement, idempotency: None };
+    let policy = state.policy.clone();
+    let w = state.db(move |conn| whistle::blow_new(conn, &caller, &report, new, &policy)).await?;
     Ok(blown(&w))
 }
 

@@ -116,6 +116,10 @@ impl Draft {
         }
         let source = match self.source.as_deref() {
             None => Some(Source::FieldReport),
+            Some("whistle") => {
+                check.push("source", "a whistle's case is made by blowing the whistle: POST /api/v1/whistles");
+                None
+            }
             Some(s) => Source::parse(s).or_else(|| {
                 check.push("source", format!("must be one of {}", Source::names()));
                 None

@@ -78,6 +78,8 @@ crate::types::text_enum! {
         Patrol = "patrol",
         /// 热线: a call the street office took.
         Hotline = "hotline",
+        /// 吹哨: the street office blew the whistle on a problem it found (`POST /api/v1/whistles`).
+        Whistle = "whistle",
     }
 }
 
@@ -258,6 +260,7 @@ impl Source {
             Source::ResidentRequest => "居民诉求",
             Source::Patrol => "巡查发现",
             Source::Hotline => "热线",
+            Source::Whistle => "街道吹哨",
         }
     }
 }

@@ -164,6 +164,30 @@ pub struct NewWhistle {
     pub note: Option<String>,
 }
 
+/// Blows the whistle where there is no case yet (吹哨 on what the street found itself): the
+/// problem becomes a case of source `whistle`, filed by the street office, and the departments are
+/// summoned to it — all in one transaction, so a refused summons leaves no case behind.
+pub fn blow_new(
+    conn: &mut DbConn,
+    caller: &Caller,
+    report: &case::intake::NewCase,
+    new: NewWhistle,
+    policy: &case::Policy,
+) -> StoreResult<WhistleView> {
+    if !caller.role.is_office() {
+        return Err(StoreError::Forbidden(format!("a {} may not blow the whistle", caller.role.as_str())));
+    }
+    if report.report.source != case::Source::Whistle {
+        return Err(StoreError::invalid("source", "a whistle's own case is of source whistle"));
+    }
+    crate::db::write(conn, |conn| {
+        let made = case::intake::create(conn, caller, report, policy)?;
+        let id = made.case.case.id.to_string();
+        case::transition(conn, caller, &id, case::Act::new(case::Action::File), policy)?;
+        blow(conn, caller, &id, new)
+    })
+}
+
 /// Blows the whistle on a case: street offices for their street (and admins above them).
 pub fn blow(conn: &mut DbConn, caller: &Caller, case_id: &str, new: NewWhistle) -> StoreResult<WhistleView> {
     if !caller.role.is_office() {
