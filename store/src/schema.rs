@@ -513,6 +513,8 @@ diesel::table! {
         fined -> BigInt,
         detained -> BigInt,
         fines_yuan -> BigInt,
+        escalated -> BigInt,
+        delegated -> BigInt,
     }
 }
 

@@ -70,4 +70,17 @@ async fn a_case_goes_down_to_the_community_and_up_to_the_district(backend: Backe
         .collect();
     let want = [("delegate", "community"), ("escalate", "street"), ("escalate", "district"), ("delegate", "street")];
     assert_eq!(moves, want.map(|(a, t)| (a.to_owned(), t.to_owned())));
+
+    // the figures count it as escalated and as handed down, in its street and its community
+    let today = gridhub_store::time::local_date(app.now());
+    for unit in ["street", "community"] {
+        let f = get_ok(app, s.t("donghu"), &format!("/api/v1/figures?unit={unit}&from={today}&to={today}")).await;
+        let own = if unit == "street" { &s.r.street } else { &s.r.community };
+        let row = f["items"].as_array().unwrap().iter().find(|r| r["id"] == own.as_str()).unwrap();
+        assert_eq!(
+            (row["counts"]["escalated"].as_i64(), row["counts"]["delegated"].as_i64()),
+            (Some(1), Some(1)),
+            "{unit}"
+        );
+    }
 }

@@ -72,6 +72,8 @@ pub struct Tally {
     pub fined: i64,
     pub detained: i64,
     pub fines_yuan: i64,
+    pub escalated: i64,
+    pub delegated: i64,
 }
 
 /// Whose a count is: the case's (on its main row only) or the department's that held it.
@@ -118,6 +120,8 @@ pub const COUNTS: &[Count] = &[
     Count { name: "detained", label: "行政拘留数", owner: D, counts: "`handle`s whose outcome was an administrative detention (行政拘留)" },
     Count { name: "fines_yuan", label: "罚款金额(元)", owner: D, counts: "the fines of those handlings, in whole yuan" },
     Count { name: "redone", label: "重办数", owner: C, counts: "cases sent back for a second handling (重办): a reporter's rating of 1–2, or a revisit (回访) that found the problem unsolved" },
+    Count { name: "escalated", label: "提级案件数", owner: C, counts: "cases escalated a level up at least once (提级: community → street → district)" },
+    Count { name: "delegated", label: "下派案件数", owner: C, counts: "cases handed a level down at least once (下派)" },
     Count { name: "file_steps", label: "立案环节数", owner: C, counts: "reports filed or rejected (their minutes: `file_minutes`)" },
     Count { name: "dispatch_steps", label: "派遣环节数", owner: C, counts: "filed cases dispatched or self-handled (their minutes: `dispatch_minutes`)" },
     Count { name: "verify_steps", label: "核查环节数", owner: C, counts: "handlings verified, passed or failed (their minutes: `verify_minutes`)" },
@@ -274,6 +278,8 @@ pub fn of_timeline(case: &Case, events: &[Moment]) -> Vec<Tally> {
     main.overdue = i64::from(late);
     main.dispatched_cases = i64::from(events.iter().any(|e| e.action == "dispatch"));
     main.handled_cases = i64::from(events.iter().any(|e| e.action == "handle"));
+    main.escalated = i64::from(events.iter().any(|e| e.action == "escalate"));
+    main.delegated = i64::from(events.iter().any(|e| e.action == "delegate"));
     let main_department = case.department_id.clone().unwrap_or_default();
     let mut rows = Vec::new();
     departments.entry(main_department.clone()).or_default();

@@ -208,7 +208,7 @@ pub struct UnitRef {
 }
 
 /// The sums of the tallies' counts, in `SUMMED`'s order.
-const SUMMED: [&str; 31] = [
+const SUMMED: [&str; 33] = [
     "reported",
     "filed",
     "due_to_close",
@@ -240,11 +240,15 @@ const SUMMED: [&str; 31] = [
     "fined",
     "detained",
     "fines_yuan",
+    "escalated",
+    "delegated",
 ];
 
 type B = BigInt;
-type Sums = (B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B);
+type Sums = (B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B);
 type SumsRow = (
+    i64,
+    i64,
     i64,
     i64,
     i64,
@@ -287,7 +291,7 @@ fn row_counts(row: SumsRow) -> Counts {
     let values: [i64; SUMMED.len()] = [
         row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13, row.14,
         row.15, row.16, row.17, row.18, row.19, row.20, row.21, row.22, row.23, row.24, row.25, row.26, row.27, row.28,
-        row.29, row.30,
+        row.29, row.30, row.31, row.32,
     ];
     Counts(SUMMED.iter().copied().zip(values).collect())
 }

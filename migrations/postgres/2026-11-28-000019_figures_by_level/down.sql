@@ -1,0 +1,2 @@
+ALTER TABLE case_tallies DROP COLUMN delegated;
+ALTER TABLE case_tallies DROP COLUMN escalated;
