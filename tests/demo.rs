@@ -3,6 +3,7 @@
 
 use gridhub_e2e::*;
 use gridhub_store::Role;
+use serde_json::Value;
 
 on_both_backends!(the_demo_data_set_loads_once_and_every_account_logs_in);
 
@@ -194,5 +195,30 @@ async fn the_demo_data_set_loads_once_and_every_account_logs_in(backend: Backend
     let solved = &whistles["items"][0];
     assert_eq!(solved["result"], "围挡已收窄，恢复双向通行");
     assert!(solved["departments"].as_array().unwrap().iter().all(|d| d["rating"].is_number()));
+
+    // joint handling: 公安's part of the market case is late and on its desk, 市场监管's reported;
+    // a part 消防 returned waits on the street's desk; the street's own team works a case and
+    // filed one; a whistle blown on what was no case; a community's request waits for the street
+    let police = app.login("gongan.liu", gridhub::demo::PASSWORD).await;
+    let pile = |desk: &Value, kind: &str| {
+        desk["piles"].as_array().unwrap().iter().find(|p| p["kind"] == kind).unwrap()["items"].clone()
+    };
+    let desk = json(app.get(Some(&police), "/api/v1/todo").await).await;
+    let late = &pile(&desk, "assists_to_accept")[0];
+    assert_eq!((late["title"].as_str(), late["overdue"].as_bool()), (Some("农贸市场周边流动摊贩聚集"), Some(true)));
+    let market =
+        json(app.get(Some(&police), &format!("/api/v1/cases/{}", late["case_id"].as_str().unwrap())).await).await;
+    let states: Vec<&str> = market["parts"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
+    assert_eq!(states, ["dispatched", "handled"]);
+    let desk = json(app.get(Some(&office), "/api/v1/todo").await).await;
+    assert_eq!(pile(&desk, "returned_parts")[0]["title"], "楼道堆放杂物堵塞通道");
+    assert_eq!(pile(&desk, "whistle_requests")[0]["title"], "小区内违规搭建彩钢棚");
+    let team = app.login("gongyuan.zhifa", gridhub::demo::PASSWORD).await;
+    let desk = json(app.get(Some(&team), "/api/v1/todo").await).await;
+    assert_eq!(pile(&desk, "cases_to_handle")[0]["title"], "背街小巷废品乱堆乱放");
+    let own = json(app.get(Some(&team), "/api/v1/cases?source=field_report").await).await;
+    assert!(own["items"].as_array().unwrap().iter().any(|c| c["title"] == "沿街商铺门前违规设置广告牌"));
+    let blown = json(app.get(Some(&office), "/api/v1/cases?source=whistle").await).await;
+    assert_eq!(blown["items"][0]["title"], "菜市场夜间占道经营回潮");
     app.stop().await;
 }

@@ -2,8 +2,9 @@
 //! six communities whose boundaries lie where those neighbourhoods are (WGS-84, drawn by hand
 //! to share edges), each divided into unit grids of a hectare (单元网格) with their households,
 //! grouped into governance grids (网格) of about 350 households, each staffed; the district's
-//! departments and the utilities and property manager that answer for their own things, one
-//! account of every role, and cases at every stage of the closed loop.
+//! departments and the utilities and property manager that answer for their own things, a
+//! street's own enforcement team, one account of every role, and cases at every stage of the
+//! closed loop, jointly handled too (`joint`).
 
 use gridhub_geo::DivisionCode;
 use gridhub_geo::grid::Tiling;
@@ -24,6 +25,7 @@ use crate::auth::hash_password;
 
 mod campaign;
 mod history;
+mod joint;
 mod meetings;
 mod tasks;
 
@@ -524,13 +526,14 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             &system,
             NewUser {
                 username: "gongan.liu".into(),
-                password_hash: None,
+                password_hash: Some(hash.clone()),
                 display_name: "刘警官 (网格警长)".into(),
                 phone: None,
                 role: Role::DeptStaff,
                 scope_id: Some(departments[1].id.clone()),
             },
         )?;
+        made.push(("gongan.liu".to_owned(), Role::DeptStaff.as_str().to_owned()));
         for (n, c) in communities.iter().enumerate() {
             // 公园街道 (the first three) is well staffed; 百花洲街道 has gaps, as streets do
             let thorough = n < 3;
@@ -607,6 +610,19 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             departments: &people.departments,
         };
         meetings::write(conn, &consultation)?;
+        let together = joint::People {
+            office: &people.office,
+            worker: &people.worker,
+            cadre: &cadre,
+            chengguan: &people.chengguan,
+            police: &past.police,
+            district_id: &d.id,
+            street_id: &streets[0].id,
+            departments: &people.departments,
+            hash: &hash,
+        };
+        let (joint_cases, joint_accounts) = joint::write(conn, &together, &ruziting)?;
+        made.extend(joint_accounts);
         let all = gridhub_store::tasks::TaskFilter::default();
         let tasks = gridhub_store::tasks::list(conn, &system, &all, &gridhub_store::Page::first(500))?.items.len();
         Ok(Some(Demo {
@@ -614,8 +630,8 @@ pub fn load(conn: &mut DbConn) -> StoreResult<Option<Demo>> {
             communities: communities.len(),
             grids,
             units,
-            departments: DEPARTMENTS.len(),
-            cases: CASES.len() + past_cases + campaign_cases,
+            departments: DEPARTMENTS.len() + 1,
+            cases: CASES.len() + past_cases + campaign_cases + joint_cases,
             tasks,
         }))
     })
