@@ -176,7 +176,8 @@ pub(crate) fn waive(
     finish(conn, case, &part, PartStatus::Waived, note, at)?;
     let message = format!("「{}」的协办任务已免除：{note}", case.title);
     notify::notify(conn, Recipient::Department(id), "case.part_waived", About::case(&case.id), message)?;
-    Ok(json!({"department_id": id, "from": part.status}))
+    let name = department::get(conn, id)?.name;
+    Ok(json!({"department_id": id, "department_name": name, "from": part.status}))
 }
 
 fn finish(
@@ -230,8 +231,10 @@ pub(crate) fn act(
     let at = now();
     let done = act.occurred_at.unwrap_or(at);
     let timer = case.timer(cal);
+    let name = department::get(conn, &part.department_id)?.name;
     let data = json!({
         "department_id": part.department_id,
+        "department_name": name,
         "step": part.status.step().map(|s| s.as_str()),
         "due": part.deadline_at.as_ref().map(rfc3339),
         "on_time": part.deadline_at.is_none_or(|d| done <= d),
@@ -261,7 +264,6 @@ pub(crate) fn act(
     e.occurred_at = act.occurred_at;
     event::record(conn, caller, e)?;
     audit::record(conn, caller, &format!("case.{}", step.event), ("case", &case.id), &case.place(), data)?;
-    let name = department::get(conn, &part.department_id)?.name;
     let about = About::case(&case.id);
     match step.to {
         PartStatus::Returned => {
@@ -346,7 +348,7 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
             let case = super::get(conn, &p.case_id)?;
             let d = department::get(conn, &p.department_id)?;
             let step = p.status.step();
-            let data = json!({"department_id": p.department_id, "step": step.map(|s| s.as_str()), "deadline_at": p.deadline_at.as_ref().map(rfc3339)});
+            let data = json!({"department_id": p.department_id, "department_name": d.name, "step": step.map(|s| s.as_str()), "deadline_at": p.deadline_at.as_ref().map(rfc3339)});
             event::record(conn, &system, NewEvent::on(&case.id, "part_overdue", case.status).data(data))?;
             let what = step.map_or("协办", |s| s.label());
             let message = format!("「{}」中{}的协办任务（{what}）已超时", case.title, d.name);
