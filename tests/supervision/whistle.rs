@@ -241,6 +241,20 @@ async fn a_whistle_is_planned_closed_when_solved_and_rated(backend: Backend) {
         f["items"].as_array().unwrap().iter().find(|d| d["id"] == s.depts[dept].as_str()).unwrap()["rates"]["response_rating_rate"].as_f64()
     };
     assert_eq!((rate_of("chengguan"), rate_of("gongan"), rate_of("xiaofang")), (Some(1.0), Some(0.5), Some(0.0)));
+    // and in the month's rankings under the default scheme: the better rated, the higher
+    let month = today.format("%Y-%m");
+    let path = format!("/api/v1/rankings?unit=department&district_id={}&month={month}", s.r.district);
+    let ranked = get_ok(app, s.t("donghu"), &path).await;
+    let order: Vec<&str> = ranked["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["score"].is_number())
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(order[..3], ["城管局", "公安分局", "消防大队"], "{ranked}");
+    let score = |i: usize| ranked["items"][i]["score"].as_f64().unwrap();
+    assert!(score(0) > score(1) && score(1) > score(2), "{ranked}");
 
     // a whistle whose case is done closes with it
     let other = file(app, s.t("worker"), HERE).await["id"].as_str().unwrap().to_owned();

@@ -338,7 +338,7 @@ pub struct PartStep {
 pub const PARTS: &[PartStep] = &[
     PartStep { action: Action::CoDispatch, event: "co_dispatch", from: &[PartStatus::Returned, PartStatus::Handled, PartStatus::Waived], to: PartStatus::Dispatched, by: "the office commanding the case (`dispatch` or `co_dispatch` with `co_departments`); a new part, or one no longer open dispatched again" },
     PartStep { action: Action::Accept, event: "assist_accept", from: &[PartStatus::Dispatched], to: PartStatus::Accepted, by: "the assisting department, by the accept step's deadline" },
-    PartStep { action: Action::Return, event: "assist_return", from: &[PartStatus::Dispatched], to: PartStatus::Returned, by: "the assisting department, with why; back to the office like a return (counted as a mis-dispatch of the part)" },
+    PartStep { action: Action::Return, event: "assist_return", from: &[PartStatus::Dispatched], to: PartStatus::Returned, by: "the assisting department, with why; back to the office like a return, to dispatch again or waive" },
     PartStep { action: Action::Handle, event: "assist_handle", from: &[PartStatus::Accepted], to: PartStatus::Handled, by: "the assisting department, with what it did, by the handle step's deadline (协办按期率); the lead is told" },
     PartStep { action: Action::WaivePart, event: "waive_part", from: &[PartStatus::Dispatched, PartStatus::Accepted, PartStatus::Returned], to: PartStatus::Waived, by: "the office, with why" },
 ];

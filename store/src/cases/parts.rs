@@ -157,6 +157,19 @@ pub(crate) fn dispatch(
     Ok(ids)
 }
 
+/// A department made the lead (主办) of a case it assisted: its part, if still to come in, is
+/// settled — it answers for the whole case now.
+pub(crate) fn lead_takes_over(conn: &mut DbConn, case: &Case, lead: &str, at: NaiveDateTime) -> StoreResult<()> {
+    let part: Option<Part> =
+        case_parts::table.find((case.id.as_str(), lead)).select(Part::as_select()).first(conn).optional()?;
+    match part {
+        Some(p) if PartStatus::WAITING.contains(&p.status) => {
+            finish(conn, case, &p, PartStatus::Waived, "改为主办", at)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The office waives a part no longer needed (免除协办): the data for the timeline.
 pub(crate) fn waive(
     conn: &mut DbConn,

@@ -168,6 +168,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
                 new.assignee_id = None;
                 new.start_step(to, &category, at, &cal);
                 data = json!({"routing": d});
+                parts::lead_takes_over(conn, &case, &d.department_id, at)?;
                 if !act.co_departments.is_empty() {
                     let co = parts::dispatch(conn, &new, &d.department_id, &act.co_departments, &category, &cal, at)?;
                     data["co_departments"] = json!(co);

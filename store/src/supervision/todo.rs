@@ -181,22 +181,15 @@ fn cases_waiting(conn: &mut DbConn, caller: &Caller, kind: &str) -> StoreResult<
 /// to accept or report, or the parts returned to an office in its reach.
 fn parts_waiting(conn: &mut DbConn, caller: &Caller, status: PartStatus) -> StoreResult<(i64, Vec<Item>)> {
     let query = || {
-        let mut q = case_parts::table
+        let q = case_parts::table
             .inner_join(cases::table)
             .filter(case_parts::status.eq(status))
             .filter(cases::status.eq_any(crate::cases::lifecycle::PARTS_WORKED))
             .into_boxed();
-        q = match caller.reach() {
-            _ if caller.role == Role::DeptStaff => {
-                q.filter(case_parts::department_id.eq(caller.scope_id.clone().unwrap_or_default()))
-            }
-            Reach::Everywhere => q,
-            Reach::District { district } => q.filter(cases::district_id.eq(district.clone())),
-            Reach::Street { street, .. } => q.filter(cases::street_id.eq(street.clone())),
-            Reach::Community { community, .. } => q.filter(cases::community_id.eq(community.clone())),
-            Reach::Nothing => q.filter(cases::id.eq("")),
-        };
-        q
+        if caller.role == Role::DeptStaff {
+            return q.filter(case_parts::department_id.eq(caller.scope_id.clone().unwrap_or_default()));
+        }
+        crate::access::within_reach!(q, caller.reach(), cases::district_id, cases::street_id, cases::community_id)
     };
     let count: i64 = query().count().get_result(conn)?;
     let rows: Vec<(String, String, Option<NaiveDateTime>, Option<NaiveDateTime>)> = query()

@@ -31,7 +31,7 @@ pub const DEFAULT_SOURCE: &str = "gridhub 默认方案：指标取自 GB/T 30428
 /// The weights gridhub ships (see `DEFAULT_SOURCE`).
 #[rustfmt::skip]
 pub const DEFAULTS: &[(UnitKind, &[(&str, f64)])] = &[
-    (UnitKind::Department, &[("timely_acceptance_rate", 20.0), ("on_time_handling_rate", 30.0), ("rework_rate", 15.0), ("return_rate", 10.0), ("satisfaction_rate", 15.0), ("report_in_rate", 10.0)]),
+    (UnitKind::Department, &[("timely_acceptance_rate", 15.0), ("on_time_handling_rate", 25.0), ("rework_rate", 15.0), ("return_rate", 10.0), ("satisfaction_rate", 15.0), ("report_in_rate", 5.0), ("on_site_rate", 5.0), ("response_rating_rate", 5.0), ("assist_on_time_rate", 5.0)]),
     (UnitKind::Street, &[("on_time_closure_rate", 30.0), ("closure_rate", 20.0), ("on_the_spot_rate", 10.0), ("satisfaction_rate", 20.0), ("patrol_coverage", 10.0), ("valid_report_rate", 10.0)]),
     (UnitKind::Community, &[("on_time_closure_rate", 30.0), ("closure_rate", 20.0), ("on_the_spot_rate", 15.0), ("satisfaction_rate", 20.0), ("patrol_coverage", 15.0)]),
     (UnitKind::Worker, &[("patrol_coverage", 40.0), ("valid_report_rate", 30.0), ("on_the_spot_rate", 30.0)]),
