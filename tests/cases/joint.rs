@@ -172,6 +172,14 @@ async fn a_case_is_led_by_one_department_and_assisted_by_two(backend: Backend) {
     ];
     assert_eq!(parts, want.map(|(a, d)| (a.to_owned(), d.cloned())));
 
+    // lists and exports name the assisting departments beside the lead, the waived one left out
+    let listed = get_ok(app, s.t("office"), "/api/v1/cases?status=closed").await;
+    let row = listed["items"].as_array().unwrap().iter().find(|c| c["id"] == id.as_str()).unwrap().clone();
+    assert_eq!(strings(&row["co_department_names"]), ["公安分局", "市场监管局"]);
+    let csv = app.get(Some(s.t("office")), "/api/v1/cases?status=closed&format=csv").await.text().await.unwrap();
+    assert!(csv.lines().next().unwrap().contains("assisting_departments"), "{csv}");
+    assert!(csv.contains("\"公安分局, 市场监管局\""), "{csv}");
+
     // 协办按期率: 市场监管 1 of 1 on time, 公安 0 of 1; 城管 assisted nothing
     let day = |d: i64| gridhub_store::time::local_date(app.now() + Duration::days(d)).to_string();
     let f =

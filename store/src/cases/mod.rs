@@ -290,6 +290,8 @@ pub struct CaseView {
     pub cell_code: Option<String>,
     pub cell_name: Option<String>,
     pub department_name: Option<String>,
+    /// The assisting departments (协办), by name; waived parts left out.
+    pub co_department_names: Vec<String>,
     pub reporters_count: i64,
     pub rework_count: i64,
     pub misdispatch_count: i64,

@@ -57,7 +57,8 @@ pub(crate) fn view(conn: &mut DbConn, case: Case, cal: &Calendar) -> StoreResult
     Ok(views(conn, vec![case], cal)?.pop().expect("one case in, one view out"))
 }
 
-/// Views of a page of cases, with the names a screen shows (category, cell, department) and
+/// Views of a page of cases, with the names a screen shows (category, cell, department and those
+/// assisting it) and
 /// the counts, in a fixed number of queries whatever the page size.
 fn views(conn: &mut DbConn, rows: Vec<Case>, cal: &Calendar) -> StoreResult<Vec<CaseView>> {
     let at = now();
@@ -99,6 +100,18 @@ fn views(conn: &mut DbConn, rows: Vec<Case>, cal: &Calendar) -> StoreResult<Vec<
         .load(conn)?;
     let count =
         |id: &str, action: &str| counted.iter().find(|(c, a, _)| c == id && a == action).map_or(0, |(_, _, n)| *n);
+    // the assisting departments (协办) of each, waived parts left out
+    let mut assisting: HashMap<String, Vec<String>> = HashMap::new();
+    for (case_id, name) in crate::schema::case_parts::table
+        .inner_join(departments::table)
+        .filter(crate::schema::case_parts::case_id.eq_any(&ids))
+        .filter(crate::schema::case_parts::status.ne(super::PartStatus::Waived))
+        .order((crate::schema::case_parts::dispatched_at.asc(), departments::name.asc()))
+        .select((crate::schema::case_parts::case_id, departments::name))
+        .load::<(String, String)>(conn)?
+    {
+        assisting.entry(case_id).or_default().push(name);
+    }
     Ok(rows
         .into_iter()
         .map(|case| {
@@ -111,6 +124,7 @@ fn views(conn: &mut DbConn, rows: Vec<Case>, cal: &Calendar) -> StoreResult<Vec<
                 cell_code: cell.map(|c| c.0.clone()),
                 cell_name: cell.map(|c| c.1.clone()),
                 department_name: case.department_id.as_ref().and_then(|id| dept_names.get(id)).cloned(),
+                co_department_names: assisting.remove(case.id.as_str()).unwrap_or_default(),
                 reporters_count: reporters.get(case.id.as_str()).copied().unwrap_or(0),
                 rework_count: count(&case.id, "verify_fail"),
                 misdispatch_count: count(&case.id, "return"),
