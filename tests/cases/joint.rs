@@ -240,3 +240,29 @@ async fn a_streets_own_unit_takes_its_streets_cases_and_files_in_it(backend: Bac
     // a district department's staff still file nothing
     problem(app.post(Some(s.t("chengguan")), "/api/v1/cases", &report("SJ0104", s.inside(1))).await, 403).await;
 }
+
+on_both_backends!(a_suspended_case_stops_its_parts_and_a_helper_made_lead_answers_for_all,);
+
+/// A part's clock stands still while its case is suspended (缓办); a helper the office makes the
+/// lead (after the lead returned the case) answers for the whole case: its part is settled.
+async fn a_suspended_case_stops_its_parts_and_a_helper_made_lead_answers_for_all(backend: Backend) {
+    let Some(w) = World::new(backend).await else { return };
+    let app = &w.app;
+    let s = Fixture::new(app, &w.admin).await;
+    let (cg, ga) = (s.depts["chengguan"].clone(), s.depts["gongan"].clone());
+    let id = file(app, s.t("worker"), &report("SJ0502", s.inside(0))).await["id"].as_str().unwrap().to_owned();
+    step(app, s.t("office"), &id, "file", json!({}), "filed").await;
+    step(app, s.t("office"), &id, "dispatch", json!({"department_id": cg, "co_departments": [ga]}), "dispatched").await;
+    step(app, s.t("office"), &id, "suspend", note("等待产权单位确认"), "suspended").await;
+    app.advance_clock(Duration::days(3));
+    let c = step(app, s.t("office"), &id, "resume", json!({}), "dispatched").await;
+    let due: chrono::DateTime<chrono::Utc> = part(&c, &ga)["deadline_at"].as_str().unwrap().parse().unwrap();
+    assert!(due.naive_utc() > app.now(), "the part's deadline moved on by the time suspended: {}", part(&c, &ga));
+
+    // the lead returns the case; the office makes the helper the lead
+    step(app, s.t("chengguan"), &id, "return", note("主要是治安问题"), "filed").await;
+    let c = step(app, s.t("office"), &id, "dispatch", json!({"department_id": ga}), "dispatched").await;
+    assert_eq!((part(&c, &ga)["status"].as_str(), part(&c, &ga)["note"].as_str()), (Some("waived"), Some("改为主办")));
+    step(app, s.t("gongan"), &id, "accept", json!({}), "accepted").await;
+    step(app, s.t("gongan"), &id, "handle", note("已处置"), "handled").await;
+}
