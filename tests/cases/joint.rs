@@ -258,6 +258,10 @@ async fn a_suspended_case_stops_its_parts_and_a_helper_made_lead_answers_for_all
     let c = step(app, s.t("office"), &id, "resume", json!({}), "dispatched").await;
     let due: chrono::DateTime<chrono::Utc> = part(&c, &ga)["deadline_at"].as_str().unwrap().parse().unwrap();
     assert!(due.naive_utc() > app.now(), "the part's deadline moved on by the time suspended: {}", part(&c, &ga));
+    // signed for past its deadline: late, whether or not the sweep came first
+    app.advance_clock(Duration::days(5));
+    let c = step(app, s.t("gongan"), &id, "accept", json!({}), "dispatched").await;
+    assert_eq!((part(&c, &ga)["status"].as_str(), part(&c, &ga)["late"].as_bool()), (Some("accepted"), Some(true)));
 
     // the lead returns the case; the office makes the helper the lead
     step(app, s.t("chengguan"), &id, "return", note("主要是治安问题"), "filed").await;

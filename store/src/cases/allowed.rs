@@ -134,10 +134,7 @@ pub(crate) fn allowed(
     let state = case.status;
     let mut out = Vec::new();
     // an assisting department's part answers for its accept, return and handle
-    let part = match case.department_id != caller.scope_id {
-        true => super::parts::mine(conn, caller, &case.id)?,
-        false => None,
-    };
+    let part = if case.department_id != caller.scope_id { super::parts::mine(conn, caller, &case.id)? } else { None };
     for t in TRANSITIONS {
         if let Some(part) = &part
             && matches!(t.action, Action::Accept | Action::Return | Action::Handle)

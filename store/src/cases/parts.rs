@@ -245,12 +245,14 @@ pub(crate) fn act(
     let done = act.occurred_at.unwrap_or(at);
     let timer = case.timer(cal);
     let name = department::get(conn, &part.department_id)?.name;
+    // past its deadline, whether or not the sweep has marked it yet
+    let on_time = part.deadline_at.is_none_or(|d| done <= d);
     let data = json!({
         "department_id": part.department_id,
         "department_name": name,
         "step": part.status.step().map(|s| s.as_str()),
         "due": part.deadline_at.as_ref().map(rfc3339),
-        "on_time": part.deadline_at.is_none_or(|d| done <= d),
+        "on_time": on_time,
         "minutes": part.step_started_at.map_or(0, |s| timer.minutes(s, done)),
     });
     let key = (case.id.as_str(), part.department_id.as_str());
@@ -268,6 +270,9 @@ pub(crate) fn act(
                 .execute(conn)?;
         }
         to => finish(conn, case, part, to, note.unwrap_or_default(), at)?,
+    }
+    if !on_time {
+        diesel::update(case_parts::table.find(key)).set(case_parts::late.eq(true)).execute(conn)?;
     }
     let new = Case { version: case.version + 1, updated_at: at, ..case.clone() };
     save(conn, case.version, &new)?;
