@@ -269,4 +269,17 @@ async fn a_suspended_case_stops_its_parts_and_a_helper_made_lead_answers_for_all
     assert_eq!((part(&c, &ga)["status"].as_str(), part(&c, &ga)["note"].as_str()), (Some("waived"), Some("改为主办")));
     step(app, s.t("gongan"), &id, "accept", json!({}), "accepted").await;
     step(app, s.t("gongan"), &id, "handle", note("已处置"), "handled").await;
+
+    // a case voided needs no help: its parts are waived and their departments told
+    let xf = s.depts["xiaofang"].clone();
+    let other = file(app, s.t("worker"), &report("SJ0502", s.inside(1))).await["id"].as_str().unwrap().to_owned();
+    step(app, s.t("office"), &other, "file", json!({}), "filed").await;
+    step(app, s.t("office"), &other, "dispatch", json!({"department_id": cg, "co_departments": [xf]}), "dispatched")
+        .await;
+    let c = step(app, s.t("office"), &other, "void", note("重复上报"), "void").await;
+    assert_eq!(
+        (part(&c, &xf)["status"].as_str(), part(&c, &xf)["note"].as_str()),
+        (Some("waived"), Some("案件已作废"))
+    );
+    assert!(told(app, s.t("xiaofang"), "case.part_waived", &other).await);
 }

@@ -170,6 +170,28 @@ pub(crate) fn lead_takes_over(conn: &mut DbConn, case: &Case, lead: &str, at: Na
     }
 }
 
+/// A case voided or merged into another needs no help any more: its parts still to come in are
+/// waived, and their departments told.
+pub(crate) fn withdraw(conn: &mut DbConn, case: &Case, why: &str, at: NaiveDateTime) -> StoreResult<()> {
+    let open: Vec<Part> = case_parts::table
+        .filter(case_parts::case_id.eq(case.id.as_str()))
+        .filter(case_parts::status.eq_any(PartStatus::WAITING))
+        .select(Part::as_select())
+        .load(conn)?;
+    for p in &open {
+        finish(conn, case, p, PartStatus::Waived, why, at)?;
+        let message = format!("「{}」{why}，协办任务已免除", case.title);
+        notify::notify(
+            conn,
+            Recipient::Department(&p.department_id),
+            "case.part_waived",
+            About::case(&case.id),
+            message,
+        )?;
+    }
+    Ok(())
+}
+
 /// The office waives a part no longer needed (免除协办): the data for the timeline.
 pub(crate) fn waive(
     conn: &mut DbConn,

@@ -304,6 +304,11 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             new.closed_at = Some(at);
         }
         save(conn, case.version, &new)?;
+        match action {
+            Action::Void => parts::withdraw(conn, &case, "案件已作废", at)?,
+            Action::Merge => parts::withdraw(conn, &case, "案件已合并", at)?,
+            _ => {}
+        }
         tell_department(conn, action, to, &case, &new)?;
         tell_who_acts_next(conn, &act, &case, &new)?;
         tell_new_level(conn, action, &case, &new)?;
