@@ -559,7 +559,7 @@ diesel::table! {
         step_started_at -> Nullable<Timestamp>,
         deadline_at -> Nullable<Timestamp>,
         overdue_at -> Nullable<Timestamp>,
-        late -> Bool,
+        late_at -> Nullable<Timestamp>,
         accepted_by -> Nullable<Text>,
         note -> Nullable<Text>,
         dispatched_at -> Timestamp,

@@ -140,6 +140,15 @@ async fn a_case_is_led_by_one_department_and_assisted_by_two(backend: Backend) {
     .await;
     assert!(told(app, s.t("gongan"), "case.part_overdue", &id).await);
     assert!(told(app, s.t("office"), "case.part_overdue", &id).await);
+    // a part still open and late counts against its department already
+    let day = |d: i64| gridhub_store::time::local_date(app.now() + Duration::days(d)).to_string();
+    let figures = format!("/api/v1/figures?unit=department&from={}&to={}", day(-10), day(1));
+    let f = get_ok(app, s.t("donghu"), &figures).await;
+    let police = f["items"].as_array().unwrap().iter().find(|r| r["id"] == ga.as_str()).unwrap().clone();
+    assert_eq!(
+        (police["counts"]["assists"].as_i64(), police["rates"]["assist_on_time_rate"].as_f64()),
+        (Some(1), Some(0.0))
+    );
     step(app, s.t("gongan"), &id, "accept", json!({}), "accepted").await;
     assert_eq!(pile(&get_ok(app, s.t("gongan"), "/api/v1/todo").await, "assists_to_handle"), std::slice::from_ref(&id));
     let c = step(app, s.t("gongan"), &id, "handle", note("已核实经营者身份并训诫"), "accepted").await;
@@ -181,9 +190,7 @@ async fn a_case_is_led_by_one_department_and_assisted_by_two(backend: Backend) {
     assert!(csv.contains("\"公安分局, 市场监管局\""), "{csv}");
 
     // 协办按期率: 市场监管 1 of 1 on time, 公安 0 of 1; 城管 assisted nothing
-    let day = |d: i64| gridhub_store::time::local_date(app.now() + Duration::days(d)).to_string();
-    let f =
-        get_ok(app, s.t("donghu"), &format!("/api/v1/figures?unit=department&from={}&to={}", day(-10), day(1))).await;
+    let f = get_ok(app, s.t("donghu"), &figures).await;
     let of = |d: &str| {
         let row = f["items"].as_array().unwrap().iter().find(|r| r["id"] == d).unwrap().clone();
         (row["counts"]["assists"].as_i64(), row["rates"]["assist_on_time_rate"].as_f64())

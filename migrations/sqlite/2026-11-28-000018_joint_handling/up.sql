@@ -9,8 +9,8 @@ CREATE TABLE case_parts (
     step_started_at TIMESTAMP,
     deadline_at TIMESTAMP,
     overdue_at TIMESTAMP,
-    -- ever past a deadline while open: the part is not counted on time (协办按期率)
-    late BOOLEAN NOT NULL DEFAULT FALSE,
+    -- when it first ran past a deadline while open: not on time (协办按期率)
+    late_at TIMESTAMP,
     accepted_by TEXT REFERENCES users (id),
     note TEXT,
     dispatched_at TIMESTAMP NOT NULL,

@@ -36,8 +36,9 @@ pub struct Part {
     pub deadline_at: Option<NaiveDateTime>,
     #[serde(serialize_with = "crate::time::serialize_opt")]
     pub overdue_at: Option<NaiveDateTime>,
-    /// Ever past a deadline while open: not on time (协办按期率).
-    pub late: bool,
+    /// When it first ran past a deadline while open (its deadline): not on time (协办按期率).
+    #[serde(serialize_with = "crate::time::serialize_opt")]
+    pub late_at: Option<NaiveDateTime>,
     pub accepted_by: Option<String>,
     /// What the department did, or why it was returned or waived.
     pub note: Option<String>,
@@ -55,6 +56,8 @@ pub struct PartView {
     pub department_name: String,
     /// 中文: where the part stands.
     pub status_label: &'static str,
+    /// Ever past a deadline while open.
+    pub late: bool,
 }
 
 /// The case's parts, the earliest dispatched first.
@@ -67,7 +70,12 @@ pub fn list(conn: &mut DbConn, case_id: &str) -> StoreResult<Vec<PartView>> {
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(part, department_name)| PartView { status_label: part.status.label(), part, department_name })
+        .map(|(part, department_name)| PartView {
+            status_label: part.status.label(),
+            late: part.late_at.is_some(),
+            part,
+            department_name,
+        })
         .collect())
 }
 
@@ -136,7 +144,7 @@ pub(crate) fn dispatch(
             case_parts::step_started_at.eq(Some(at)),
             case_parts::deadline_at.eq(deadline),
             case_parts::overdue_at.eq(None::<NaiveDateTime>),
-            case_parts::late.eq(false),
+            case_parts::late_at.eq(None::<NaiveDateTime>),
             case_parts::accepted_by.eq(None::<String>),
             case_parts::note.eq(None::<String>),
             case_parts::dispatched_at.eq(at),
@@ -293,8 +301,8 @@ pub(crate) fn act(
         }
         to => finish(conn, case, part, to, note.unwrap_or_default(), at)?,
     }
-    if !on_time {
-        diesel::update(case_parts::table.find(key)).set(case_parts::late.eq(true)).execute(conn)?;
+    if !on_time && part.late_at.is_none() {
+        diesel::update(case_parts::table.find(key)).set(case_parts::late_at.eq(part.deadline_at)).execute(conn)?;
     }
     let new = Case { version: case.version + 1, updated_at: at, ..case.clone() };
     save(conn, case.version, &new)?;
@@ -383,7 +391,7 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
         let system = Caller::system();
         for p in &due {
             diesel::update(case_parts::table.find((p.case_id.as_str(), p.department_id.as_str())))
-                .set((case_parts::overdue_at.eq(Some(at)), case_parts::late.eq(true)))
+                .set((case_parts::overdue_at.eq(Some(at)), case_parts::late_at.eq(p.late_at.or(p.deadline_at))))
                 .execute(conn)?;
             let case = super::get(conn, &p.case_id)?;
             let d = department::get(conn, &p.department_id)?;
@@ -407,28 +415,27 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime) -> StoreResult<usize> {
 }
 
 /// Per department, the parts that count in a period `[start, end)`: handled in it, or still open
-/// and gone overdue in it (`assists`), and of them those handled never late (`assists_on_time`).
+/// and gone late in it (`assists`), and of them those handled never late (`assists_on_time`).
 pub fn counts(
     conn: &mut DbConn,
     start: NaiveDateTime,
     end: NaiveDateTime,
 ) -> StoreResult<Vec<(String, &'static str, i64)>> {
-    let rows: Vec<(String, PartStatus, bool)> = case_parts::table
-        .filter(
-            case_parts::finished_at
-                .ge(start)
-                .and(case_parts::finished_at.lt(end))
-                .and(case_parts::status.eq(PartStatus::Handled))
-                .or(case_parts::overdue_at.ge(start).and(case_parts::overdue_at.lt(end))),
-        )
-        .select((case_parts::department_id, case_parts::status, case_parts::late))
+    let handled = case_parts::status
+        .eq(PartStatus::Handled)
+        .and(case_parts::finished_at.ge(start))
+        .and(case_parts::finished_at.lt(end));
+    let late_open = case_parts::status
+        .eq_any([PartStatus::Dispatched, PartStatus::Accepted])
+        .and(case_parts::late_at.ge(start))
+        .and(case_parts::late_at.lt(end));
+    let rows: Vec<(String, PartStatus, Option<NaiveDateTime>)> = case_parts::table
+        .filter(handled.or(late_open))
+        .select((case_parts::department_id, case_parts::status, case_parts::late_at))
         .load(conn)?;
     let mut out = Vec::new();
-    for (department, status, late) in rows {
-        if status == PartStatus::Waived || status == PartStatus::Returned {
-            continue;
-        }
-        if status == PartStatus::Handled && !late {
+    for (department, status, late_at) in rows {
+        if status == PartStatus::Handled && late_at.is_none() {
             out.push((department.clone(), "assists_on_time", 1));
         }
         out.push((department, "assists", 1));

@@ -55,7 +55,7 @@ pub const OTHER_COUNTS: &[(&str, &str, &str)] = &[
     ("whistle_rating_full", "评价满分", "4 for each rated response"),
     ("cells", "网格数", "active governance grids of the unit (a worker's: the grids assigned to them now); none for a department"),
     ("cells_patrolled", "已巡查网格数", "of those, grids with a patrol started in the period (a worker's: by them)"),
-    ("assists", "协办数", "assisting parts (协办) of cases a department reported in the period, or that went overdue in it while still open"),
+    ("assists", "协办数", "assisting parts (协办) of cases a department reported in the period, or still open that ran past a deadline in it"),
     ("assists_on_time", "按期协办数", "of those, reported without ever passing a deadline (accept or handle)"),
     ("milestones_due", "会商任务到期数", "milestones of meetings' decisions (tasks of kind meeting) a department owns, due in the period"),
     ("milestones_on_time", "会商任务按期完成数", "of those, verified by their due date"),
