@@ -219,6 +219,13 @@ async fn a_streets_own_unit_takes_its_streets_cases_and_files_in_it(backend: Bac
     let unit = made["id"].as_str().unwrap().to_owned();
     s.add(app, "zhifa", Role::DeptStaff, Some(&unit));
 
+    // a routing rule sends to it in its own street only
+    let rule =
+        |street: Value| json!({"category_code": "SJ05", "street_id": street, "department_id": unit, "priority": 5});
+    let p = problem(app.post(Some(s.t("donghu")), "/api/v1/routing-rules", &rule(Value::Null)).await, 422).await;
+    assert_eq!(fields(&p), ["street_id"]);
+    app.create(s.t("donghu"), "/api/v1/routing-rules", &rule(json!(street))).await;
+
     // the street dispatches to its own team
     let c = file(app, s.t("worker"), &report("SJ0502", s.inside(0))).await;
     let id = c["id"].as_str().unwrap().to_owned();

@@ -548,6 +548,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("no street of the district has the id {}", "本区没有 id 为 {} 的街道"),
     ("{} is a street's own unit; it takes that street's cases only", "{} 是街道自有力量，只承办本街道的案件"),
     ("a street's own unit reports in the cells of its street", "街道自有力量只能在本街道的网格内上报"),
+    ("{} is a street's own unit: its rules name that street", "{} 是街道自有力量：派遣规则须限定该街道"),
     // ── the whistle until solved ──
     ("a community's admin asks its street to blow the whistle", "由社区管理员向街道申请吹哨"),
     ("must be a department the whistle summoned", "须为本次吹哨召集的部门"),

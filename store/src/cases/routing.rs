@@ -78,6 +78,14 @@ pub fn create(conn: &mut DbConn, caller: &Caller, new: NewRule) -> StoreResult<R
                 ));
             }
         }
+        if let Some(own) = &dept.street_id
+            && new.street_id.as_ref() != Some(own)
+        {
+            return Err(StoreError::invalid(
+                "street_id",
+                format!("{} is a street's own unit: its rules name that street", dept.name),
+            ));
+        }
         let rule = Rule {
             id: uuid::Uuid::now_v7().to_string(),
             district_id: dept.district_id.clone(),
