@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::access::{Caller, Reach, Role};
+use crate::access::{Caller, Role};
 use crate::cases::{Level, PartStatus, Source, Status};
 use crate::db::DbConn;
 use crate::error::StoreResult;
@@ -53,6 +53,21 @@ pub struct Item {
     #[serde(serialize_with = "crate::time::serialize_opt")]
     pub deadline_at: Option<NaiveDateTime>,
     pub overdue: bool,
+}
+
+impl Item {
+    /// A case waiting (or a part of it), overdue when marked so or past its deadline at `at`.
+    fn case(
+        id: String,
+        title: String,
+        status: &str,
+        deadline_at: Option<NaiveDateTime>,
+        overdue_at: Option<NaiveDateTime>,
+        at: NaiveDateTime,
+    ) -> Item {
+        let overdue = overdue_at.is_some() || deadline_at.is_some_and(|d| d < at);
+        Item { case_id: Some(id.clone()), task_id: None, id, title, status: status.to_owned(), deadline_at, overdue }
+    }
 }
 
 type Brief = (String, String, Status, Option<NaiveDateTime>, Option<NaiveDateTime>);
@@ -106,15 +121,10 @@ pub fn todo(conn: &mut DbConn, caller: &Caller) -> StoreResult<Todo> {
 fn cases_waiting(conn: &mut DbConn, caller: &Caller, kind: &str) -> StoreResult<(i64, Vec<Item>)> {
     let query = || {
         let mut q = cases::table.into_boxed();
-        q = match caller.reach() {
-            _ if caller.role == Role::DeptStaff => {
-                q.filter(cases::department_id.eq(caller.scope_id.clone().unwrap_or_default()))
-            }
-            Reach::Everywhere => q,
-            Reach::District { district } => q.filter(cases::district_id.eq(district.clone())),
-            Reach::Street { street, .. } => q.filter(cases::street_id.eq(street.clone())),
-            Reach::Community { community, .. } => q.filter(cases::community_id.eq(community.clone())),
-            Reach::Nothing => q.filter(cases::id.eq("")),
+        q = if caller.role == Role::DeptStaff {
+            q.filter(cases::department_id.eq(caller.scope_id.clone().unwrap_or_default()))
+        } else {
+            crate::access::within_reach!(q, caller.reach(), cases::district_id, cases::street_id, cases::community_id)
         };
         if caller.role == Role::GridWorker {
             let mine = assignments::table
@@ -161,20 +171,10 @@ fn cases_waiting(conn: &mut DbConn, caller: &Caller, kind: &str) -> StoreResult<
         .select((cases::id, cases::title, cases::status, cases::deadline_at, cases::overdue_at))
         .load(conn)?;
     let at = now();
-    Ok((
-        count,
-        rows.into_iter()
-            .map(|(id, title, status, deadline_at, overdue_at)| Item {
-                case_id: Some(id.clone()),
-                task_id: None,
-                id,
-                title,
-                status: status.as_str().to_owned(),
-                deadline_at,
-                overdue: overdue_at.is_some() || deadline_at.is_some_and(|d| d < at),
-            })
-            .collect(),
-    ))
+    let items = rows
+        .into_iter()
+        .map(|(id, title, s, deadline_at, overdue_at)| Item::case(id, title, s.as_str(), deadline_at, overdue_at, at));
+    Ok((count, items.collect()))
 }
 
 /// Assisting parts (协办) in `status`, on cases with their departments: a department's own parts
@@ -198,20 +198,10 @@ fn parts_waiting(conn: &mut DbConn, caller: &Caller, status: PartStatus) -> Stor
         .select((cases::id, cases::title, case_parts::deadline_at, case_parts::overdue_at))
         .load(conn)?;
     let at = now();
-    Ok((
-        count,
-        rows.into_iter()
-            .map(|(id, title, deadline_at, overdue_at)| Item {
-                case_id: Some(id.clone()),
-                task_id: None,
-                id,
-                title,
-                status: status.as_str().to_owned(),
-                deadline_at,
-                overdue: overdue_at.is_some() || deadline_at.is_some_and(|d| d < at),
-            })
-            .collect(),
-    ))
+    let items = rows.into_iter().map(|(id, title, deadline_at, overdue_at)| {
+        Item::case(id, title, status.as_str(), deadline_at, overdue_at, at)
+    });
+    Ok((count, items.collect()))
 }
 
 /// Open whistles the caller's department has not reported in to yet.
