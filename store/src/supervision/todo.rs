@@ -15,7 +15,7 @@ use crate::access::{Caller, Role};
 use crate::cases::{Level, PartStatus, Source, Status};
 use crate::db::DbConn;
 use crate::error::StoreResult;
-use crate::schema::{assignments, case_events, case_parts, cases, whistle_departments, whistles};
+use crate::schema::{assignments, case_events, case_parts, cases, whistle_departments, whistle_requests, whistles};
 use crate::tasks::Mine;
 use crate::time::now;
 
@@ -239,23 +239,37 @@ fn whistles_waiting(conn: &mut DbConn, caller: &Caller) -> StoreResult<(i64, Vec
 
 /// Communities' requests to blow the whistle the caller's street has still to decide.
 fn requests_waiting(conn: &mut DbConn, caller: &Caller) -> StoreResult<(i64, Vec<Item>)> {
-    use crate::supervision::whistle::requests::{self, RequestStatus};
-    let page = crate::page::Page::first(500);
-    let all = requests::list(conn, caller, Some(RequestStatus::Requested), &page)?.items;
-    let mut items = Vec::new();
-    for r in all.iter().rev().take(FIRST as usize) {
-        let title: String = cases::table.find(&r.case_id).select(cases::title).first(conn)?;
-        items.push(Item {
-            id: r.id.clone(),
-            case_id: Some(r.case_id.clone()),
-            task_id: None,
-            title,
-            status: r.status.as_str().to_owned(),
-            deadline_at: None,
-            overdue: false,
-        });
-    }
-    Ok((all.len() as i64, items))
+    use crate::supervision::whistle::requests::RequestStatus;
+    let query = || {
+        let q = whistle_requests::table
+            .inner_join(cases::table.on(cases::id.eq(whistle_requests::case_id)))
+            .filter(whistle_requests::status.eq(RequestStatus::Requested))
+            .into_boxed();
+        crate::access::within_reach!(
+            q,
+            caller.reach(),
+            whistle_requests::district_id,
+            whistle_requests::street_id,
+            whistle_requests::community_id
+        )
+    };
+    let count: i64 = query().count().get_result(conn)?;
+    // the oldest first: the longest waiting
+    let rows: Vec<(String, String, String)> = query()
+        .order(whistle_requests::id.asc())
+        .limit(FIRST)
+        .select((whistle_requests::id, whistle_requests::case_id, cases::title))
+        .load(conn)?;
+    let items = rows.into_iter().map(|(id, case_id, title)| Item {
+        id,
+        case_id: Some(case_id),
+        task_id: None,
+        title,
+        status: RequestStatus::Requested.as_str().to_owned(),
+        deadline_at: None,
+        overdue: false,
+    });
+    Ok((count, items.collect()))
 }
 
 /// The tasks the caller's units own still to do, or assigned and now submitted.
