@@ -614,7 +614,6 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("the case lies in no street; place it first", "此案件不属于任何街道；请先定位"),
     ("only the case's own street office summons departments to it", "只有案件所在街道办可以召集部门"),
     ("the case is {}", "此案件{}"),
-    ("no department of the case's district has the id {}", "案件所在区没有 id 为 {} 的部门"),
     ("a department reports in by its own staff", "部门须由本部门人员报到"),
     ("this department was not summoned", "此部门未被召集"),
     ("the department has reported in", "此部门已报到"),

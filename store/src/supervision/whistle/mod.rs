@@ -208,17 +208,17 @@ pub fn blow(conn: &mut DbConn, caller: &Caller, case_id: &str, new: NewWhistle) 
         let mut depts = Vec::new();
         let mut problems = Vec::new();
         for (i, id) in new.departments.iter().enumerate() {
-            match department::get(conn, id) {
-                Ok(d) if d.district_id == district => {
+            let field = format!("departments[{i}]");
+            // of the case's district; a street's own unit only in its street
+            match department::serving(conn, id, &c.place(), &field) {
+                Ok(d) => {
                     if depts.iter().any(|x: &department::Department| x.id == d.id) {
-                        problems.push(crate::error::FieldProblem::new(format!("departments[{i}]"), "is named twice"));
+                        problems.push(crate::error::FieldProblem::new(field, "is named twice"));
                     }
                     depts.push(d);
                 }
-                _ => problems.push(crate::error::FieldProblem::new(
-                    format!("departments[{i}]"),
-                    format!("no department of the case's district has the id {id}"),
-                )),
+                Err(StoreError::Invalid(p)) => problems.extend(p),
+                Err(e) => return Err(e),
             }
         }
         if !problems.is_empty() {
