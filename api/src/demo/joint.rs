@@ -170,15 +170,14 @@ pub(super) fn write(
         lat: Some(lat),
         ..Draft::default()
     };
-    let mut report = draft.check(Default::default())?;
-    report.source = case::Source::Whistle;
+    let report = draft.check(Default::default())?;
     let placement = index.place(report.lng, report.lat);
     let summons = whistle::NewWhistle {
         departments: vec![dept("chengguan"), dept("shichang")],
         report_in_within_minutes: 45,
         note: Some("夜间联合整治，请城管、市场监管到场".into()),
     };
-    whistle::blow_new(conn, p.office, &NewCase { report, placement, idempotency: None }, summons, &Policy::default())?;
+    whistle::blow_new(conn, p.office, NewCase { report, placement, idempotency: None }, summons, &Policy::default())?;
 
     // 6. 孺子亭社区 asks its street to blow the whistle on a problem it cannot move alone
     let yard = history::file(

@@ -543,7 +543,6 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "a whistle's case is made by blowing the whistle: POST /api/v1/whistles",
         "吹哨案件须通过吹哨生成：POST /api/v1/whistles",
     ),
-    ("a whistle's own case is of source whistle", "吹哨生成的案件来源为吹哨"),
     // ── a street's own units (综合执法队, 派出所) ──
     ("no street of the district has the id {}", "本区没有 id 为 {} 的街道"),
     ("{} is a street's own unit; it takes that street's cases only", "{} 是街道自有力量，只承办本街道的案件"),

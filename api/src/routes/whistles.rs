@@ -3,7 +3,6 @@
 //! the whistle when the problem is solved and rates each response.
 
 use actix_web::{HttpResponse, web};
-use gridhub_store::cases::Source;
 use gridhub_store::cases::intake::{Draft, NewCase};
 use gridhub_store::supervision::whistle::requests::{self, RequestStatus};
 use gridhub_store::supervision::whistle::{self, NewWhistle, PlanItem, ReportIn, WhistleStatus, WhistleView};
@@ -96,8 +95,7 @@ pub async fn blow_new(
         attachments: body.attachments,
         ..Draft::default()
     };
-    let mut report = draft.check(Check::default())?;
-    report.source = Source::Whistle;
+    let report = draft.check(Check::default())?;
     let new = summons(
         NewBody {
             departments: body.departments,
@@ -109,7 +107,7 @@ pub async fn blow_new(
     let placement = state.grid.index().place(report.lng, report.lat);
     let report = NewCase { report, placement, idempotency: None };
     let policy = state.policy.clone();
-    let w = state.db(move |conn| whistle::blow_new(conn, &caller, &report, new, &policy)).await?;
+    let w = state.db(move |conn| whistle::blow_new(conn, &caller, report, new, &policy)).await?;
     Ok(blown(&w))
 }
 

@@ -165,23 +165,22 @@ pub struct NewWhistle {
 }
 
 /// Blows the whistle where there is no case yet (吹哨 on what the street found itself): the
-/// problem becomes a case of source `whistle`, filed by the street office, and the departments are
+/// problem reported becomes a case of source `whistle` (whatever source it came with), filed by
+/// the street office, and the departments are
 /// summoned to it — all in one transaction, so a refused summons leaves no case behind.
 pub fn blow_new(
     conn: &mut DbConn,
     caller: &Caller,
-    report: &case::intake::NewCase,
+    mut report: case::intake::NewCase,
     new: NewWhistle,
     policy: &case::Policy,
 ) -> StoreResult<WhistleView> {
     if !caller.role.is_office() {
         return Err(StoreError::Forbidden(format!("a {} may not blow the whistle", caller.role.as_str())));
     }
-    if report.report.source != case::Source::Whistle {
-        return Err(StoreError::invalid("source", "a whistle's own case is of source whistle"));
-    }
+    report.report.source = case::Source::Whistle;
     crate::db::write(conn, |conn| {
-        let made = case::intake::create(conn, caller, report, policy)?;
+        let made = case::intake::create(conn, caller, &report, policy)?;
         let id = made.case.case.id.to_string();
         case::transition(conn, caller, &id, case::Act::new(case::Action::File), policy)?;
         blow(conn, caller, &id, new)
