@@ -2,7 +2,7 @@
 //! table): the department's own case, a resident's own request evaluated once, the reopen
 //! window, a pending extension. `transition` refuses by it; `read` answers `allowed_actions`.
 
-use super::lifecycle::{COMMAND, Level, TRANSITIONS};
+use super::lifecycle::{COMMAND, Level, PART_ACTIONS, TRANSITIONS};
 use super::{Action, Case, Policy, Source, Status, is_reporter};
 use crate::access::{Caller, Role};
 use crate::db::DbConn;
@@ -23,10 +23,7 @@ pub(super) fn blocked(
         _ if dept_action && case.department_id != caller.scope_id && !assists_on(conn, caller, case, action)? => {
             Some("the case is dispatched to another department".into())
         }
-        Action::Handle if !super::parts::waiting(conn, &case.id)?.is_empty() => Some(format!(
-            "the assisting departments' parts are not all in ({}): each reports its part, or the office waives it",
-            super::parts::waiting(conn, &case.id)?.join("、")
-        )),
+        Action::Handle => parts_not_in(conn, case)?,
         Action::Evaluate if case.source != Source::ResidentRequest => {
             Some("only resident requests are evaluated".into())
         }
@@ -85,6 +82,17 @@ fn assists_on(conn: &mut DbConn, caller: &Caller, case: &Case, action: Action) -
     Ok(matches!(action, Action::Reply | Action::Remark) && super::parts::mine(conn, caller, &case.id)?.is_some())
 }
 
+/// Why the lead may not report the case handled yet: assisting parts still to come in.
+fn parts_not_in(conn: &mut DbConn, case: &Case) -> StoreResult<Option<String>> {
+    let waiting = super::parts::waiting(conn, &case.id)?;
+    Ok((!waiting.is_empty()).then(|| {
+        format!(
+            "the assisting departments' parts are not all in ({}): each reports its part, or the office waives it",
+            waiting.join("、")
+        )
+    }))
+}
+
 /// Whether the office revisited the case since it (last) closed.
 fn revisited(conn: &mut DbConn, case: &Case) -> StoreResult<bool> {
     use crate::schema::case_events;
@@ -137,7 +145,7 @@ pub(crate) fn allowed(
     let part = if case.department_id != caller.scope_id { super::parts::mine(conn, caller, &case.id)? } else { None };
     for t in TRANSITIONS {
         if let Some(part) = &part
-            && matches!(t.action, Action::Accept | Action::Return | Action::Handle)
+            && PART_ACTIONS.contains(&t.action)
         {
             if super::parts::allowed(case, part).contains(&t.action) {
                 out.push(t.name);

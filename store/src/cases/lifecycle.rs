@@ -346,6 +346,9 @@ pub const PARTS: &[PartStep] = &[
 /// The case's states in which assisting parts are worked.
 pub const PARTS_WORKED: &[Status] = &[Dispatched, Accepted];
 
+/// The case's actions an assisting department takes on its own part.
+pub const PART_ACTIONS: [Action; 3] = [Action::Accept, Action::Return, Action::Handle];
+
 impl PartStep {
     /// The step `action` takes on a part in `state` (none: a new part), if it takes one.
     pub fn of(action: Action, state: Option<PartStatus>) -> Option<&'static PartStep> {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::category::Category;
 use super::event::{self, NewEvent};
-use super::lifecycle::{PARTS_WORKED, PartStatus, PartStep};
+use super::lifecycle::{PART_ACTIONS, PARTS_WORKED, PartStatus, PartStep};
 use super::{Act, Action, Case, payload, save};
 use crate::access::{Caller, Role, audit};
 use crate::clocks::Calendar;
@@ -103,10 +103,7 @@ pub(crate) fn allowed(case: &Case, part: &Part) -> Vec<Action> {
     if !PARTS_WORKED.contains(&case.status) {
         return Vec::new();
     }
-    [Action::Accept, Action::Return, Action::Handle]
-        .into_iter()
-        .filter(|a| PartStep::of(*a, Some(part.status)).is_some())
-        .collect()
+    PART_ACTIONS.into_iter().filter(|a| PartStep::of(*a, Some(part.status)).is_some()).collect()
 }
 
 /// Dispatches (or dispatches again) the parts of `departments` on `case`, led by `lead`: each must

@@ -123,7 +123,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
         }
         expect_version("case", id, case.version, act.expected_version)?;
         // an assisting department (协办) accepts, returns and reports its own part
-        if matches!(action, Action::Accept | Action::Return | Action::Handle)
+        if super::lifecycle::PART_ACTIONS.contains(&action)
             && case.department_id != caller.scope_id
             && let Some(part) = parts::mine(conn, caller, &case.id)?
         {
