@@ -56,7 +56,7 @@ pub(super) fn blocked(
         Action::Escalate if Level::of(caller.role) != Some(case.level) => {
             Some(format!("the case is at the {} level: that level's office escalates it", case.level))
         }
-        Action::Delegate if case.level == Level::Community => Some("the case is at the community level already".into()),
+        Action::Delegate if case.level.down().is_none() => Some("the case is at the community level already".into()),
         Action::Delegate if !case.level.commanded_by(caller.role) => {
             Some(format!("the case is at the {} level: its office or one above hands it down", case.level))
         }

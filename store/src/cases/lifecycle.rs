@@ -255,6 +255,15 @@ impl Level {
         }
     }
 
+    /// The level below, where `delegate` hands a case.
+    pub fn down(self) -> Option<Level> {
+        match self {
+            Level::Community => None,
+            Level::Street => Some(Level::Community),
+            Level::District => Some(Level::Street),
+        }
+    }
+
     /// The level of an office's role, if it commands any.
     pub fn of(role: Role) -> Option<Level> {
         LEVELS.iter().find(|(_, r, _)| *r == role).map(|(l, _, _)| *l)

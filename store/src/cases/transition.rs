@@ -255,12 +255,7 @@ pub fn transition(conn: &mut DbConn, caller: &Caller, id: &str, act: Act, policy
             }
             Action::Revisit => data = json!({"satisfied": act.satisfied}),
             Action::Escalate | Action::Delegate => {
-                let below = match case.level {
-                    super::Level::District => Some(super::Level::Street),
-                    super::Level::Street => Some(super::Level::Community),
-                    super::Level::Community => None,
-                };
-                let to = if action == Action::Escalate { case.level.up() } else { below };
+                let to = if action == Action::Escalate { case.level.up() } else { case.level.down() };
                 let Some(to) = to else {
                     let detail = format!("the case is at the {} level: there is no level to move it to", case.level);
                     return Err(StoreError::NotAllowedNow { detail, allowed: vec![] });
