@@ -43,83 +43,40 @@ pub(super) fn write(
     let shichang = staff(conn, p, "shichang.sun", "市场监管局 孙丽", &dept("shichang"))?;
     let xiaofang = staff(conn, p, "xiaofang.he", "消防救援大队 何军", &dept("xiaofang"))?;
     let act = |action: Action, note: &str| Act { note: Some(note.into()), ..Act::new(action) };
+    let accept = || Act::new(Action::Accept);
+    let place = Placing { p, index: &index };
 
     // 1. the market street: dispatched two days ago, 城管 leading, 公安 and 市场监管 assisting;
     //    市场监管 reported its part, 公安 has not even signed for it — marked late by the sweep
     let two_days_ago = Clock::at(gridhub_store::now() - Duration::days(2));
-    let market = history::file(
-        conn,
-        &two_days_ago,
-        p.worker,
-        "field_report",
-        ("SJ0502", "农贸市场周边流动摊贩聚集"),
-        unit(12),
-        &index,
-    )?;
+    let co = vec![dept("gongan"), dept("shichang")];
+    let what = ("SJ0502", "农贸市场周边流动摊贩聚集");
+    let market = place.dispatched(conn, &two_days_ago, what, unit(12), dept("chengguan"), co)?;
     two_days_ago.run(|| -> StoreResult<()> {
-        case::transition(conn, p.office, &market, Act::new(Action::File), &Policy::default())?;
-        let lead = Act {
-            department_id: Some(dept("chengguan")),
-            co_departments: vec![dept("gongan"), dept("shichang")],
-            ..Act::new(Action::Dispatch)
-        };
-        case::transition(conn, p.office, &market, lead, &Policy::default())?;
-        case::transition(conn, p.chengguan, &market, Act::new(Action::Accept), &Policy::default())?;
-        case::transition(conn, &shichang, &market, Act::new(Action::Accept), &Policy::default())?;
-        let part = act(Action::Handle, "已核查周边12户商户证照，2户无照经营已责令停业");
-        case::transition(conn, &shichang, &market, part, &Policy::default())?;
-        Ok(())
+        take(conn, p.chengguan, &market, accept())?;
+        take(conn, &shichang, &market, accept())?;
+        take(conn, &shichang, &market, act(Action::Handle, "已核查周边12户商户证照，2户无照经营已责令停业"))
     })?;
     parts::sweep(conn, gridhub_store::now())?;
 
     // 2. the night market's noise: handled jointly last week and closed, every part on time
     let last_week = Clock::at(gridhub_store::now() - Duration::days(6));
-    let night = history::file(
-        conn,
-        &last_week,
-        p.worker,
-        "field_report",
-        ("SJ0502", "夜市摊点占道并噪音扰民"),
-        unit(27),
-        &index,
-    )?;
+    let what = ("SJ0502", "夜市摊点占道并噪音扰民");
+    let night = place.dispatched(conn, &last_week, what, unit(27), dept("chengguan"), vec![dept("gongan")])?;
     last_week.run(|| -> StoreResult<()> {
-        case::transition(conn, p.office, &night, Act::new(Action::File), &Policy::default())?;
-        let lead = Act {
-            department_id: Some(dept("chengguan")),
-            co_departments: vec![dept("gongan")],
-            ..Act::new(Action::Dispatch)
-        };
-        case::transition(conn, p.office, &night, lead, &Policy::default())?;
-        case::transition(conn, p.chengguan, &night, Act::new(Action::Accept), &Policy::default())?;
-        case::transition(conn, p.police, &night, Act::new(Action::Accept), &Policy::default())?;
-        let part = act(Action::Handle, "22点后音响设备一律关闭，已登记摊主联系方式");
-        case::transition(conn, p.police, &night, part, &Policy::default())?;
-        let lead = act(Action::Handle, "摊点退入划定区域，占道已清理");
-        case::transition(conn, p.chengguan, &night, lead, &Policy::default())?;
-        case::transition(conn, p.worker, &night, Act::new(Action::VerifyPass), &Policy::default())?;
-        Ok(())
+        take(conn, p.chengguan, &night, accept())?;
+        take(conn, p.police, &night, accept())?;
+        take(conn, p.police, &night, act(Action::Handle, "22点后音响设备一律关闭，已登记摊主联系方式"))?;
+        take(conn, p.chengguan, &night, act(Action::Handle, "摊点退入划定区域，占道已清理"))?;
+        take(conn, p.worker, &night, Act::new(Action::VerifyPass))
     })?;
 
     // 3. a part 消防 returned: on the street's desk to dispatch again or waive
-    let stairs = history::file(
-        conn,
-        &Clock::system(),
-        p.worker,
-        "field_report",
-        ("ZL0302", "楼道堆放杂物堵塞通道"),
-        unit(31),
-        &index,
-    )?;
-    case::transition(conn, p.office, &stairs, Act::new(Action::File), &Policy::default())?;
-    let lead = Act {
-        department_id: Some(dept("chengguan")),
-        co_departments: vec![dept("xiaofang")],
-        ..Act::new(Action::Dispatch)
-    };
-    case::transition(conn, p.office, &stairs, lead, &Policy::default())?;
+    let now = Clock::system();
+    let what = ("ZL0302", "楼道堆放杂物堵塞通道");
+    let stairs = place.dispatched(conn, &now, what, unit(31), dept("chengguan"), vec![dept("xiaofang")])?;
     let back = act(Action::Return, "楼道堆物由社区和物业清理，不属于消防执法范围；如涉及电动车充电请再派");
-    case::transition(conn, &xiaofang, &stairs, back, &Policy::default())?;
+    take(conn, &xiaofang, &stairs, back)?;
 
     // 4. 公园街道's own enforcement team: the street dispatches to it without the district, and
     //    its staff file what they find in the street
@@ -133,28 +90,9 @@ pub(super) fn write(
     };
     let team = department::create(conn, p.office, new)?;
     let zhifa = staff(conn, p, "gongyuan.zhifa", "公园街道综合执法队 陈刚", &team.id)?;
-    let lane = history::file(
-        conn,
-        &Clock::system(),
-        p.worker,
-        "field_report",
-        ("SJ0503", "背街小巷废品乱堆乱放"),
-        unit(40),
-        &index,
-    )?;
-    case::transition(conn, p.office, &lane, Act::new(Action::File), &Policy::default())?;
-    let to_team = Act { department_id: Some(team.id.clone()), ..Act::new(Action::Dispatch) };
-    case::transition(conn, p.office, &lane, to_team, &Policy::default())?;
-    case::transition(conn, &zhifa, &lane, Act::new(Action::Accept), &Policy::default())?;
-    history::file(
-        conn,
-        &Clock::system(),
-        &zhifa,
-        "field_report",
-        ("SJ0506", "沿街商铺门前违规设置广告牌"),
-        unit(45),
-        &index,
-    )?;
+    let lane = place.dispatched(conn, &now, ("SJ0503", "背街小巷废品乱堆乱放"), unit(40), team.id.clone(), vec![])?;
+    take(conn, &zhifa, &lane, accept())?;
+    history::file(conn, &now, &zhifa, "field_report", ("SJ0506", "沿街商铺门前违规设置广告牌"), unit(45), &index)?;
 
     // 5. a whistle blown on what was no case yet: the market's stalls are back at night
     let (lng, lat) = {
@@ -180,20 +118,46 @@ pub(super) fn write(
     whistle::blow_new(conn, p.office, NewCase { report, placement, idempotency: None }, summons, &Policy::default())?;
 
     // 6. 孺子亭社区 asks its street to blow the whistle on a problem it cannot move alone
-    let yard = history::file(
-        conn,
-        &Clock::system(),
-        p.worker,
-        "field_report",
-        ("SJ0101", "小区内违规搭建彩钢棚"),
-        unit(52),
-        &index,
-    )?;
-    case::transition(conn, p.office, &yard, Act::new(Action::File), &Policy::default())?;
+    let yard =
+        history::file(conn, &now, p.worker, "field_report", ("SJ0101", "小区内违规搭建彩钢棚"), unit(52), &index)?;
+    take(conn, p.office, &yard, Act::new(Action::File))?;
     let why = "业主拒不拆除，社区多次劝导无效，请街道吹哨召集城管、住建到场".to_owned();
     requests::request(conn, p.cadre, &yard, vec![dept("chengguan"), dept("zhujian")], why)?;
     let accounts = ["shichang.sun", "xiaofang.he", "gongyuan.zhifa"].map(|u| (u.to_owned(), "dept_staff".to_owned()));
     Ok((6, accounts.to_vec()))
+}
+
+/// Takes an action on a case as `who`.
+fn take(conn: &mut DbConn, who: &Caller, id: &str, act: Act) -> StoreResult<()> {
+    case::transition(conn, who, id, act, &Policy::default()).map(|_| ())
+}
+
+/// Where the stories' reports are placed: the grid index, and who files and dispatches.
+struct Placing<'a> {
+    p: &'a People<'a>,
+    index: &'a Layers,
+}
+
+impl Placing<'_> {
+    /// The grid worker's report at `unit`, filed by the street office and dispatched to `lead`
+    /// with `co` assisting, all at `clock`'s time; its id.
+    fn dispatched(
+        &self,
+        conn: &mut DbConn,
+        clock: &Clock,
+        what: (&str, &str),
+        unit: &cell::Cell,
+        lead: String,
+        co: Vec<String>,
+    ) -> StoreResult<String> {
+        let id = history::file(conn, clock, self.p.worker, "field_report", what, unit, self.index)?;
+        let dispatch = Act { department_id: Some(lead), co_departments: co, ..Act::new(Action::Dispatch) };
+        clock.run(|| -> StoreResult<()> {
+            take(conn, self.p.office, &id, Act::new(Action::File))?;
+            take(conn, self.p.office, &id, dispatch)
+        })?;
+        Ok(id)
+    }
 }
 
 /// A department's staff account with the demo's password.
