@@ -245,13 +245,9 @@ pub fn of_timeline(case: &Case, events: &[Moment]) -> Vec<Tally> {
                 current = None;
                 main.redone = 1;
             }
-            // fixed on the spot from the report (随手办): filed and settled in one step
-            "self_handle" => {
-                filed_at.get_or_insert(e.occurred_at);
-                self_handled = true;
-            }
-            // a consultation answered on the spot is accepted (受理) and settled in one step
-            "answer" => {
+            // fixed on the spot from the report (随手办), or a consultation answered on the spot
+            // (受理 and settled): filed and settled in one step
+            "self_handle" | "answer" => {
                 filed_at.get_or_insert(e.occurred_at);
                 self_handled = true;
             }
